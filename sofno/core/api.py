@@ -1,0 +1,142 @@
+"""The API's shared parts: authentication, the error shape and its handlers.
+
+Every error answers ``{"code": ..., "message": ..., "errors": [...]}``; validation
+errors (422) list each field with the rule it broke.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from sofno.core.access import Actor, PermissionDenied, actor_for_api_key, actor_for_user
+from sofno.core.middleware import SESSION_ORG_KEY
+
+
+class FieldError(Schema):
+    field: str
+    rule: str
+    message: str
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    errors: list[FieldError] = []
+
+
+class ApiKeyAuth(HttpBearer):
+    """``Authorization: Bearer <key>`` with an organization's API key."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Actor | None:
+        return actor_for_api_key(token)
+
+
+class SessionAuth(APIKeyCookie):
+    """The web session, so pages can call the API; CSRF-checked for writes."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
+        return actor_for_user(request.user, request.session.get(SESSION_ORG_KEY))
+
+
+def actor(request: HttpRequest) -> Actor:
+    """The authenticated actor of an API request."""
+    return request.auth
+
+
+def error(code: str, message: str, status: int, errors: list[dict] | None = None) -> HttpError:
+    """An :class:`ApiError` carrying our error shape."""
+    return ApiError(status, code, message, errors or [])
+
+
+class ApiError(HttpError):
+    def __init__(self, status: int, code: str, message: str, errors: list[dict]) -> None:
+        super().__init__(status, message)
+        self.code = code
+        self.errors = errors
+
+
+def field_error(field: str, rule: str, message: str) -> ApiError:
+    """A 422 naming one field and the rule it broke."""
+    return ApiError(422, "validation_error", f"{field}: {message}", [
+        {"field": field, "rule": rule, "message": message}
+    ])
+
+
+def from_django_validation(exc: DjangoValidationError) -> ApiError:
+    """Turn a model's ``full_clean`` error into our 422 shape."""
+    errors = []
+    if hasattr(exc, "error_dict"):
+        for field, field_errors in exc.error_dict.items():
+            for err in field_errors:
+                message = " ".join(err.messages)
+                errors.append({"field": field, "rule": err.code or "invalid", "message": message})
+    else:
+        errors.append({"field": "__all__", "rule": "invalid", "message": " ".join(exc.messages)})
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return ApiError(422, "validation_error", summary, errors)
+
+
+def _loc_to_field(loc: list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "header")]
+    return ".".join(parts) or "body"
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    """Make every failure answer our error shape instead of ninja's or a 500."""
+
+    def respond(request, status: int, code: str, message: str, errors=None) -> HttpResponse:
+        body = {"code": code, "message": message, "errors": errors or []}
+        return api.create_response(request, body, status=status)
+
+    @api.exception_handler(NinjaValidationError)
+    def on_validation(request, exc: NinjaValidationError):
+        errors = [
+            {
+                "field": _loc_to_field(list(err.get("loc", []))),
+                "rule": err.get("type", "invalid"),
+                "message": str(err.get("msg", "invalid")).removeprefix("Value error, "),
+            }
+            for err in exc.errors
+        ]
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return respond(request, 422, "validation_error", summary, errors)
+
+    @api.exception_handler(ApiError)
+    def on_api_error(request, exc: ApiError):
+        return respond(request, exc.status_code, exc.code, str(exc), exc.errors)
+
+    @api.exception_handler(DjangoValidationError)
+    def on_django_validation(request, exc: DjangoValidationError):
+        err = from_django_validation(exc)
+        return respond(request, 422, err.code, str(err), err.errors)
+
+    @api.exception_handler(Http404)
+    def on_not_found(request, exc):
+        return respond(request, 404, "not_found", "Not found.")
+
+    @api.exception_handler(PermissionDenied)
+    def on_denied(request, exc):
+        return respond(request, 403, "forbidden", "Your role may not do this.")
+
+    @api.exception_handler(AuthenticationError)
+    def on_unauthenticated(request, exc):
+        return respond(request, 401, "unauthorized", "A valid API key or session is required.")
+
+    @api.exception_handler(HttpError)
+    def on_http_error(request, exc: HttpError):
+        return respond(request, exc.status_code, "error", str(exc))
+
+    @api.exception_handler(IntegrityError)
+    def on_integrity(request, exc):
+        # Constraint races that slipped past validation: a conflict, never a 500.
+        return respond(request, 409, "conflict", "The change conflicts with existing data.")

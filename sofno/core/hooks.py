@@ -1,0 +1,64 @@
+"""Registries that let lower apps plug work into core's processes.
+
+``core`` may not import the apps below it, so they register here from their
+``AppConfig.ready``:
+- background loops the worker runs beside the task consumer (the offline sweeper);
+- demo seeders that add each app's sample data to the demo organization.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.db import close_old_connections
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A function the worker calls every ``interval`` seconds, in its own thread."""
+
+    name: str
+    tick: Callable[[], object]
+    interval: float
+
+
+LOOPS: dict[str, Loop] = {}
+DEMO_SEEDERS: list[Callable[..., None]] = []
+
+
+def register_loop(name: str, tick: Callable[[], object], interval: float = 1.0) -> None:
+    """Ask every worker to call ``tick`` about every ``interval`` seconds."""
+    LOOPS[name] = Loop(name, tick, interval)
+
+
+def register_demo_seeder(seed: Callable[..., None]) -> None:
+    """Add ``seed(organization, owner)`` to the demo's one-time sample data."""
+    if seed not in DEMO_SEEDERS:
+        DEMO_SEEDERS.append(seed)
+
+
+def run_loops(stop: threading.Event) -> list[threading.Thread]:
+    """Start one daemon thread per registered loop; they end when ``stop`` is set."""
+    threads = []
+    for loop in LOOPS.values():
+        thread = threading.Thread(target=_run, args=(loop, stop), name=loop.name, daemon=True)
+        thread.start()
+        threads.append(thread)
+    return threads
+
+
+def _run(loop: Loop, stop: threading.Event) -> None:
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            close_old_connections()
+            loop.tick()
+        except Exception:  # a failing tick must not kill the loop; it retries next time
+            log.exception("loop %s failed", loop.name)
+        stop.wait(max(0.0, loop.interval - (time.monotonic() - started)))

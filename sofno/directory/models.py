@@ -1,0 +1,192 @@
+"""Customers (client sites), their contacts, and staff profiles."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone as django_tz
+from django.utils.translation import gettext_lazy as _
+
+from sofno.core.models import Organization
+from sofno.core.validators import (
+    validate_phone,
+    validate_timezone_field,
+    validate_weekly_windows,
+)
+from sofno.core.windows import WeeklyWindows
+
+
+class ContactType(models.Model):
+    """A kind of contact an organization tracks: billing, service, manager, ..."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="contact_types"
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    slug = models.SlugField(_("slug"), max_length=40)
+    name = models.CharField(_("name"), max_length=80)
+
+    class Meta:
+        verbose_name = _("contact type")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "slug"], name="contacttype_unique_slug")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+DEFAULT_CONTACT_TYPES = (("service", _("Service")), ("billing", _("Billing")), ("manager", _("Manager")))
+
+
+class Customer(models.Model):
+    """A client site (a restaurant, a shop, an office) with computers and contacts."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="customers"
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    region = models.CharField(_("state / region"), max_length=120, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO 3166 code"))
+    timezone = models.CharField(
+        _("timezone"), max_length=64, default="UTC", validators=[validate_timezone_field]
+    )
+    email = models.EmailField(_("email"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("When off, its computers' check-ins are refused.")
+    )
+    alerts_enabled = models.BooleanField(
+        _("alerts enabled"), default=True, help_text=_("When off, keep tracking but send no alerts.")
+    )
+    business_hours = models.JSONField(
+        _("business hours"), default=dict, blank=True, validators=[validate_weekly_windows]
+    )
+    refusal_message = models.CharField(
+        _("refusal message"),
+        max_length=300,
+        blank=True,
+        default="This customer's service is suspended. Please contact your support company.",
+    )
+    assigned_agents = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="assigned_customers",
+        verbose_name=_("assigned agents"),
+    )
+    created_at = models.DateTimeField(default=django_tz.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer")
+        ordering = ["name"]
+        indexes = [
+            # Customer lists are one organization's, sorted by name.
+            models.Index(fields=["organization", "name"], name="customer_org_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def hours(self) -> WeeklyWindows | None:
+        """Business hours in the customer's timezone, or ``None`` for "always open"."""
+        if not self.business_hours or not self.business_hours.get("ranges"):
+            return None
+        data = {"timezone": self.timezone, **self.business_hours}
+        return WeeklyWindows.model_validate(data)
+
+    def is_open(self, at) -> bool:
+        """Whether ``at`` is within business hours (always, when none are set)."""
+        hours = self.hours()
+        return hours is None or hours.contains(at)
+
+
+class Contact(models.Model):
+    """A person at a customer: whom to call, mail or bill."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    contact_type = models.ForeignKey(
+        ContactType, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("contact type")
+    )
+    is_primary = models.BooleanField(_("primary"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+    reachable_hours = models.JSONField(
+        _("reachable hours"), default=dict, blank=True, validators=[validate_weekly_windows]
+    )
+    created_at = models.DateTimeField(default=django_tz.now, editable=False)
+
+    class Meta:
+        verbose_name = _("contact")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "contact_type"],
+                condition=Q(is_primary=True),
+                name="contact_one_primary_per_type",
+                violation_error_message=_("This customer already has a primary contact of this type."),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerUser(models.Model):
+    """Limits a customer-role membership to one customer's data."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_links"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="users")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="customeruser_unique")
+        ]
+
+
+class Language(models.TextChoices):
+    EN = "en", "English"
+    ES = "es", "Español"
+    IT = "it", "Italiano"
+
+
+class StaffProfile(models.Model):
+    """A person's phone, timezone, language and quiet hours."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    timezone = models.CharField(
+        _("timezone"), max_length=64, default="UTC", validators=[validate_timezone_field]
+    )
+    language = models.CharField(
+        _("language"), max_length=8, choices=Language.choices, default=Language.EN
+    )
+    quiet_hours = models.JSONField(
+        _("quiet hours"), default=dict, blank=True, validators=[validate_weekly_windows]
+    )
+
+    class Meta:
+        verbose_name = _("staff profile")
+
+    def __str__(self) -> str:
+        return f"{self.user}"
+
+    def quiet(self) -> WeeklyWindows | None:
+        """Quiet hours in the person's timezone, or ``None`` when they set none."""
+        if not self.quiet_hours or not self.quiet_hours.get("ranges"):
+            return None
+        return WeeklyWindows.model_validate({"timezone": self.timezone, **self.quiet_hours})

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OncallConfig(AppConfig):
+    name = "sofno.oncall"
+    label = "oncall"
+    verbose_name = "Oncall"

@@ -1,0 +1,167 @@
+"""SOFNO settings: everything comes from ``SOFNO_*`` environment variables.
+
+The defaults are the embedded setup (SQLite database and SQLite task queue in the
+data directory); PostgreSQL and Redis are a matter of two URLs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from sofno.core.env import data_dir, env_bool, env_int, env_list, env_str, secret_key
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = data_dir()
+
+DEBUG = env_bool("SOFNO_DEBUG", False)
+SECRET_KEY = secret_key(DATA_DIR)
+BASE_URL = env_str("SOFNO_BASE_URL", "http://localhost:8000").rstrip("/")
+ALLOWED_HOSTS = env_list("SOFNO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("SOFNO_CSRF_TRUSTED_ORIGINS", [BASE_URL])
+
+# Behind https every cookie is secure; plain http is for a laptop demo only.
+_HTTPS = BASE_URL.startswith("https://")
+SESSION_COOKIE_SECURE = _HTTPS
+CSRF_COOKIE_SECURE = _HTTPS
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+if env_bool("SOFNO_TRUST_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "bootstrap",  # django-bootstrap-static: /static/bootstrap/
+    "ninja",  # serves the API docs (Swagger UI) from its own static files
+    "huey.contrib.djhuey",
+    "sofno.core",
+    "sofno.directory",
+    "sofno.events",
+    "sofno.monitoring",
+    "sofno.tickets",
+    "sofno.oncall",
+    "sofno.notify",
+    "sofno.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sofno.core.middleware.OrganizationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "sofno.urls"
+ASGI_APPLICATION = "sofno.asgi.application"
+WSGI_APPLICATION = "sofno.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "sofno.core.context_processors.organization",
+            ],
+        },
+    }
+]
+
+
+def _database(url: str) -> dict:
+    config = dj_database_url.parse(url, conn_max_age=0)
+    engine = config["ENGINE"]
+    if engine == "django.db.backends.sqlite3":
+        # WAL and IMMEDIATE transactions let the web server and the worker share
+        # one SQLite file without "database is locked" on upgrade-to-write.
+        config["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    elif engine == "django.db.backends.postgresql":
+        config["CONN_MAX_AGE"] = env_int("SOFNO_DB_CONN_MAX_AGE", 60)
+        config["CONN_HEALTH_CHECKS"] = True
+    else:
+        raise ImproperlyConfigured(
+            f"SOFNO_DATABASE_URL must be a sqlite:// or postgres:// URL, got {engine}"
+        )
+    return config
+
+
+DATABASE_URL = env_str("SOFNO_DATABASE_URL", f"sqlite:///{DATA_DIR / 'sofno.sqlite3'}")
+DATABASES = {"default": _database(DATABASE_URL)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+QUEUE_URL = env_str("SOFNO_QUEUE_URL", f"sqlite:///{DATA_DIR / 'queue.sqlite3'}")
+HUEY = {
+    "huey_class": "sofno.core.queue.huey_from_url",  # see sofno.core.queue
+    "name": "sofno",
+    "url": QUEUE_URL,
+    "immediate": QUEUE_URL.startswith("memory://"),
+    "consumer": {"workers": env_int("SOFNO_WORKER_THREADS", 4), "worker_type": "thread"},
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:dashboard"
+LOGOUT_REDIRECT_URL = "web:login"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("es", _("Spanish")), ("it", _("Italian"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+STATICFILES_DIRS: list = []
+# Front-end libraries come from packages: Bootstrap from the django-bootstrap-static
+# app, Leaflet from xstatic-leaflet, served under /static/lib/leaflet/.
+import xstatic.pkg.leaflet as _xs_leaflet  # noqa: E402
+
+STATICFILES_DIRS += [("lib/leaflet", _xs_leaflet.BASE_DIR)]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SOFNO_MAX_BODY_BYTES", 1024 * 1024)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("SOFNO_LOG_LEVEL", "INFO")},
+    "loggers": {"huey": {"level": "WARNING"}, "django.db.backends": {"level": "INFO"}},
+}
+
+# Outbound webhooks may not reach private networks unless an administrator allows
+# ranges here (comma-separated CIDRs).
+WEBHOOK_ALLOWED_NETWORKS = env_list("SOFNO_WEBHOOK_ALLOWED_NETWORKS")
