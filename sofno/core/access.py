@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from sofno.core.models import ADMIN_ROLES, WRITE_ROLES, ApiKey, AuditEntry, Organization, Role
 
-
 M = TypeVar("M", bound=Model)
 
 

@@ -67,9 +67,12 @@ class ApiError(HttpError):
 
 def field_error(field: str, rule: str, message: str) -> ApiError:
     """A 422 naming one field and the rule it broke."""
-    return ApiError(422, "validation_error", f"{field}: {message}", [
-        {"field": field, "rule": rule, "message": message}
-    ])
+    return ApiError(
+        422,
+        "validation_error",
+        f"{field}: {message}",
+        [{"field": field, "rule": rule, "message": message}],
+    )
 
 
 def from_django_validation(exc: DjangoValidationError) -> ApiError:

@@ -1,6 +1,5 @@
 """Core endpoints: who am I."""
 
-
 from uuid import UUID
 
 from django.http import HttpRequest

@@ -145,3 +145,6 @@ class AuditEntry(models.Model):
             # The audit page lists one organization's entries, newest first.
             models.Index(fields=["organization", "-at"], name="audit_org_at"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type} {self.object_id}"

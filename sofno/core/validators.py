@@ -13,7 +13,9 @@ def normalize_phone(value: str) -> str:
     """Return ``value`` in E.164 form, or raise ``ValueError`` naming the rule."""
     text = (value or "").strip()
     if not text.startswith("+"):
-        raise ValueError("phone must be in international E.164 form, starting with + and the country code")
+        raise ValueError(
+            "phone must be in international E.164 form, starting with + and the country code"
+        )
     try:
         number = phonenumbers.parse(text, None)
     except phonenumbers.NumberParseException as exc:

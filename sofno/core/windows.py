@@ -13,6 +13,7 @@ Rules:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -67,10 +68,8 @@ class WeeklyWindows(BaseModel):
     @model_validator(mode="after")
     def _no_overlap(self) -> WeeklyWindows:
         for day in range(7):
-            todays = sorted(
-                (r for r in self.ranges if r.day == day), key=lambda r: r.start_minute
-            )
-            for earlier, later in zip(todays, todays[1:], strict=False):
+            todays = sorted((r for r in self.ranges if r.day == day), key=lambda r: r.start_minute)
+            for earlier, later in itertools.pairwise(todays):
                 if later.start_minute < earlier.end_minute:
                     raise ValueError(
                         f"ranges overlap on {DAY_NAMES[day]}: "

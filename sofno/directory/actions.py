@@ -10,13 +10,14 @@ from django.db import transaction
 
 from sofno.core.access import Actor
 from sofno.core.models import Membership
-from sofno.directory.models import Contact, ContactType, Customer, DEFAULT_CONTACT_TYPES
+from sofno.directory.models import DEFAULT_CONTACT_TYPES, Contact, ContactType, Customer
 
 
 def _members_to_users(actor: Actor, member_ids: list[UUID]) -> list:
     memberships = list(
-        Membership.objects.filter(organization=actor.organization, public_id__in=member_ids)
-        .select_related("user")
+        Membership.objects.filter(
+            organization=actor.organization, public_id__in=member_ids
+        ).select_related("user")
     )
     if len(memberships) != len(set(member_ids)):
         raise ValidationError({"assigned_agents": ["unknown member id"]}, code="unknown")

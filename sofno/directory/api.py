@@ -1,6 +1,5 @@
 """Customers, contacts and contact types under /api/v1."""
 
-
 from uuid import UUID
 
 from django.http import HttpRequest

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from sofno.directory.models import Contact, ContactType, Customer
 
-WEEKDAYS_9_TO_18 = {
-    "ranges": [{"day": d, "start": "09:00", "end": "18:00"} for d in range(5)]
-}
-RESTAURANT_HOURS = {
-    "ranges": [{"day": d, "start": "11:00", "end": "23:00"} for d in range(7)]
-}
+WEEKDAYS_9_TO_18 = {"ranges": [{"day": d, "start": "09:00", "end": "18:00"} for d in range(5)]}
+RESTAURANT_HOURS = {"ranges": [{"day": d, "start": "11:00", "end": "23:00"} for d in range(7)]}
 
 SAMPLE_CUSTOMERS = [
     ("Trattoria Da Mario", "Roma", "IT", "Europe/Rome", RESTAURANT_HOURS, "+390612345678"),
@@ -23,12 +19,21 @@ def seed(organization, owner) -> None:
     service = ContactType.objects.get(organization=organization, slug="service")
     for name, city, country, tz, hours, phone in SAMPLE_CUSTOMERS:
         customer = Customer.objects.create(
-            organization=organization, name=name, city=city, country=country,
-            timezone=tz, business_hours=hours, email=f"info@{city.lower()}.example",
+            organization=organization,
+            name=name,
+            city=city,
+            country=country,
+            timezone=tz,
+            business_hours=hours,
+            email=f"info@{city.lower()}.example",
         )
         customer.assigned_agents.add(owner)
         Contact.objects.create(
-            organization=organization, customer=customer, name=f"Manager of {name}",
-            email=f"manager@{city.lower()}.example", phone=phone,
-            contact_type=service, is_primary=True,
+            organization=organization,
+            customer=customer,
+            name=f"Manager of {name}",
+            email=f"manager@{city.lower()}.example",
+            phone=phone,
+            contact_type=service,
+            is_primary=True,
         )

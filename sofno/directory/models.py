@@ -40,7 +40,11 @@ class ContactType(models.Model):
         return self.name
 
 
-DEFAULT_CONTACT_TYPES = (("service", _("Service")), ("billing", _("Billing")), ("manager", _("Manager")))
+DEFAULT_CONTACT_TYPES = (
+    ("service", _("Service")),
+    ("billing", _("Billing")),
+    ("manager", _("Manager")),
+)
 
 
 class Customer(models.Model):
@@ -64,7 +68,9 @@ class Customer(models.Model):
         _("active"), default=True, help_text=_("When off, its computers' check-ins are refused.")
     )
     alerts_enabled = models.BooleanField(
-        _("alerts enabled"), default=True, help_text=_("When off, keep tracking but send no alerts.")
+        _("alerts enabled"),
+        default=True,
+        help_text=_("When off, keep tracking but send no alerts."),
     )
     business_hours = models.JSONField(
         _("business hours"), default=dict, blank=True, validators=[validate_weekly_windows]
@@ -76,7 +82,9 @@ class Customer(models.Model):
         default="This customer's service is suspended. Please contact your support company.",
     )
     assigned_agents = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="assigned_customers",
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="assigned_customers",
         verbose_name=_("assigned agents"),
     )
     created_at = models.DateTimeField(default=django_tz.now, editable=False)
@@ -116,7 +124,10 @@ class Contact(models.Model):
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
     contact_type = models.ForeignKey(
-        ContactType, on_delete=models.PROTECT, related_name="contacts", verbose_name=_("contact type")
+        ContactType,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        verbose_name=_("contact type"),
     )
     is_primary = models.BooleanField(_("primary"), default=False)
     notes = models.TextField(_("notes"), blank=True)
@@ -133,7 +144,9 @@ class Contact(models.Model):
                 fields=["customer", "contact_type"],
                 condition=Q(is_primary=True),
                 name="contact_one_primary_per_type",
-                violation_error_message=_("This customer already has a primary contact of this type."),
+                violation_error_message=_(
+                    "This customer already has a primary contact of this type."
+                ),
             )
         ]
 
@@ -154,6 +167,9 @@ class CustomerUser(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organization", "user"], name="customeruser_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user} -> {self.customer}"
 
 
 class Language(models.TextChoices):

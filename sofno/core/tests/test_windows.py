@@ -45,7 +45,9 @@ def test_it_finds_next_start_across_fall_back():
 
 
 def test_it_maps_a_skipped_wall_time_to_the_jump():
-    hours = WeeklyWindows(timezone="Europe/Rome", ranges=[{"day": 6, "start": "02:30", "end": "05:00"}])
+    hours = WeeklyWindows(
+        timezone="Europe/Rome", ranges=[{"day": 6, "start": "02:30", "end": "05:00"}]
+    )
     after = dt.datetime(2026, 3, 29, 0, 0, tzinfo=UTC)
     # 02:00 local does not exist that night; clocks jump at 01:00 UTC.
     assert hours.next_start(after) == dt.datetime(2026, 3, 29, 1, 0, tzinfo=UTC)
@@ -61,7 +63,10 @@ def test_it_returns_after_itself_when_inside():
 def test_it_finds_the_end_of_an_overnight_window():
     quiet = WeeklyWindows(
         timezone="America/New_York",
-        ranges=[{"day": 0, "start": "22:00", "end": "24:00"}, {"day": 1, "start": "00:00", "end": "07:00"}],
+        ranges=[
+            {"day": 0, "start": "22:00", "end": "24:00"},
+            {"day": 1, "start": "00:00", "end": "07:00"},
+        ],
     )
     at = dt.datetime(2026, 3, 2, 23, 0, tzinfo=ZoneInfo("America/New_York"))
     assert quiet.next_end(at) == dt.datetime(2026, 3, 3, 7, 0, tzinfo=ZoneInfo("America/New_York"))
@@ -76,7 +81,13 @@ def test_it_has_no_next_start_without_ranges():
     [
         ([{"day": 0, "start": "10:00", "end": "09:00"}], "inverted"),
         ([{"day": 0, "start": "10:00", "end": "10:00"}], "inverted"),
-        ([{"day": 0, "start": "09:00", "end": "12:00"}, {"day": 0, "start": "11:00", "end": "13:00"}], "overlap"),
+        (
+            [
+                {"day": 0, "start": "09:00", "end": "12:00"},
+                {"day": 0, "start": "11:00", "end": "13:00"},
+            ],
+            "overlap",
+        ),
         ([{"day": 7, "start": "09:00", "end": "12:00"}], "less than or equal"),
         ([{"day": 0, "start": "9:00", "end": "12:00"}], "pattern"),
     ],

@@ -67,7 +67,9 @@ def ensure_demo_data() -> dict:
         owner.is_staff = owner.is_superuser = True
         owner.set_password(password)
         owner.save()
-        Membership.objects.get_or_create(organization=org, user=owner, defaults={"role": Role.OWNER})
+        Membership.objects.get_or_create(
+            organization=org, user=owner, defaults={"role": Role.OWNER}
+        )
         _, api_key = ApiKey.issue(org, "demo key", created_by=owner)
         for seed in DEMO_SEEDERS:
             seed(org, owner)
