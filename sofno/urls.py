@@ -6,5 +6,12 @@ from sofno.api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    # Machine endpoints owned by each app (pings, provider callbacks, feeds).
+    path("", include("sofno.monitoring.urls")),
+    path("", include("sofno.events.urls")),
+    path("", include("sofno.oncall.urls")),
+    path("", include("sofno.notify.urls")),
+    path("", include("sofno.tickets.urls")),
+    # Pages.
     path("", include("sofno.web.urls")),
 ]

@@ -2,7 +2,17 @@
 
 from django.urls import include, path
 
-from sofno.web.views import customers, dashboard
+from sofno.web.views import (
+    customers,
+    dashboard,
+    devices,
+    events,
+    incidents,
+    notifications,
+    oncall,
+    tickets,
+    webhooks,
+)
 
 app_name = "web"
 
@@ -10,4 +20,11 @@ urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("", include(dashboard.auth_patterns)),
     path("customers/", include(customers.patterns)),
+    path("devices/", include(devices.patterns)),
+    path("incidents/", include(incidents.patterns)),
+    path("events/", include(events.patterns)),
+    path("webhooks/", include(webhooks.patterns)),
+    path("oncall/", include(oncall.patterns)),
+    path("notifications/", include(notifications.patterns)),
+    path("tickets/", include(tickets.patterns)),
 ]

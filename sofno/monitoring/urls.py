@@ -1,0 +1,5 @@
+"""This app's non-page URLs (machine endpoints such as callbacks and feeds)."""
+
+from django.urls import path  # noqa: F401
+
+urlpatterns: list = []
