@@ -42,7 +42,8 @@ class Event(models.Model):
     occurred_at = models.DateTimeField(_("occurred at"), default=django_tz.now)
     recorded_at = models.DateTimeField(_("recorded at"), default=django_tz.now, editable=False)
     source = models.CharField(_("source"), max_length=100, default="sofno")
-    idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    # NULL, not "", so the partial unique index covers only real keys.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         verbose_name = _("event")
