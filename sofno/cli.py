@@ -16,6 +16,7 @@ COMMANDS = {
     "worker": "run the task consumer and the background loops (offline sweeper)",
     "org": "manage organizations: org create SLUG --name NAME",
     "apikey": "manage API keys: apikey create --org SLUG --name NAME",
+    "oncall": "on-call timetable and phone queue: oncall schedule|queue|extensions",
     "agent": "run the agent on a client computer: agent enroll|run",
     "manage": "run any Django management command: manage migrate, manage shell, ...",
 }
