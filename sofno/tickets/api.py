@@ -1,5 +1,129 @@
-"""This app's API endpoints (mounted under /api/v1 by sofno.api)."""
+"""Tickets and ticket statuses under /api/v1."""
 
-from ninja import Router
+from uuid import UUID
 
-router = Router()
+from django.http import HttpRequest
+from ninja import Query, Router
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from sofno.core.access import get_scoped_or_404
+from sofno.core.api import ErrorOut, actor, field_error
+from sofno.directory.selectors import customers_for
+from sofno.tickets import actions
+from sofno.tickets.models import TicketStatus
+from sofno.tickets.schemas import (
+    AssignIn,
+    ChangeOut,
+    StatusChangeIn,
+    StatusIn,
+    StatusOut,
+    StatusPatch,
+    TicketFilter,
+    TicketIn,
+    TicketOut,
+    TicketPatch,
+)
+from sofno.tickets.selectors import tickets_for
+
+router = Router(tags=["tickets"])
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def _status(request, slug: str, field: str = "status") -> TicketStatus:
+    found = TicketStatus.objects.filter(organization=actor(request).organization, slug=slug).first()
+    if found is None:
+        raise field_error(field, "unknown", f"unknown status {slug!r}")
+    return found
+
+
+def _ticket(request, ticket_id: UUID):
+    who = actor(request)
+    return get_scoped_or_404(tickets_for(who), who, public_id=ticket_id)
+
+
+@router.get("/tickets", response=list[TicketOut])
+@paginate(LimitOffsetPagination)
+def list_tickets(request: HttpRequest, filters: Query[TicketFilter]):
+    """Tickets, newest first; customer users see their own customer's only."""
+    return filters.filter(tickets_for(actor(request))).prefetch_related("technicians")
+
+
+@router.post("/tickets", response={201: TicketOut, **ERRORS})
+def create_ticket(request: HttpRequest, payload: TicketIn):
+    who = actor(request)
+    customer = customers_for(who).filter(public_id=payload.customer).first()
+    if customer is None:
+        raise field_error("customer", "unknown", "unknown customer")
+    status = _status(request, payload.status) if payload.status else None
+    technicians = actions.technicians_from_members(who, payload.technicians)
+    ticket = actions.create_ticket(
+        acting_user=who,
+        customer=customer,
+        title=payload.title,
+        description=payload.description,
+        priority=payload.priority,
+        status=status,
+        technicians=technicians,
+    )
+    return 201, ticket
+
+
+@router.get("/tickets/{ticket_id}", response={200: TicketOut, **ERRORS})
+def get_ticket(request: HttpRequest, ticket_id: UUID):
+    return _ticket(request, ticket_id)
+
+
+@router.patch("/tickets/{ticket_id}", response={200: TicketOut, **ERRORS})
+def update_ticket(request: HttpRequest, ticket_id: UUID, payload: TicketPatch):
+    ticket = _ticket(request, ticket_id)
+    fields = payload.dict(exclude_unset=True, exclude_none=True)
+    return actions.update_ticket(acting_user=actor(request), ticket=ticket, fields=fields)
+
+
+@router.post("/tickets/{ticket_id}/status", response={200: TicketOut, **ERRORS})
+def change_status(request: HttpRequest, ticket_id: UUID, payload: StatusChangeIn):
+    ticket = _ticket(request, ticket_id)
+    status = _status(request, payload.status)
+    return actions.change_status(acting_user=actor(request), ticket=ticket, status=status)
+
+
+@router.post("/tickets/{ticket_id}/assign", response={200: TicketOut, **ERRORS})
+def assign(request: HttpRequest, ticket_id: UUID, payload: AssignIn):
+    who = actor(request)
+    ticket = _ticket(request, ticket_id)
+    technicians = actions.technicians_from_members(who, payload.technicians)
+    return actions.assign(acting_user=who, ticket=ticket, technicians=technicians)
+
+
+@router.get("/tickets/{ticket_id}/history", response={200: list[ChangeOut], **ERRORS})
+def history(request: HttpRequest, ticket_id: UUID):
+    return _ticket(request, ticket_id).changes.select_related("actor")
+
+
+@router.get("/ticket-statuses", response=list[StatusOut])
+def list_statuses(request: HttpRequest):
+    return TicketStatus.objects.filter(organization=actor(request).organization)
+
+
+@router.post("/ticket-statuses", response={201: StatusOut, **ERRORS})
+def create_status(request: HttpRequest, payload: StatusIn):
+    who = actor(request)
+    who.require_admin()
+    if TicketStatus.objects.filter(organization=who.organization, slug=payload.slug).exists():
+        raise field_error("slug", "unique", f"a status {payload.slug!r} exists already")
+    status = TicketStatus.objects.create(organization=who.organization, **payload.dict())
+    who.audit("ticket_status.created", status)
+    return 201, status
+
+
+@router.patch("/ticket-statuses/{slug}", response={200: StatusOut, **ERRORS})
+def update_status(request: HttpRequest, slug: str, payload: StatusPatch):
+    who = actor(request)
+    who.require_admin()
+    status = get_scoped_or_404(TicketStatus.objects, who, slug=slug)
+    fields = payload.dict(exclude_unset=True, exclude_none=True)
+    for name, value in fields.items():
+        setattr(status, name, value)
+    status.save(update_fields=list(fields) or None)
+    who.audit("ticket_status.updated", status, fields=sorted(fields))
+    return status

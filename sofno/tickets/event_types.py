@@ -1,0 +1,41 @@
+"""The ticket events in the catalog, with the tokens their payloads carry."""
+
+from sofno.events.catalog import EventType, Token
+
+_COMMON = (
+    Token("ticket.number", "integer", "ticket number in the organization", 42),
+    Token("ticket.title", "string", "ticket title", "POS terminal 2 does not print"),
+    Token("ticket.priority", "string", "low, normal, high or urgent", "high"),
+    Token("ticket.url", "string", "link to the ticket page", "https://sofno.example/tickets/…/"),
+    Token("customer.name", "string", "customer name", "Trattoria Da Mario"),
+    Token("status.name", "string", "current status", "In progress"),
+    Token("status.is_open", "boolean", "whether the status counts as open", True),
+    Token("technicians", "array", "assigned technicians (username, name, email)", []),
+    Token("actor.name", "string", "who made the change", "Adam Smith"),
+)
+
+TICKET_EVENTS = (
+    EventType("ticket.created", "A ticket was opened.", _COMMON, category="tickets"),
+    EventType(
+        "ticket.status_changed",
+        "A ticket moved to another status.",
+        (*_COMMON, Token("previous_status.name", "string", "status before", "Open")),
+        category="tickets",
+    ),
+    EventType(
+        "ticket.assigned",
+        "A ticket's technicians changed.",
+        (
+            *_COMMON,
+            Token("added_technicians", "array", "technicians newly assigned", []),
+            Token("removed_technicians", "array", "technicians no longer assigned", []),
+        ),
+        category="tickets",
+    ),
+    EventType(
+        "ticket.updated",
+        "A ticket's title, description or priority changed.",
+        (*_COMMON, Token("changed", "array", "names of the changed fields", ["priority"])),
+        category="tickets",
+    ),
+)

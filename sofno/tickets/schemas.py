@@ -1,0 +1,118 @@
+"""API schemas for tickets and ticket statuses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from uuid import UUID
+
+from ninja import FilterLookup, FilterSchema, Schema
+from pydantic import Field
+
+from sofno.core.models import Membership
+from sofno.tickets.models import Priority
+
+
+class TicketIn(Schema):
+    customer: UUID
+    title: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=20_000)
+    priority: Priority = Priority.NORMAL
+    status: str | None = Field(None, description="status slug; default: the first status")
+    technicians: list[UUID] = Field(default_factory=list, description="member ids")
+
+
+class TicketPatch(Schema):
+    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=20_000)
+    priority: Priority | None = None
+
+
+class StatusChangeIn(Schema):
+    status: str = Field(description="status slug")
+
+
+class AssignIn(Schema):
+    technicians: list[UUID] = Field(description="member ids; replaces the current set")
+
+
+class StatusOut(Schema):
+    id: UUID = Field(validation_alias="public_id")
+    slug: str
+    name: str
+    is_open: bool
+    position: int
+    notify: bool
+    email_admins: bool
+    email_customer: bool
+    email_technicians: bool
+    push_admins: bool
+    push_technicians: bool
+
+
+class StatusIn(Schema):
+    slug: str = Field(min_length=1, max_length=40, pattern=r"^[-a-z0-9_]+$")
+    name: str = Field(min_length=1, max_length=80)
+    is_open: bool = True
+    position: int = Field(0, ge=0, le=1000)
+    notify: bool = False
+    email_admins: bool = False
+    email_customer: bool = False
+    email_technicians: bool = False
+    push_admins: bool = False
+    push_technicians: bool = False
+
+
+class StatusPatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=80)
+    is_open: bool | None = None
+    position: int | None = Field(None, ge=0, le=1000)
+    notify: bool | None = None
+    email_admins: bool | None = None
+    email_customer: bool | None = None
+    email_technicians: bool | None = None
+    push_admins: bool | None = None
+    push_technicians: bool | None = None
+
+
+class ChangeOut(Schema):
+    at: dt.datetime
+    actor: str | None
+    kind: str
+    from_value: str
+    to_value: str
+
+    @staticmethod
+    def resolve_actor(obj) -> str | None:
+        return obj.actor.get_username() if obj.actor else None
+
+
+class TicketOut(Schema):
+    id: UUID = Field(validation_alias="public_id")
+    number: int
+    customer: UUID = Field(validation_alias="customer.public_id")
+    title: str
+    description: str
+    status: str = Field(validation_alias="status.slug")
+    is_open: bool
+    priority: str
+    technicians: list[UUID]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    closed_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_technicians(obj) -> list[UUID]:
+        return list(
+            Membership.objects.filter(
+                organization_id=obj.organization_id, user__in=obj.technicians.all()
+            ).values_list("public_id", flat=True)
+        )
+
+
+class TicketFilter(FilterSchema):
+    customer: Annotated[UUID | None, FilterLookup("customer__public_id")] = None
+    status: Annotated[str | None, FilterLookup("status__slug")] = None
+    is_open: Annotated[bool | None, FilterLookup("status__is_open")] = None
+    priority: Priority | None = None
+    q: Annotated[str | None, FilterLookup("title__icontains")] = None
