@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "sofno.oncall",
     "sofno.notify",
     "sofno.web",
+    "sofno.ops",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,7 @@ from sofno.api import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("sofno.ops.urls")),
     path("api/", api.urls),
     # Machine endpoints owned by each app (pings, provider callbacks, feeds).
     path("", include("sofno.monitoring.urls")),
