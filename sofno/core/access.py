@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from sofno.core.models import ADMIN_ROLES, WRITE_ROLES, ApiKey, AuditEntry, Organization, Role
 
@@ -20,7 +21,16 @@ M = TypeVar("M", bound=Model)
 
 
 class PermissionDenied(Exception):
-    """The actor may read but not do this (403)."""
+    """The actor may read but not do this (403).
+
+    ``code`` is machine-readable (``read_only``, ``admin_only``, ...); ``message``
+    says why to a person.
+    """
+
+    def __init__(self, code: str = "forbidden", message: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message or _("Your role may not do this.")
 
 
 @dataclass
@@ -46,18 +56,35 @@ class Actor:
         return self.role in ADMIN_ROLES
 
     @property
+    def is_owner(self) -> bool:
+        # An API key is never an owner: it cannot grant or take away ownership.
+        return self.api_key is None and self.role == Role.OWNER
+
+    @property
     def is_customer_user(self) -> bool:
         return self.role == Role.CUSTOMER
 
     def require_write(self) -> None:
         """Raise :class:`PermissionDenied` unless the actor may change records."""
         if not self.can_write:
-            raise PermissionDenied("read_only")
+            raise PermissionDenied("read_only", _("This role or key may only read."))
 
     def require_admin(self) -> None:
         """Raise :class:`PermissionDenied` unless the actor administers the organization."""
         if not self.is_admin:
-            raise PermissionDenied("admin_only")
+            raise PermissionDenied("admin_only", _("Only an owner or admin may do this."))
+
+    def require_staff(self) -> None:
+        """Raise :class:`PermissionDenied` for a customer user (staff-only data)."""
+        if self.is_customer_user:
+            raise PermissionDenied("staff_only", _("Customer users may not see this."))
+
+    def require_person(self) -> None:
+        """Raise :class:`PermissionDenied` for an API key (a signed-in person is needed)."""
+        if self.user is None:
+            raise PermissionDenied(
+                "person_only", _("This needs a signed-in person, not an API key.")
+            )
 
     def audit(self, action: str, obj: Model, **detail: object) -> AuditEntry:
         """Record that this actor did ``action`` to ``obj``."""

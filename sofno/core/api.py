@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import DataError, IntegrityError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -40,9 +43,29 @@ class ApiKeyAuth(HttpBearer):
 
 
 class SessionAuth(APIKeyCookie):
-    """The web session, so pages can call the API; CSRF-checked for writes."""
+    """The web session, so pages can call the API; CSRF-checked for writes.
 
-    param_name = "sessionid"
+    - Only a request that carries the session cookie is CSRF-checked, so a call
+      with a bad or revoked key answers 401, not a confusing CSRF 403.
+    - A request with a ``Bearer`` token is never taken as a session (other schemes,
+      such as a proxy's Basic auth, are not ours and do not count).
+    """
+
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def __call__(self, request: HttpRequest) -> Actor | None:
+        bearer = request.headers.get("authorization", "").lower().startswith("bearer")
+        if bearer or self.param_name not in request.COOKIES:
+            return None
+        return super().__call__(request)
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        try:
+            return super()._get_key(request)
+        except HttpError:
+            raise ApiError(
+                403, "csrf_failed", _("CSRF check failed: send the X-CSRFToken header."), []
+            ) from None
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Actor | None:
         return actor_for_user(request.user, request.session.get(SESSION_ORG_KEY))
@@ -125,21 +148,42 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(Http404)
     def on_not_found(request, exc):
-        return respond(request, 404, "not_found", "Not found.")
+        return respond(request, 404, "not_found", _("Not found."))
 
     @api.exception_handler(PermissionDenied)
-    def on_denied(request, exc):
-        return respond(request, 403, "forbidden", "Your role may not do this.")
+    def on_denied(request, exc: PermissionDenied):
+        return respond(request, 403, exc.code, exc.message)
 
     @api.exception_handler(AuthenticationError)
     def on_unauthenticated(request, exc):
-        return respond(request, 401, "unauthorized", "A valid API key or session is required.")
+        return respond(request, 401, "unauthorized", _("A valid API key or session is required."))
 
     @api.exception_handler(HttpError)
     def on_http_error(request, exc: HttpError):
+        if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
+            # ninja's parser: a body that is not JSON (or not UTF-8, or too deep).
+            error = {"field": "body", "rule": "json_invalid", "message": str(exc)}
+            return respond(request, 400, "bad_request", str(exc), [error])
         return respond(request, exc.status_code, "error", str(exc))
+
+    @api.exception_handler(ProtectedError)
+    @api.exception_handler(RestrictedError)
+    def on_in_use(request, exc):
+        # Another app's rows still point at the object (PROTECT/RESTRICT foreign keys).
+        objects = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
+        kinds = sorted({str(obj._meta.verbose_name_plural) for obj in objects})
+        message = _("Still in use by %(kinds)s; remove or move those first.") % {
+            "kinds": ", ".join(kinds)
+        }
+        return respond(request, 409, "in_use", message)
+
+    @api.exception_handler(DataError)
+    def on_data_error(request, exc):
+        # A value the database refuses (out of range, bad encoding) that slipped past
+        # the schemas: the client's input, so a 422, never a 500.
+        return respond(request, 422, "validation_error", _("A value is out of range or invalid."))
 
     @api.exception_handler(IntegrityError)
     def on_integrity(request, exc):
         # Constraint races that slipped past validation: a conflict, never a 500.
-        return respond(request, 409, "conflict", "The change conflicts with existing data.")
+        return respond(request, 409, "conflict", _("The change conflicts with existing data."))

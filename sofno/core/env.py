@@ -17,8 +17,10 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def env_str(name: str, default: str = "") -> str:
-    """Return the variable as text, or ``default`` when it is unset."""
-    return os.environ.get(name, default)
+    """Return the variable as text, or ``default`` when it is unset or empty
+    (``SOFNO_DATABASE_URL=`` in a unit file means "the default", not "no database")."""
+    raw = os.environ.get(name, "")
+    return raw if raw.strip() else default
 
 
 def env_bool(name: str, default: bool = False) -> bool:

@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
+from sofno.core.validators import validate_timezone_field
+
 API_KEY_PREFIX = "sk_"
 
 
@@ -20,7 +22,9 @@ class Organization(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=200)
-    timezone = models.CharField(_("timezone"), max_length=64, default="UTC")
+    timezone = models.CharField(
+        _("timezone"), max_length=64, default="UTC", validators=[validate_timezone_field]
+    )
     created_at = models.DateTimeField(default=django_tz.now, editable=False)
 
     class Meta:

@@ -1,20 +1,86 @@
-"""Schema pieces shared by every app's API."""
+"""Schema pieces shared by every app's API.
+
+Request bodies derive from :class:`InSchema` (unknown fields and text no database
+can store are refused) or :class:`PatchSchema` (partial updates: an explicit null
+is refused too). Query filters derive from :class:`FilterIn`. Every check raises a
+pydantic error whose type is the ``rule`` the API reports.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from ninja import Schema
-from pydantic import field_validator
+from django.utils.translation import gettext as _
+from ninja import FilterSchema, Schema
+from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from sofno.core.validators import normalize_phone
-from sofno.core.windows import TimeRange, validate_timezone
+from sofno.core.validators import normalize_country, normalize_phone
+from sofno.core.windows import TimeRange, check_no_overlap, validate_timezone
+
+
+def _storable(value: Any) -> Any:
+    """Refuse NUL characters anywhere in text: PostgreSQL cannot store them."""
+    if isinstance(value, str) and "\x00" in value:
+        raise PydanticCustomError("nul_character", _("text may not contain NUL (\\x00) characters"))
+    if isinstance(value, list | tuple):
+        for item in value:
+            _storable(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _storable(key)
+            _storable(item)
+    return value
+
+
+class _StorableText(Schema):
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable_text(cls, value: Any) -> Any:
+        return _storable(value)
+
+
+class InSchema(_StorableText):
+    """Base of request bodies: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PatchSchema(InSchema):
+    """Partial update: only the fields sent change; ``null`` is refused, not stored."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Validators do not run on defaults, so a None here was sent explicitly.
+        if value is None:
+            raise PydanticCustomError("null", _("may not be null; leave the field out to keep it"))
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the client sent, as plain data."""
+        return self.model_dump(exclude_unset=True)
+
+
+class FilterIn(_StorableText, FilterSchema):
+    """Base of query filters: text filters with NUL characters are refused."""
 
 
 class WindowsIn(Schema):
-    """Weekly ranges; the timezone comes from the owner (customer, person)."""
+    """Weekly ranges; the timezone comes from the owner (customer, person).
 
-    ranges: list[TimeRange] = []
+    - Each range has ``start`` before ``end`` (``inverted_range``).
+    - Ranges on one day do not overlap (``overlapping_ranges``).
+    """
+
+    ranges: list[TimeRange] = Field(default=[], max_length=7 * 24)
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> WindowsIn:
+        check_no_overlap(self.ranges)
+        return self
 
 
 def check_email(value: str | None) -> str | None:
@@ -23,17 +89,38 @@ def check_email(value: str | None) -> str | None:
         try:
             validate_email(value)
         except DjangoValidationError:
-            raise ValueError("enter a valid email address") from None
+            raise PydanticCustomError("email", _("enter a valid email address")) from None
     return value
 
 
 def check_phone(value: str | None) -> str | None:
-    """Pydantic-side phone check: E.164, normalized."""
-    return normalize_phone(value) if value else value
+    """Pydantic-side phone check: E.164, normalized (empty is allowed)."""
+    if not value:
+        return value
+    try:
+        return normalize_phone(value)
+    except ValueError as exc:
+        raise PydanticCustomError("phone", "{reason}", {"reason": str(exc)}) from None
 
 
 def check_timezone(value: str | None) -> str | None:
-    return validate_timezone(value) if value is not None else value
+    """Pydantic-side IANA timezone check."""
+    if value is None:
+        return value
+    try:
+        return validate_timezone(value)
+    except ValueError as exc:
+        raise PydanticCustomError("timezone", "{reason}", {"reason": str(exc)}) from None
+
+
+def check_country(value: str | None) -> str | None:
+    """Pydantic-side ISO 3166-1 alpha-2 check, upper-cased (empty is allowed)."""
+    if not value:
+        return value
+    try:
+        return normalize_country(value)
+    except ValueError as exc:
+        raise PydanticCustomError("country", "{reason}", {"reason": str(exc)}) from None
 
 
 class TimezoneMixin(Schema):

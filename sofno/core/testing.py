@@ -21,6 +21,14 @@ os.environ.setdefault("SOFNO_QUEUE_URL", "memory://")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sofno.settings")
 
 
+def pytest_configure(config) -> None:
+    """Hash test passwords cheaply: the standing cast creates four users per test,
+    and PBKDF2's deliberate slowness would dominate the suite's run time."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class Cast:
     """The standing users of a test: who acts, in which organization."""
@@ -73,13 +81,21 @@ def cast(db) -> Cast:
 
 
 class ApiClient:
-    """JSON calls to the API with an ``Authorization: Bearer`` key."""
+    """JSON calls to the API with an ``Authorization: Bearer`` key, or (through
+    :meth:`as_user`) with a signed-in session."""
 
-    def __init__(self, key: str | None) -> None:
+    def __init__(self, key: str | None, *, enforce_csrf: bool = False) -> None:
         from django.test import Client
 
-        self.client = Client()
+        self.client = Client(enforce_csrf_checks=enforce_csrf)
         self.headers = {"Authorization": f"Bearer {key}"} if key else {}
+
+    @classmethod
+    def as_user(cls, user, *, enforce_csrf: bool = False) -> ApiClient:
+        """A client signed in as ``user`` (session cookie, no key)."""
+        client = cls(None, enforce_csrf=enforce_csrf)
+        client.client.force_login(user)
+        return client
 
     def call(self, method: str, path: str, body: Any = None, **headers: str):
         data = json.dumps(body) if body is not None else None

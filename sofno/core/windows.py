@@ -16,7 +16,9 @@ import datetime as dt
 import itertools
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from django.utils.translation import gettext as _
 from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MIDNIGHT = "24:00"
@@ -37,9 +39,10 @@ class TimeRange(BaseModel):
     @model_validator(mode="after")
     def _start_before_end(self) -> TimeRange:
         if _minutes(self.start) >= _minutes(self.end):
-            raise ValueError(
-                f"range on {DAY_NAMES[self.day]} is inverted or empty: "
-                f"start {self.start} must be before end {self.end}"
+            raise PydanticCustomError(
+                "inverted_range",
+                _("range on {day} is inverted or empty: start {start} must be before end {end}"),
+                {"day": DAY_NAMES[self.day], "start": self.start, "end": self.end},
             )
         return self
 
@@ -52,6 +55,23 @@ class TimeRange(BaseModel):
         return _minutes(self.end)
 
 
+def check_no_overlap(ranges: list[TimeRange]) -> None:
+    """Raise a pydantic ``overlapping_ranges`` error when two ranges of one day overlap."""
+    for day in range(7):
+        todays = sorted((r for r in ranges if r.day == day), key=lambda r: r.start_minute)
+        for earlier, later in itertools.pairwise(todays):
+            if later.start_minute < earlier.end_minute:
+                raise PydanticCustomError(
+                    "overlapping_ranges",
+                    _("ranges overlap on {day}: {first} and {second}"),
+                    {
+                        "day": DAY_NAMES[day],
+                        "first": f"{earlier.start}-{earlier.end}",
+                        "second": f"{later.start}-{later.end}",
+                    },
+                )
+
+
 class WeeklyWindows(BaseModel):
     """A weekly schedule of wall-clock ranges in one timezone."""
 
@@ -62,19 +82,12 @@ class WeeklyWindows(BaseModel):
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         if value not in _timezones():
-            raise ValueError(f"unknown timezone {value!r}")
+            raise PydanticCustomError("timezone", _("unknown timezone '{name}'"), {"name": value})
         return value
 
     @model_validator(mode="after")
     def _no_overlap(self) -> WeeklyWindows:
-        for day in range(7):
-            todays = sorted((r for r in self.ranges if r.day == day), key=lambda r: r.start_minute)
-            for earlier, later in itertools.pairwise(todays):
-                if later.start_minute < earlier.end_minute:
-                    raise ValueError(
-                        f"ranges overlap on {DAY_NAMES[day]}: "
-                        f"{earlier.start}-{earlier.end} and {later.start}-{later.end}"
-                    )
+        check_no_overlap(self.ranges)
         return self
 
     @property
@@ -112,7 +125,7 @@ class WeeklyWindows(BaseModel):
         if not self.contains(after):
             return after
         moment = after
-        for _ in range(8 * 3):  # bounded: at most a week of adjacent ranges
+        for _step in range(8 * 3):  # bounded: at most a week of adjacent ranges
             end = self._next_boundary(moment, lambda r: r.end_minute, strict=True)
             if end is None or not self.contains(end):
                 return end
@@ -173,7 +186,7 @@ def validate_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown timezone {name!r}") from None
+        raise ValueError(_("unknown timezone %(name)r") % {"name": name}) from None
     if name not in _timezones():
-        raise ValueError(f"unknown timezone {name!r}")
+        raise ValueError(_("unknown timezone %(name)r") % {"name": name})
     return name

@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
+from sofno.core.modeling import FieldConstraintsMixin
 from sofno.core.models import Organization
 from sofno.core.validators import (
+    validate_country,
     validate_phone,
     validate_timezone_field,
     validate_weekly_windows,
@@ -19,8 +22,10 @@ from sofno.core.validators import (
 from sofno.core.windows import WeeklyWindows
 
 
-class ContactType(models.Model):
+class ContactType(FieldConstraintsMixin):
     """A kind of contact an organization tracks: billing, service, manager, ..."""
+
+    CONSTRAINT_FIELDS = {"contacttype_unique_slug": ("slug", "unique")}
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="contact_types"
@@ -58,7 +63,13 @@ class Customer(models.Model):
     address = models.CharField(_("address"), max_length=300, blank=True)
     city = models.CharField(_("city"), max_length=120, blank=True)
     region = models.CharField(_("state / region"), max_length=120, blank=True)
-    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO 3166 code"))
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        blank=True,
+        validators=[validate_country],
+        help_text=_("ISO 3166 code"),
+    )
     timezone = models.CharField(
         _("timezone"), max_length=64, default="UTC", validators=[validate_timezone_field]
     )
@@ -114,8 +125,15 @@ class Customer(models.Model):
         return hours is None or hours.contains(at)
 
 
-class Contact(models.Model):
-    """A person at a customer: whom to call, mail or bill."""
+class Contact(FieldConstraintsMixin):
+    """A person at a customer: whom to call, mail or bill.
+
+    - At most one primary contact per type per customer (``is_primary`` error,
+      rule ``one_primary_per_type``).
+    - Its customer and contact type belong to its organization.
+    """
+
+    CONSTRAINT_FIELDS = {"contact_one_primary_per_type": ("is_primary", "one_primary_per_type")}
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
@@ -153,9 +171,25 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        same_org = {
+            "customer": self.customer_id and self.customer.organization_id,
+            "contact_type": self.contact_type_id and self.contact_type.organization_id,
+        }
+        errors = {
+            name: ValidationError(_("belongs to another organization"), code="unknown")
+            for name, org_id in same_org.items()
+            if org_id and org_id != self.organization_id
+        }
+        if errors:
+            raise ValidationError(errors)
 
-class CustomerUser(models.Model):
-    """Limits a customer-role membership to one customer's data."""
+
+class CustomerUser(FieldConstraintsMixin):
+    """Limits a customer-role membership to one customer's data (exactly one: a
+    second link for the same user is a ``customer`` error, rule ``one_customer``)."""
+
+    CONSTRAINT_FIELDS = {"customeruser_unique": ("customer", "one_customer")}
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(
@@ -170,6 +204,12 @@ class CustomerUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} -> {self.customer}"
+
+    def clean(self) -> None:
+        if self.customer_id and self.customer.organization_id != self.organization_id:
+            raise ValidationError(
+                {"customer": ValidationError(_("belongs to another organization"), code="unknown")}
+            )
 
 
 class Language(models.TextChoices):

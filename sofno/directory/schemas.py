@@ -3,72 +3,76 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 from uuid import UUID
 
-from ninja import FilterSchema, Schema
-from pydantic import Field, field_validator, model_validator
+from ninja import FilterLookup, Schema
+from pydantic import Field, field_validator
 
-from sofno.core.models import Membership
-from sofno.core.schemas import WindowsIn, check_email, check_phone, check_timezone
-from sofno.core.windows import WeeklyWindows
+from sofno.core.schemas import (
+    FilterIn,
+    InSchema,
+    PatchSchema,
+    WindowsIn,
+    check_country,
+    check_email,
+    check_phone,
+    check_timezone,
+)
+
+DEFAULT_REFUSAL = "This customer's service is suspended. Please contact your support company."
+SLUG = r"^[-a-z0-9_]+$"
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Line = Annotated[str, Field(max_length=300)]
+Short = Annotated[str, Field(max_length=120)]
+Notes = Annotated[str, Field(max_length=10_000)]
+Email = Annotated[str, Field(max_length=254)]
+Phone = Annotated[str, Field(max_length=40, description="E.164, e.g. +390612345678")]
+Country = Annotated[str, Field(max_length=60, description="ISO 3166-1 alpha-2, e.g. IT")]
+Timezone = Annotated[str, Field(max_length=64, description="IANA name, e.g. Europe/Rome")]
+Agents = Annotated[list[UUID], Field(max_length=1000, description="member ids (/api/v1/members)")]
 
 
-def _check_windows(windows: WindowsIn | None, timezone: str | None) -> None:
-    if windows is not None and timezone is not None:
-        WeeklyWindows.model_validate({"timezone": timezone, "ranges": windows.ranges})
-
-
-class CustomerBase(Schema):
-    address: str = Field("", max_length=300)
-    city: str = Field("", max_length=120)
-    region: str = Field("", max_length=120)
-    country: str = Field("", max_length=2, pattern=r"^([A-Z]{2})?$", description="ISO 3166 alpha-2")
-    timezone: str = "UTC"
-    email: str = Field("", max_length=254)
-    notes: str = Field("", max_length=10_000)
+class CustomerIn(InSchema):
+    name: Name
+    address: Line = ""
+    city: Short = ""
+    region: Short = ""
+    country: Country = ""
+    timezone: Timezone = "UTC"
+    email: Email = ""
+    notes: Notes = ""
     active: bool = True
     alerts_enabled: bool = True
     business_hours: WindowsIn = WindowsIn()
-    refusal_message: str = Field(
-        "This customer's service is suspended. Please contact your support company.",
-        max_length=300,
-    )
-    assigned_agents: list[UUID] = Field(
-        default_factory=list, description="member ids (see /api/v1/members)"
-    )
+    refusal_message: Line = DEFAULT_REFUSAL
+    assigned_agents: Agents = []
 
     _email = field_validator("email")(check_email)
     _timezone = field_validator("timezone")(check_timezone)
-
-    @model_validator(mode="after")
-    def _hours_valid(self):
-        _check_windows(self.business_hours, self.timezone)
-        return self
+    _country = field_validator("country")(check_country)
 
 
-class CustomerIn(CustomerBase):
-    name: str = Field(min_length=1, max_length=200)
-
-
-class CustomerPatch(Schema):
+class CustomerPatch(PatchSchema):
     """Partial update: only the fields sent are changed."""
 
-    name: str | None = Field(None, min_length=1, max_length=200)
-    address: str | None = Field(None, max_length=300)
-    city: str | None = Field(None, max_length=120)
-    region: str | None = Field(None, max_length=120)
-    country: str | None = Field(None, max_length=2, pattern=r"^([A-Z]{2})?$")
-    timezone: str | None = None
-    email: str | None = Field(None, max_length=254)
-    notes: str | None = Field(None, max_length=10_000)
+    name: Name | None = None
+    address: Line | None = None
+    city: Short | None = None
+    region: Short | None = None
+    country: Country | None = None
+    timezone: Timezone | None = None
+    email: Email | None = None
+    notes: Notes | None = None
     active: bool | None = None
     alerts_enabled: bool | None = None
     business_hours: WindowsIn | None = None
-    refusal_message: str | None = Field(None, max_length=300)
-    assigned_agents: list[UUID] | None = None
+    refusal_message: Line | None = None
+    assigned_agents: Agents | None = None
 
     _email = field_validator("email")(check_email)
     _timezone = field_validator("timezone")(check_timezone)
+    _country = field_validator("country")(check_country)
 
 
 class CustomerOut(Schema):
@@ -91,28 +95,35 @@ class CustomerOut(Schema):
 
     @staticmethod
     def resolve_assigned_agents(obj) -> list[UUID]:
-        return list(
-            Membership.objects.filter(
-                organization_id=obj.organization_id, user__in=obj.assigned_agents.all()
-            ).values_list("public_id", flat=True)
-        )
+        # Uses the prefetched agents and their memberships (see customers_for_api).
+        return [
+            membership.public_id
+            for user in obj.assigned_agents.all()
+            for membership in user.memberships.all()
+            if membership.organization_id == obj.organization_id
+        ]
 
     @staticmethod
     def resolve_business_hours(obj) -> dict:
         return {"ranges": (obj.business_hours or {}).get("ranges", [])}
 
 
-class CustomerFilter(FilterSchema):
-    q: str | None = Field(None, json_schema_extra={"q": "name__icontains"})
-    city: str | None = Field(None, json_schema_extra={"q": "city__iexact"})
-    country: str | None = Field(None, json_schema_extra={"q": "country__iexact"})
+class CustomerFilter(FilterIn):
+    q: Annotated[str | None, FilterLookup("name__icontains")] = None
+    city: Annotated[str | None, FilterLookup("city__iexact")] = None
+    country: Annotated[str | None, FilterLookup("country__iexact")] = None
     active: bool | None = None
     alerts_enabled: bool | None = None
 
 
-class ContactTypeIn(Schema):
-    slug: str = Field(min_length=1, max_length=40, pattern=r"^[-a-z0-9_]+$")
+class ContactTypeIn(InSchema):
+    slug: str = Field(min_length=1, max_length=40, pattern=SLUG)
     name: str = Field(min_length=1, max_length=80)
+
+
+class ContactTypePatch(PatchSchema):
+    slug: str | None = Field(None, min_length=1, max_length=40, pattern=SLUG)
+    name: str | None = Field(None, min_length=1, max_length=80)
 
 
 class ContactTypeOut(Schema):
@@ -121,27 +132,29 @@ class ContactTypeOut(Schema):
     name: str
 
 
-class ContactIn(Schema):
+class ContactIn(InSchema):
     customer: UUID
-    name: str = Field(min_length=1, max_length=200)
-    email: str = Field("", max_length=254)
-    phone: str = Field("", max_length=20, description="E.164, e.g. +390612345678")
-    contact_type: str = Field(description="contact type slug, e.g. service")
+    name: Name
+    email: Email = ""
+    phone: Phone = ""
+    contact_type: str = Field(max_length=40, description="contact type slug, e.g. service")
     is_primary: bool = False
-    notes: str = Field("", max_length=10_000)
+    notes: Notes = ""
     reachable_hours: WindowsIn = WindowsIn()
 
     _email = field_validator("email")(check_email)
     _phone = field_validator("phone")(check_phone)
 
 
-class ContactPatch(Schema):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    email: str | None = Field(None, max_length=254)
-    phone: str | None = Field(None, max_length=20)
-    contact_type: str | None = None
+class ContactPatch(PatchSchema):
+    """Partial update; a contact stays with its customer."""
+
+    name: Name | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    contact_type: str | None = Field(None, max_length=40)
     is_primary: bool | None = None
-    notes: str | None = Field(None, max_length=10_000)
+    notes: Notes | None = None
     reachable_hours: WindowsIn | None = None
 
     _email = field_validator("email")(check_email)
@@ -160,9 +173,13 @@ class ContactOut(Schema):
     reachable_hours: dict
     created_at: dt.datetime
 
+    @staticmethod
+    def resolve_reachable_hours(obj) -> dict:
+        return {"ranges": (obj.reachable_hours or {}).get("ranges", [])}
 
-class ContactFilter(FilterSchema):
-    customer: UUID | None = Field(None, json_schema_extra={"q": "customer__public_id"})
-    contact_type: str | None = Field(None, json_schema_extra={"q": "contact_type__slug"})
+
+class ContactFilter(FilterIn):
+    customer: Annotated[UUID | None, FilterLookup("customer__public_id")] = None
+    contact_type: Annotated[str | None, FilterLookup("contact_type__slug")] = None
     is_primary: bool | None = None
-    q: str | None = Field(None, json_schema_extra={"q": "name__icontains"})
+    q: Annotated[str | None, FilterLookup("name__icontains")] = None

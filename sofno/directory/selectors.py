@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from sofno.core.access import Actor
+from sofno.core.models import Membership
 from sofno.directory.models import Contact, Customer
 
 
@@ -22,3 +23,14 @@ def contacts_for(actor: Actor) -> QuerySet[Contact]:
     return Contact.objects.filter(
         organization=actor.organization, customer__in=customers_for(actor)
     ).select_related("contact_type", "customer")
+
+
+def members_for(actor: Actor) -> QuerySet[Membership]:
+    """The organization's memberships with their users and customer links (staff only)."""
+    actor.require_staff()
+    return (
+        Membership.objects.filter(organization=actor.organization)
+        .select_related("user")
+        .prefetch_related("user__customer_links__customer")
+        .order_by("user__username")
+    )

@@ -1,0 +1,53 @@
+"""Saving a model so that every rule it breaks becomes a field error.
+
+Database constraints spanning several columns (``UniqueConstraint`` on
+``customer`` + ``contact_type``) report to no field in Django; a model lists in
+``CONSTRAINT_FIELDS`` which field and rule each constraint belongs to, so the API
+and the forms name the field the person can change. A constraint that a concurrent
+writer breaks between the check and the write (``IntegrityError``) is reported the
+same way instead of as a 500.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, models, router, transaction
+
+
+class FieldConstraintsMixin(models.Model):
+    """``CONSTRAINT_FIELDS = {"constraint_name": ("field", "rule")}``."""
+
+    CONSTRAINT_FIELDS: dict[str, tuple[str, str]] = {}
+
+    class Meta:
+        abstract = True
+
+    def validate_constraints(self, exclude=None) -> None:
+        """Django's check, with each listed constraint's error moved to its field."""
+        using = router.db_for_write(self.__class__, instance=self)
+        errors: dict[str, list[ValidationError]] = {}
+        for model_class, constraints in self.get_constraints():
+            for constraint in constraints:
+                try:
+                    constraint.validate(model_class, self, exclude=exclude, using=using)
+                except ValidationError as exc:
+                    field, rule = self.CONSTRAINT_FIELDS.get(
+                        constraint.name, (NON_FIELD_ERRORS, exc.code or "constraint")
+                    )
+                    message = " ".join(exc.messages)
+                    errors.setdefault(field, []).append(ValidationError(message, code=rule))
+        if errors:
+            raise ValidationError(errors)
+
+
+def save_validated(instance: models.Model, **save_kwargs) -> None:
+    """``full_clean()`` then ``save()``; a constraint lost to a race is a field error."""
+    instance.full_clean()
+    try:
+        with transaction.atomic():
+            instance.save(**save_kwargs)
+    except IntegrityError:
+        # Someone else wrote the conflicting row after our check: check again to
+        # name the field; if nothing is found the error is not the client's.
+        instance.validate_constraints()
+        raise
