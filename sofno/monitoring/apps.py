@@ -5,3 +5,13 @@ class MonitoringConfig(AppConfig):
     name = "sofno.monitoring"
     label = "monitoring"
     verbose_name = "Monitoring"
+
+    def ready(self) -> None:
+        from sofno.core.hooks import register_demo_seeder, register_loop
+        from sofno.events.catalog import register
+        from sofno.monitoring import demo, sweeper
+        from sofno.monitoring.events import EVENT_TYPES
+
+        register(*EVENT_TYPES)
+        register_loop("offline-sweeper", sweeper.tick, interval=1.0)
+        register_demo_seeder(demo.seed)

@@ -1,5 +1,28 @@
-"""This app's non-page URLs (machine endpoints such as callbacks and feeds)."""
+"""This app's non-page URLs: ``/ping/<key>`` for scripts and cron.
 
-from django.urls import path  # noqa: F401
+Under ``sofno serve`` the lean route in :mod:`sofno.monitoring.fastpath` answers these
+before Django; this view answers the same way when Django serves them itself.
+"""
 
-urlpatterns: list = []
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from sofno.core.models import hash_secret
+from sofno.monitoring import checkin
+from sofno.monitoring.api import answer
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST", "HEAD"])
+def ping(request: HttpRequest, key: str) -> JsonResponse:
+    """A check-in by URL (no facts)."""
+    if checkin.too_large(request):
+        return answer(checkin.TOO_LARGE)
+    if not checkin.django_limiter.allow(hash_secret(key)):
+        return answer(checkin.RATE_LIMITED)
+    return answer(checkin.handle(key, request.META.get("REMOTE_ADDR") or None, None))
+
+
+urlpatterns: list = [path("ping/<str:key>", ping, name="monitoring-ping")]

@@ -1,5 +1,316 @@
-"""Pages for this area (see sofno/web/urls.py)."""
+"""Device pages: list with live status, detail, create/edit/delete, commands,
+maintenance, and the map."""
 
-from django.urls import path  # noqa: F401
+from __future__ import annotations
 
-patterns: list = []
+import datetime as dt
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from sofno.core.access import PermissionDenied as ActionDenied
+from sofno.core.access import get_scoped_or_404
+from sofno.directory.selectors import customers_for
+from sofno.monitoring import actions, commands, conf
+from sofno.monitoring.models import (
+    Command,
+    CommandTemplate,
+    Device,
+    DeviceStatus,
+    MaintenanceWindow,
+    OperatingSystem,
+)
+from sofno.monitoring.selectors import devices_for
+from sofno.web.access import require_actor, require_writer
+from sofno.web.forms import BootstrapMixin, add_action_errors
+
+STATUS_CLASSES = {
+    DeviceStatus.ONLINE: "success",
+    DeviceStatus.OFFLINE: "danger",
+    DeviceStatus.NEW: "secondary",
+    DeviceStatus.PAUSED: "warning",
+}
+
+
+class DeviceForm(BootstrapMixin, forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    customer = forms.ModelChoiceField(
+        label=gettext_lazy("Customer"), queryset=None, to_field_name="public_id"
+    )
+    os = forms.ChoiceField(label=gettext_lazy("Operating system"), choices=OperatingSystem.choices)
+    pos_software = forms.ChoiceField(label=gettext_lazy("POS software"), required=False)
+    description = forms.CharField(
+        label=gettext_lazy("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    active = forms.BooleanField(label=gettext_lazy("Active"), required=False, initial=True)
+    checkin_interval = forms.IntegerField(
+        label=gettext_lazy("Check-in interval (s)"),
+        required=False,
+        min_value=10,
+        max_value=7 * 24 * 3600,
+        help_text=gettext_lazy("Empty: inherit from the customer."),
+    )
+    grace = forms.IntegerField(
+        label=gettext_lazy("Grace period (s)"),
+        required=False,
+        min_value=0,
+        max_value=7 * 24 * 3600,
+        help_text=gettext_lazy("Empty: inherit from the customer."),
+    )
+
+    def __init__(self, *args, actor, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = customers_for(actor)
+        self.fields["pos_software"].choices = actions.pos_choices(actor.organization)
+
+
+class MaintenanceForm(BootstrapMixin, forms.Form):
+    minutes = forms.IntegerField(
+        label=gettext_lazy("For (minutes)"), min_value=1, max_value=30 * 24 * 60, initial=60
+    )
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=300)
+
+
+def _device(request: HttpRequest, public_id) -> Device:
+    actor = require_actor(request)
+    return get_scoped_or_404(devices_for(actor), actor, public_id=public_id)
+
+
+@login_required
+@require_GET
+def device_list(request: HttpRequest) -> HttpResponse:
+    actor = require_actor(request)
+    devices = devices_for(actor)
+    query = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    if query:
+        devices = devices.filter(name__icontains=query)
+    if status in DeviceStatus.values:
+        devices = devices.filter(status=status)
+    context = {
+        "devices": devices[:500],
+        "q": query,
+        "status": status,
+        "statuses": DeviceStatus.choices,
+        "classes": STATUS_CLASSES,
+    }
+    return render(request, "web/devices/list.html", context)
+
+
+@login_required
+@require_GET
+def device_status(request: HttpRequest) -> JsonResponse:
+    """The live part of the list: each device's status, polled every few seconds."""
+    actor = require_actor(request)
+    rows = devices_for(actor).values_list("public_id", "status", "last_checkin_at")[:2000]
+    labels = dict(DeviceStatus.choices)
+    return JsonResponse(
+        {
+            "devices": [
+                {
+                    "id": str(public_id),
+                    "status": status,
+                    "label": str(labels[status]),
+                    "class": STATUS_CLASSES[status],
+                    "last_checkin_at": seen.isoformat() if seen else None,
+                }
+                for public_id, status, seen in rows
+            ]
+        }
+    )
+
+
+@login_required
+@require_GET
+def device_detail(request: HttpRequest, public_id) -> HttpResponse:
+    actor = require_actor(request)
+    device = _device(request, public_id)
+    templates = [
+        t
+        for t in CommandTemplate.objects.filter(organization=actor.organization)
+        if commands.may_issue(actor, t)
+    ]
+    now = timezone.now()
+    context = {
+        "device": device,
+        "classes": STATUS_CLASSES,
+        "periods": device.offline_periods.all()[:50],
+        "incidents": device.incidents.all()[:20],
+        "commands": Command.objects.filter(device=device)[:20],
+        "checkins": device.checkins.order_by("-at")[:20],
+        "maintenance": MaintenanceWindow.objects.filter(device=device, ends_at__gt=now),
+        "templates": templates,
+        "maintenance_form": MaintenanceForm(),
+    }
+    return render(request, "web/devices/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def device_create(request: HttpRequest) -> HttpResponse:
+    actor = require_writer(request)
+    form = DeviceForm(request.POST or None, actor=actor)
+    if request.method == "POST" and form.is_valid():
+        fields = dict(form.cleaned_data)
+        customer = fields.pop("customer")
+        try:
+            device, key = actions.create_device(acting_user=actor, customer=customer, fields=fields)
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            # The key is shown on this answer only; it is never stored in clear.
+            return render(request, "web/devices/created.html", {"device": device, "key": key})
+    return render(request, "web/devices/form.html", {"form": form, "device": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def device_edit(request: HttpRequest, public_id) -> HttpResponse:
+    actor = require_writer(request)
+    device = _device(request, public_id)
+    initial = {
+        "name": device.name,
+        "customer": device.customer.public_id,
+        "os": device.os,
+        "pos_software": device.pos_software,
+        "description": device.description,
+        "active": device.active,
+        "checkin_interval": device.checkin_interval,
+        "grace": device.grace,
+    }
+    form = DeviceForm(request.POST or None, actor=actor, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.update_device(acting_user=actor, device=device, fields=dict(form.cleaned_data))
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, _("Device saved."))
+            return redirect("web:device-detail", device.public_id)
+    return render(request, "web/devices/form.html", {"form": form, "device": device})
+
+
+@login_required
+@require_POST
+def device_delete(request: HttpRequest, public_id) -> HttpResponse:
+    actor = require_writer(request)
+    device = _device(request, public_id)
+    actions.delete_device(acting_user=actor, device=device)
+    messages.success(request, _("Device %(name)s deleted.") % {"name": device.name})
+    return redirect("web:device-list")
+
+
+@login_required
+@require_POST
+def device_command(request: HttpRequest, public_id) -> HttpResponse:
+    actor = require_writer(request)
+    device = _device(request, public_id)
+    template = get_scoped_or_404(
+        CommandTemplate.objects.all(), actor, public_id=request.POST.get("template", "")
+    )
+    try:
+        commands.issue_command(acting_user=actor, device=device, template=template)
+    except ActionDenied as exc:
+        raise PermissionDenied(exc.message) from None
+    messages.success(request, _("Command queued for the next check-in."))
+    return redirect("web:device-detail", device.public_id)
+
+
+@login_required
+@require_POST
+def device_maintenance(request: HttpRequest, public_id) -> HttpResponse:
+    actor = require_writer(request)
+    device = _device(request, public_id)
+    form = MaintenanceForm(request.POST)
+    if form.is_valid():
+        ends = timezone.now() + dt.timedelta(minutes=form.cleaned_data["minutes"])
+        actions.create_maintenance(
+            acting_user=actor, device=device, ends_at=ends, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, _("Maintenance started."))
+    else:
+        messages.error(request, _("Maintenance needs a duration and a reason."))
+    return redirect("web:device-detail", device.public_id)
+
+
+@login_required
+@require_POST
+def maintenance_end(request: HttpRequest, public_id) -> HttpResponse:
+    actor = require_writer(request)
+    window = get_scoped_or_404(MaintenanceWindow.objects.all(), actor, public_id=public_id)
+    actions.end_maintenance(acting_user=actor, window=window)
+    messages.success(request, _("Maintenance ended."))
+    target = window.device.public_id if window.device_id else None
+    return redirect("web:device-detail", target) if target else redirect("web:device-list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def device_enroll(request: HttpRequest) -> HttpResponse:
+    """A customer's enrollment token for agents (a new one retires the old one)."""
+    actor = require_writer(request)
+    customers = customers_for(actor)
+    token = customer = None
+    if request.method == "POST":
+        customer = get_scoped_or_404(customers, actor, public_id=request.POST.get("customer", ""))
+        token = actions.rotate_enrollment_token(acting_user=actor, customer=customer)
+    context = {"customers": customers, "token": token, "customer": customer}
+    return render(request, "web/devices/enroll.html", context)
+
+
+@login_required
+@require_GET
+def device_map(request: HttpRequest) -> HttpResponse:
+    require_actor(request)
+    return render(request, "web/devices/map.html", {"tile_url": conf.map_tile_url()})
+
+
+@login_required
+@require_GET
+def device_map_data(request: HttpRequest) -> JsonResponse:
+    """Devices with coordinates, for the map's markers."""
+    actor = require_actor(request)
+    located = devices_for(actor).filter(latitude__isnull=False, longitude__isnull=False)
+    return JsonResponse(
+        {
+            "devices": [
+                {
+                    "id": str(d.public_id),
+                    "name": d.name,
+                    "customer": d.customer.name,
+                    "status": d.status,
+                    "lat": d.latitude,
+                    "lon": d.longitude,
+                    "place": d.location_label,
+                    "url": request.build_absolute_uri(f"/devices/{d.public_id}/"),
+                }
+                for d in located[:5000]
+            ],
+            "unlocated": devices_for(actor).filter(latitude__isnull=True).count(),
+        }
+    )
+
+
+patterns = [
+    path("", device_list, name="device-list"),
+    path("status.json", device_status, name="device-status"),
+    path("new/", device_create, name="device-create"),
+    path("enroll/", device_enroll, name="device-enroll"),
+    path("map/", device_map, name="device-map"),
+    path("map.json", device_map_data, name="device-map-data"),
+    path("maintenance/<uuid:public_id>/end/", maintenance_end, name="maintenance-end"),
+    path("<uuid:public_id>/", device_detail, name="device-detail"),
+    path("<uuid:public_id>/edit/", device_edit, name="device-edit"),
+    path("<uuid:public_id>/delete/", device_delete, name="device-delete"),
+    path("<uuid:public_id>/commands/", device_command, name="device-command"),
+    path("<uuid:public_id>/maintenance/", device_maintenance, name="device-maintenance"),
+]

@@ -1,0 +1,75 @@
+"""Monitoring settings, read from ``SOFNO_*`` environment variables.
+
+- ``SOFNO_CHECKIN_MAX_BODY`` (bytes, default 65536): larger check-in bodies get 413.
+- ``SOFNO_CHECKIN_RATE`` (default 60): check-ins one device may make per minute
+  (per server process) before it gets 429.
+- ``SOFNO_CHECKIN_BATCH`` (default 2000): the most check-ins written in one commit.
+- ``SOFNO_CHECKIN_WRITERS`` (default 2): batches each server process writes at once
+  (PostgreSQL; one database connection each).
+- ``SOFNO_CHECKIN_RETENTION_DAYS`` (default 7): check-in history kept.
+- ``SOFNO_COMMAND_SIGNING_KEY``: base64 of the 32-byte Ed25519 seed that signs remote
+  commands; generated once into the data directory when unset. Every server of one
+  installation must share it (agents pin its public key at enrollment).
+- ``SOFNO_GEOIP_DB``: a MaxMind-format ``.mmdb`` file for city-level locations.
+- ``SOFNO_MAP_TILE_URL``: the map's tile URL template.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from sofno.core.env import env_int, env_str
+
+
+def max_body() -> int:
+    return env_int("SOFNO_CHECKIN_MAX_BODY", 64 * 1024)
+
+
+def rate_per_minute() -> int:
+    return env_int("SOFNO_CHECKIN_RATE", 60)
+
+
+def batch_size() -> int:
+    return env_int("SOFNO_CHECKIN_BATCH", 2000)
+
+
+def writers() -> int:
+    return max(1, env_int("SOFNO_CHECKIN_WRITERS", 2))
+
+
+def retention_days() -> int:
+    return env_int("SOFNO_CHECKIN_RETENTION_DAYS", 7)
+
+
+def geoip_db() -> str:
+    return env_str("SOFNO_GEOIP_DB")
+
+
+def map_tile_url() -> str:
+    return env_str("SOFNO_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+
+
+@functools.cache
+def signing_seed() -> bytes:
+    """The 32-byte Ed25519 seed that signs remote commands."""
+    configured = env_str("SOFNO_COMMAND_SIGNING_KEY")
+    if configured:
+        try:
+            seed = base64.b64decode(configured, validate=True)
+        except ValueError:
+            seed = b""
+        if len(seed) != 32:
+            raise ImproperlyConfigured(
+                "SOFNO_COMMAND_SIGNING_KEY must be the base64 of 32 bytes (an Ed25519 seed)"
+            )
+        return seed
+    keyfile = settings.DATA_DIR / "command_signing_key"
+    if not keyfile.exists():
+        keyfile.touch(mode=0o600)
+        keyfile.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+    return base64.b64decode(keyfile.read_text().strip())

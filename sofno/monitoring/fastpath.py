@@ -1,0 +1,417 @@
+"""The check-in hot path: a lean ASGI route in front of Django.
+
+``POST /api/v1/checkin`` and ``GET|POST|HEAD /ping/<key>`` never enter the Django
+request cycle. Each request is parsed and checked here, then handed to this
+process's writer, which groups whatever arrived meanwhile into one transaction
+(group commit) and answers each request only after that transaction committed:
+an acknowledged check-in is a stored check-in.
+
+- PostgreSQL: asyncpg; one ``UPDATE ... FROM unnest(...)`` moves the deadlines of
+  every online, active device in the batch and one ``INSERT ... SELECT unnest(...)``
+  stores their history rows.
+- SQLite: a writer thread runs the batch through Django in one transaction.
+
+Whatever the batched statement does not cover (unknown key, inactive device or
+customer, a device that is not online, pending commands) goes through the
+transactional Django path in :mod:`sofno.monitoring.checkin`, in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import queue
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from sofno.core.env import env_bool
+from sofno.core.models import hash_secret
+from sofno.monitoring import checkin, conf
+from sofno.monitoring.geo import locate
+
+log = logging.getLogger(__name__)
+
+CHECKIN_PATH = "/api/v1/checkin"
+PING_PREFIX = "/ping/"
+JSON_HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
+
+# One statement per batch, so one round trip and its own transaction: move the
+# deadlines of the batch's online, active devices (customer active too), and store
+# one history row per request (``$10``/``$11``: every request's key hash and IP).
+_BATCH = """
+WITH v AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[], $5::text[],
+                         $6::float8[], $7::float8[], $8::bool[])
+        AS v(key_hash, ip, facts, country, city, lat, lon, local)
+), updated AS (
+    UPDATE monitoring_device AS d SET
+        last_checkin_at = $9::timestamptz,
+        alert_after = $9::timestamptz
+            + make_interval(secs => d.effective_interval + d.effective_grace),
+        last_ip = COALESCE(v.ip::inet, d.last_ip),
+        facts = CASE WHEN v.facts IS NULL THEN d.facts ELSE d.facts || v.facts END,
+        agent_version = COALESCE(v.facts ->> 'agent_version', d.agent_version),
+        country = CASE WHEN v.ip IS NULL THEN d.country ELSE v.country END,
+        city = CASE WHEN v.ip IS NULL THEN d.city ELSE v.city END,
+        latitude = CASE WHEN v.ip IS NULL THEN d.latitude ELSE v.lat END,
+        longitude = CASE WHEN v.ip IS NULL THEN d.longitude ELSE v.lon END,
+        local_network = CASE WHEN v.ip IS NULL THEN d.local_network ELSE v.local END
+    FROM v, directory_customer AS c
+    WHERE d.key_hash = v.key_hash AND d.status = 'online' AND d.active
+      AND c.id = d.customer_id AND c.active
+    RETURNING d.id, d.key_hash, d.public_id, d.effective_interval, d.alert_after,
+              d.pending_commands
+), stored AS (
+    INSERT INTO monitoring_checkin (device_id, at, ip)
+    SELECT updated.id, $9::timestamptz, r.ip::inet
+    FROM updated JOIN unnest($10::text[], $11::text[]) AS r(key_hash, ip)
+        ON r.key_hash = updated.key_hash
+)
+SELECT * FROM updated
+"""
+
+Item = tuple[str, str | None, dict | None, asyncio.Future]
+
+
+class PostgresWriter:
+    """Group-commits check-ins of online devices through asyncpg."""
+
+    def __init__(self, connect_kwargs: dict[str, Any], concurrency: int | None = None) -> None:
+        self.connect_kwargs = connect_kwargs
+        self.concurrency = concurrency or conf.writers()
+        self.queue: asyncio.Queue[Item] = asyncio.Queue()
+        self.batch_max = conf.batch_size()
+        self._tasks: list[asyncio.Task] = []
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._run()) for _ in range(self.concurrency)]
+
+    async def aclose(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def submit(self, key_hash: str, ip: str | None, facts: dict | None) -> checkin.Answer:
+        future = asyncio.get_running_loop().create_future()
+        self.queue.put_nowait((key_hash, ip, facts, future))
+        return await future
+
+    async def _run(self) -> None:
+        import asyncpg
+
+        conn = None
+        try:
+            while True:
+                conn = await self._next_batch(asyncpg, conn)
+        finally:
+            if conn is not None:
+                conn.terminate()
+
+    async def _next_batch(self, asyncpg, conn):
+        """Write one batch; returns the connection to reuse (``None`` after a failure)."""
+        batch = [await self.queue.get()]
+        while len(batch) < self.batch_max and not self.queue.empty():
+            batch.append(self.queue.get_nowait())
+        written = False
+        for attempt in range(3):
+            try:
+                if conn is None or conn.is_closed():
+                    conn = await asyncpg.connect(**self.connect_kwargs)
+                await self._write(conn, batch)
+                written = True
+                break
+            except asyncpg.DeadlockDetectedError:
+                continue  # two writers met on the same rows; retry the batch
+            except Exception:
+                log.exception("check-in batch failed (attempt %s)", attempt + 1)
+                if conn is not None:
+                    conn.terminate()
+                conn = None
+        if not written:
+            for *_, future in batch:
+                if not future.done():
+                    future.set_result(checkin.FAILED)
+        return conn
+
+    async def _write(self, conn, batch: list[Item]) -> None:
+        now = dt.datetime.now(dt.UTC)
+        merged: dict[str, list] = {}
+        for key_hash, ip, facts, _ in batch:
+            previous = merged.get(key_hash)
+            if previous is None:
+                merged[key_hash] = [ip, facts]
+            else:
+                previous[0] = ip or previous[0]
+                if facts:
+                    previous[1] = {**(previous[1] or {}), **facts}
+        keys = sorted(merged)  # a fixed order keeps two writers from deadlocking
+        ips, facts_json, countries, cities, lats, lons, local = [], [], [], [], [], [], []
+        for key in keys:
+            ip, facts = merged[key]
+            place = locate(ip)
+            ips.append(ip)
+            facts_json.append(json.dumps(facts) if facts else None)
+            countries.append(place.country)
+            cities.append(place.city)
+            lats.append(place.latitude)
+            lons.append(place.longitude)
+            local.append(place.local_network)
+        rows = await conn.fetch(
+            _BATCH,
+            keys,
+            ips,
+            facts_json,
+            countries,
+            cities,
+            lats,
+            lons,
+            local,
+            now,
+            [item[0] for item in batch],
+            [item[1] for item in batch],
+        )
+        found = {row["key_hash"]: row for row in rows}
+        # Committed: answer. The rest takes the transactional path.
+        shapes: dict[tuple, list[bytes]] = {}
+        for key_hash, ip, facts, future in batch:
+            row = found.get(key_hash)
+            if row is None:
+                _in_thread(future, key_hash, ip, facts, False)
+            elif row["pending_commands"]:
+                _in_thread(future, key_hash, ip, facts, True)
+            elif not future.done():
+                # Devices of one batch share "now", so their answers differ only in
+                # the device id: encode the rest once per interval and deadline.
+                shape = (row["effective_interval"], row["alert_after"])
+                parts = shapes.get(shape)
+                if parts is None:
+                    template = checkin.ok_answer("\0", shape[0], shape[1], now, [])
+                    parts = shapes[shape] = template.encoded().split(b"\\u0000")
+                device = str(row["public_id"]).encode()
+                future.set_result(checkin.Answer(200, raw=device.join(parts)))
+
+
+SLOW_THREADS = 4
+_slow_pool = ThreadPoolExecutor(SLOW_THREADS, thread_name_prefix="checkin-slow")
+
+
+def _close_slow_pool_connections() -> None:
+    """Close the Django connections of every slow-path thread (tests end with this)."""
+    from django.db import connections
+
+    barrier = threading.Barrier(SLOW_THREADS)
+
+    def close() -> None:
+        barrier.wait(timeout=10)  # one call per thread: all are busy here at once
+        connections.close_all()
+
+    for job in [_slow_pool.submit(close) for _ in range(SLOW_THREADS)]:
+        job.result()
+
+
+def _in_thread(future: asyncio.Future, key_hash, ip, facts, stored: bool) -> None:
+    async def run() -> None:
+        try:
+            answer = await asyncio.get_running_loop().run_in_executor(
+                _slow_pool, checkin.handle_hashed, key_hash, ip, facts, None, stored
+            )
+        except Exception:
+            log.exception("check-in failed")
+            answer = checkin.FAILED
+        if not future.done():
+            future.set_result(answer)
+
+    task = asyncio.create_task(run())
+    _BACKGROUND.add(task)  # keep a reference until it is done
+    task.add_done_callback(_BACKGROUND.discard)
+
+
+_BACKGROUND: set[asyncio.Task] = set()
+
+
+class ThreadWriter:
+    """Group-commits check-ins through Django in one writer thread (SQLite)."""
+
+    def __init__(self) -> None:
+        self.queue: queue.Queue = queue.Queue()
+        self.batch_max = conf.batch_size()
+        threading.Thread(target=self._run, name="checkin-writer", daemon=True).start()
+
+    async def submit(self, key_hash: str, ip: str | None, facts: dict | None) -> checkin.Answer:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self.queue.put((key_hash, ip, facts, loop, future))
+        return await future
+
+    def start(self) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        self.queue.put(None)
+
+    def _run(self) -> None:
+        from django.db import close_old_connections
+
+        while True:
+            first = self.queue.get()
+            if first is None:
+                close_old_connections()
+                from django.db import connections
+
+                connections.close_all()
+                return
+            batch = [first]
+            while len(batch) < self.batch_max:
+                try:
+                    batch.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                close_old_connections()
+                answers = checkin.handle_many([(k, ip, f) for k, ip, f, _, _ in batch])
+            except Exception:
+                log.exception("check-in batch failed")
+                answers = [checkin.FAILED] * len(batch)
+            for (_, _, _, loop, future), answer in zip(batch, answers, strict=True):
+                loop.call_soon_threadsafe(_settle, future, answer)
+
+
+def _settle(future: asyncio.Future, answer: checkin.Answer) -> None:
+    if not future.done():
+        future.set_result(answer)
+
+
+def _writer():
+    from django.db import connections
+
+    settings_dict = connections["default"].settings_dict
+    if connections["default"].vendor == "postgresql":
+        kwargs = {
+            "database": settings_dict["NAME"],
+            "user": settings_dict.get("USER") or None,
+            "password": settings_dict.get("PASSWORD") or None,
+            "host": settings_dict.get("HOST") or None,
+            "port": int(settings_dict["PORT"]) if settings_dict.get("PORT") else None,
+        }
+        return PostgresWriter({k: v for k, v in kwargs.items() if v is not None})
+    return ThreadWriter()
+
+
+class FastPath:
+    """ASGI app answering check-ins itself and passing everything else on."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.limiter = checkin.RateLimiter()
+        self.max_body = conf.max_body()
+        self.trust_proxy = env_bool("SOFNO_TRUST_PROXY", False)
+        self._writers: dict[int, Any] = {}
+
+    async def aclose(self) -> None:
+        """Stop this loop's writer (tests; a server process just exits)."""
+        found = self._writers.pop(id(asyncio.get_running_loop()), None)
+        if found is not None:
+            await found.aclose()
+        await asyncio.to_thread(_close_slow_pool_connections)
+
+    def writer(self):
+        # One writer per event loop (uvicorn runs one loop per process).
+        loop_id = id(asyncio.get_running_loop())
+        found = self._writers.get(loop_id)
+        if found is None:
+            found = self._writers[loop_id] = _writer()
+            found.start()
+        return found
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path, method = scope["path"], scope["method"]
+        headers = dict(scope.get("headers") or [])
+        if path == CHECKIN_PATH:
+            if method != "POST":
+                return await _respond(
+                    send, 405, _error("method_not_allowed", "Use POST."), [(b"allow", b"POST")]
+                )
+            scheme, _, key = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+            key = key.strip() if scheme.lower() == "device" else ""
+            facts_allowed = True
+        elif path.startswith(PING_PREFIX):
+            if method not in ("GET", "POST", "HEAD"):
+                return await _respond(
+                    send,
+                    405,
+                    _error("method_not_allowed", "Use GET or POST."),
+                    [(b"allow", b"GET, POST, HEAD")],
+                )
+            key = path[len(PING_PREFIX) :].strip("/")
+            facts_allowed = False
+        else:
+            return await self.app(scope, receive, send)
+        head = method == "HEAD"
+        answer = await self._answer(scope, receive, headers, key, facts_allowed)
+        extra = [(b"retry-after", b"60")] if answer.status == 429 else []
+        await _respond(send, answer.status, answer.encoded(), extra, head=head)
+
+    async def _answer(self, scope, receive, headers, key: str, facts_allowed: bool):
+        declared = headers.get(b"content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body:
+            return checkin.TOO_LARGE
+        body = await _read_body(receive, self.max_body)
+        if body is None:
+            return checkin.TOO_LARGE
+        if not key:
+            return checkin.UNKNOWN
+        key_hash = hash_secret(key)
+        if not self.limiter.allow(key_hash):
+            return checkin.RATE_LIMITED
+        facts = None
+        if facts_allowed:
+            try:
+                facts = checkin.parse_facts(body)
+            except checkin.BadCheckin as exc:
+                return checkin.Answer(422, exc.body())
+        return await self.writer().submit(key_hash, self._client_ip(scope, headers), facts)
+
+    def _client_ip(self, scope, headers) -> str | None:
+        if self.trust_proxy and b"x-forwarded-for" in headers:
+            return headers[b"x-forwarded-for"].decode("latin-1").split(",")[0].strip() or None
+        client = scope.get("client")
+        return client[0] if client else None
+
+
+def _error(code: str, message: str) -> dict:
+    return {"code": code, "message": message, "errors": []}
+
+
+async def _read_body(receive, limit: int) -> bytes | None:
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return bytes(body)
+        body += message.get("body", b"")
+        if len(body) > limit:
+            return None
+        if not message.get("more_body", False):
+            return bytes(body)
+
+
+async def _respond(send, status: int, body: dict | bytes, extra=(), head: bool = False) -> None:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*JSON_HEADERS, (b"content-length", str(len(data)).encode()), *extra],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"" if head else data})
+
+
+def wrap(django_app):
+    """Put the check-in route in front of the Django ASGI application."""
+    return FastPath(django_app)

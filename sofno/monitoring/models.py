@@ -1,0 +1,493 @@
+"""Devices (client computers), check-ins, offline periods, incidents, maintenance
+windows and remote commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone as django_tz
+from django.utils.translation import gettext_lazy as _
+
+from sofno.core.models import Organization
+from sofno.directory.models import Customer
+
+DEVICE_KEY_PREFIX = "dk_"
+ENROLL_TOKEN_PREFIX = "et_"
+
+# Built-in defaults when an organization has not set its own.
+DEFAULT_INTERVAL = 300
+DEFAULT_GRACE = 120
+DEFAULT_FLAP_WINDOW = 900
+
+
+class OperatingSystem(models.TextChoices):
+    WINDOWS = "windows", _("Windows")
+    LINUX = "linux", _("Linux")
+    MACOS = "macos", _("macOS")
+    OTHER = "other", _("Other")
+
+
+# POS software every organization can choose; each may add its own (PosSoftware rows).
+BUILTIN_POS = (
+    ("", _("None")),
+    ("other", _("Other")),
+)
+
+
+class DeviceStatus(models.TextChoices):
+    NEW = "new", _("New (never checked in)")
+    ONLINE = "online", _("Online")
+    OFFLINE = "offline", _("Offline")
+    PAUSED = "paused", _("Paused")
+
+
+class MonitoringDefaults(models.Model):
+    """An organization's check-in interval and grace period (devices inherit them)."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="monitoring_defaults"
+    )
+    checkin_interval = models.PositiveIntegerField(_("check-in interval (s)"), default=300)
+    grace = models.PositiveIntegerField(_("grace period (s)"), default=120)
+    flap_window = models.PositiveIntegerField(
+        _("flap window (s)"),
+        default=DEFAULT_FLAP_WINDOW,
+        help_text=_(
+            "An offline device recovering and failing again within this time "
+            "re-opens its last incident instead of opening a new one."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("monitoring defaults")
+
+    def __str__(self) -> str:
+        return f"{self.organization}: {self.checkin_interval}s + {self.grace}s"
+
+
+class CustomerMonitoring(models.Model):
+    """Per-customer monitoring settings: overrides and the agents' enrollment token."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="monitoring")
+    checkin_interval = models.PositiveIntegerField(
+        _("check-in interval (s)"), null=True, blank=True
+    )
+    grace = models.PositiveIntegerField(_("grace period (s)"), null=True, blank=True)
+    enrollment_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    enrollment_token_prefix = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("customer monitoring settings")
+
+    def __str__(self) -> str:
+        return f"{self.customer}"
+
+
+class PosSoftware(models.Model):
+    """A POS software an organization adds to the built-in choice list."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="pos_software"
+    )
+    slug = models.SlugField(_("slug"), max_length=40)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("POS software")
+        verbose_name_plural = _("POS software")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "slug"], name="possoftware_unique_slug")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Device(models.Model):
+    """A client computer that checks in."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="devices")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="devices")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=200)
+    os = models.CharField(
+        _("operating system"),
+        max_length=16,
+        choices=OperatingSystem.choices,
+        default=OperatingSystem.WINDOWS,
+    )
+    pos_software = models.CharField(_("POS software"), max_length=40, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("When off, its check-ins are refused.")
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=DeviceStatus.choices, default=DeviceStatus.NEW
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    last_checkin_at = models.DateTimeField(_("last check-in"), null=True, blank=True)
+    last_ip = models.GenericIPAddressField(_("last IP"), null=True, blank=True)
+    agent_version = models.CharField(_("agent version"), max_length=40, blank=True)
+    facts = models.JSONField(_("system facts"), default=dict, blank=True)
+    checkin_interval = models.PositiveIntegerField(
+        _("check-in interval (s)"), null=True, blank=True, help_text=_("Empty: inherit.")
+    )
+    grace = models.PositiveIntegerField(
+        _("grace period (s)"), null=True, blank=True, help_text=_("Empty: inherit.")
+    )
+    # Resolved organization -> customer -> device values, kept so the check-in path
+    # computes the deadline in SQL without reading three tables.
+    effective_interval = models.PositiveIntegerField(default=DEFAULT_INTERVAL, editable=False)
+    effective_grace = models.PositiveIntegerField(default=DEFAULT_GRACE, editable=False)
+    alert_after = models.DateTimeField(null=True, blank=True, editable=False)
+    key_prefix = models.CharField(max_length=16, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    local_network = models.BooleanField(default=False)
+    # Commands waiting for the next check-in; lets the hot path skip a query.
+    pending_commands = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(default=django_tz.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("device")
+        ordering = ["name"]
+        indexes = [
+            # The sweeper: online devices whose deadline has passed, earliest first.
+            models.Index(
+                fields=["alert_after"],
+                condition=Q(status="online"),
+                name="device_online_alert_after",
+            ),
+            # Device lists: one organization's devices by name, filtered by status.
+            models.Index(fields=["organization", "name"], name="device_org_name"),
+            models.Index(fields=["organization", "status"], name="device_org_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def deadline_from(self, at: dt.datetime) -> dt.datetime:
+        """When this device is overdue if its last check-in was at ``at``."""
+        return at + dt.timedelta(seconds=self.effective_interval + self.effective_grace)
+
+    def is_overdue(self, at: dt.datetime) -> bool:
+        """Whether an online device has missed its deadline at ``at``."""
+        return self.alert_after is not None and self.alert_after <= at
+
+    @property
+    def location_label(self) -> str:
+        """Where the last check-in came from, for people."""
+        if self.local_network:
+            return str(_("local network"))
+        return ", ".join(p for p in (self.city, self.country) if p)
+
+
+class CheckIn(models.Model):
+    """One acknowledged check-in (history; pruned after the retention period)."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="checkins")
+    at = models.DateTimeField(default=django_tz.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("check-in")
+        indexes = [
+            # Device page: its latest check-ins.
+            models.Index(fields=["device", "-at"], name="checkin_device_at"),
+            # Retention pruning deletes by age.
+            models.Index(fields=["at"], name="checkin_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} @ {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class OfflinePeriod(models.Model):
+    """One stretch of time a device was offline (its failure history)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="offline_periods")
+    started_at = models.DateTimeField(_("started"))
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("offline period")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device"], condition=Q(ended_at__isnull=True), name="offline_one_open"
+            )
+        ]
+        indexes = [
+            # Device page: its failure history, newest first.
+            models.Index(fields=["device", "-started_at"], name="offline_device_started"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def duration(self) -> dt.timedelta | None:
+        """How long it lasted; ``None`` while still offline."""
+        return None if self.ended_at is None else self.ended_at - self.started_at
+
+
+class IncidentStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+
+
+OPEN_STATUSES = (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)
+
+
+class Incident(models.Model):
+    """A device being offline, as something people act on.
+
+    Alerting is explicit state: ``alert_due_at`` is when the alert should go out
+    (later than the opening when outside business hours or in maintenance; empty when
+    alerts are off), ``alerted_at`` when it did (the ``incident.alert`` event).
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="incidents"
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="incidents")
+    status = models.CharField(
+        _("status"), max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.OPEN
+    )
+    title = models.CharField(_("title"), max_length=300)
+    opened_at = models.DateTimeField(_("opened"), default=django_tz.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    auto_resolved = models.BooleanField(default=False)
+    alert_due_at = models.DateTimeField(null=True, blank=True)
+    alerted_at = models.DateTimeField(null=True, blank=True)
+    suppressed_reason = models.CharField(max_length=40, blank=True)
+    flaps = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("incident")
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["device"],
+                condition=Q(status__in=["open", "acknowledged"]),
+                name="incident_one_open_per_device",
+            )
+        ]
+        indexes = [
+            # Incidents page: one organization's, newest first, by status.
+            models.Index(
+                fields=["organization", "status", "-opened_at"], name="incident_org_status"
+            ),
+            # The alert loop: unsent alerts that are due.
+            models.Index(
+                fields=["alert_due_at"],
+                condition=Q(alerted_at__isnull=True, status="open"),
+                name="incident_alert_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class TimelineKind(models.TextChoices):
+    OPENED = "opened", _("Opened")
+    REOPENED = "reopened", _("Re-opened (flapping)")
+    ALERT = "alert", _("Alert sent")
+    SUPPRESSED = "suppressed", _("Alert held back")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+    RECOVERED = "recovered", _("Device back online")
+
+
+class IncidentEntry(models.Model):
+    """One row of an incident's timeline."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
+    at = models.DateTimeField(default=django_tz.now)
+    kind = models.CharField(max_length=16, choices=TimelineKind.choices)
+    message = models.CharField(max_length=300, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("incident timeline entry")
+        verbose_name_plural = _("incident timeline entries")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%H:%M:%S} {self.kind}"
+
+
+class MaintenanceWindow(models.Model):
+    """A time when a device's (or all of a customer's devices') alerts are held back."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.CASCADE, related_name="maintenance"
+    )
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    reason = models.CharField(_("reason"), max_length=300)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=django_tz.now, editable=False)
+
+    class Meta:
+        verbose_name = _("maintenance window")
+        ordering = ["-starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(device__isnull=False, customer__isnull=True)
+                    | Q(device__isnull=True, customer__isnull=False)
+                ),
+                name="maintenance_device_xor_customer",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="maintenance_ends_after_start"
+            ),
+        ]
+        indexes = [
+            # Alert decisions: windows still running or to come, by end time.
+            models.Index(fields=["organization", "ends_at"], name="maintenance_org_ends"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reason
+
+    def covers(self, at: dt.datetime) -> bool:
+        """Whether ``at`` lies inside this window."""
+        return self.starts_at <= at < self.ends_at
+
+
+class CommandKind(models.TextChoices):
+    RESTART_SERVICE = "restart_service", _("Restart a service")
+    REBOOT = "reboot", _("Reboot")
+    COLLECT_LOGS = "collect_logs", _("Collect logs")
+    RUN_SCRIPT = "run_script", _("Run an approved script")
+
+
+class CommandTemplate(models.Model):
+    """An entry of an organization's allowlisted command catalog."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="command_templates"
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=CommandKind.choices)
+    argument = models.CharField(
+        _("argument"),
+        max_length=200,
+        blank=True,
+        help_text=_("Service name, log name or script name, as the agent's allowlist knows it."),
+    )
+    timeout = models.PositiveIntegerField(_("timeout (s)"), default=60)
+    allowed_roles = models.JSONField(
+        _("roles that may run it"),
+        default=list,
+        blank=True,
+        help_text=_("Owners and admins always may."),
+    )
+    created_at = models.DateTimeField(default=django_tz.now, editable=False)
+
+    class Meta:
+        verbose_name = _("command template")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="commandtemplate_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CommandStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for the device")
+    SENT = "sent", _("Sent to the device")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    TIMED_OUT = "timed_out", _("Timed out")
+    REFUSED = "refused", _("Refused by the agent")
+    EXPIRED = "expired", _("Expired")
+
+
+FINISHED_COMMAND_STATUSES = (
+    CommandStatus.SUCCEEDED,
+    CommandStatus.FAILED,
+    CommandStatus.TIMED_OUT,
+    CommandStatus.REFUSED,
+    CommandStatus.EXPIRED,
+)
+
+
+class Command(models.Model):
+    """A signed remote command for one device, with its result."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="commands")
+    template = models.ForeignKey(
+        CommandTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=CommandKind.choices)
+    argument = models.CharField(max_length=200, blank=True)
+    timeout = models.PositiveIntegerField(default=60)
+    status = models.CharField(
+        max_length=16, choices=CommandStatus.choices, default=CommandStatus.PENDING
+    )
+    payload = models.TextField(help_text=_("The exact signed bytes (canonical JSON)."))
+    signature = models.CharField(max_length=120)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    issued_by_label = models.CharField(max_length=150, blank=True)
+    issued_at = models.DateTimeField(default=django_tz.now)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    exit_code = models.IntegerField(null=True, blank=True)
+    output = models.TextField(blank=True)
+    output_truncated = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("command")
+        ordering = ["-issued_at"]
+        indexes = [
+            # Check-in answers: a device's pending commands, oldest first.
+            models.Index(fields=["device", "status", "issued_at"], name="command_device_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.argument}".strip()

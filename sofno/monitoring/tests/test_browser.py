@@ -1,0 +1,37 @@
+import pytest
+
+from sofno.monitoring import checkin
+
+
+@pytest.mark.browser
+def test_it_updates_the_device_list_live(cast, live_server, page, login, make_device):
+    device, key = make_device("Till live")
+    login(page, cast.viewer)
+    page.goto("/devices/")
+    badge = page.locator(f'tr[data-device="{device.public_id}"] .device-status')
+    assert badge.inner_text() == "New (never checked in)"
+    assert checkin.handle(key, "10.0.0.9", None).status == 200
+    # No reload: the page polls the status endpoint every few seconds.
+    badge.filter(has_text="Online").wait_for(timeout=12_000)
+    assert "text-bg-success" in badge.get_attribute("class")
+
+
+@pytest.mark.browser
+def test_it_fits_a_phone_and_shows_the_map(
+    cast, live_server, phone_page, login, make_device, monkeypatch
+):
+    from sofno.conftest import horizontal_overflow
+    from sofno.monitoring.models import Device
+
+    # Tiles from the test server itself (they 404): the test never leaves loopback.
+    monkeypatch.setenv("SOFNO_MAP_TILE_URL", live_server.url + "/tiles/{z}/{x}/{y}.png")
+    device, _ = make_device("Till map")
+    Device.objects.filter(pk=device.pk).update(latitude=45.46, longitude=9.19, status="offline")
+    login(phone_page, cast.viewer)
+    phone_page.goto("/devices/")
+    assert horizontal_overflow(phone_page) <= 0
+    phone_page.goto("/devices/map/")
+    marker = phone_page.locator(".leaflet-interactive")
+    marker.first.wait_for()
+    assert marker.count() == 1
+    assert marker.first.get_attribute("stroke") == "#dc3545"  # offline is red
