@@ -17,9 +17,19 @@ COMMANDS = {
     "org": "manage organizations: org create SLUG --name NAME",
     "apikey": "manage API keys: apikey create --org SLUG --name NAME",
     "oncall": "on-call timetable and phone queue: oncall schedule|queue|extensions",
+    "check": "validate the configuration and the connections before start-up",
+    "backup": "back up the database: backup [-o FILE]",
+    "restore": "restore the database from a backup: restore FILE",
     "agent": "run the agent on a client computer: agent enroll|run",
     "manage": "run any Django management command: manage migrate, manage shell, ...",
 }
+
+
+MANAGE_USAGE = (
+    "usage: sofno manage COMMAND [ARGS...]\n\n"
+    "Runs any Django management command with SOFNO's settings;\n"
+    "sofno manage COMMAND --help shows its options."
+)
 
 
 def _usage() -> str:
@@ -40,18 +50,19 @@ def main(argv: list[str] | None = None) -> None:
         from sofno.agent.main import main as agent_main
 
         sys.exit(agent_main(rest))
+    prog = "sofno"
     if command == "manage":
-        if not rest:
+        prog = "sofno manage"
+        if not rest or (rest[0] in {"-h", "--help", "help"} and len(rest) == 1):
+            print(MANAGE_USAGE)
             rest = ["help"]
         command, rest = rest[0], rest[1:]
-    elif command not in COMMANDS:
-        # Any other Django command is welcome too (``sofno migrate``), but say so.
-        pass
+    # Any other Django command works too (``sofno migrate``), as under ``manage``.
     _apply_data_option(rest)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sofno.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["sofno", command, *rest])
+    execute_from_command_line([prog, command, *rest])
 
 
 def _apply_data_option(args: list[str]) -> None:

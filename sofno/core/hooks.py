@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import close_old_connections
@@ -43,22 +43,45 @@ def register_demo_seeder(seed: Callable[..., None]) -> None:
         DEMO_SEEDERS.append(seed)
 
 
-def run_loops(stop: threading.Event) -> list[threading.Thread]:
-    """Start one daemon thread per registered loop; they end when ``stop`` is set."""
+def run_loops(stop: threading.Event, only: Iterable[str] | None = None) -> list[threading.Thread]:
+    """Start one daemon thread per registered loop (or per loop named in ``only``);
+    they end when ``stop`` is set."""
+    wanted = None if only is None else set(only)
     threads = []
     for loop in LOOPS.values():
+        if wanted is not None and loop.name not in wanted:
+            continue
         thread = threading.Thread(target=_run, args=(loop, stop), name=loop.name, daemon=True)
         thread.start()
         threads.append(thread)
     return threads
 
 
+# While a loop keeps failing, its traceback is logged once and then a one-line
+# reminder at most this often, so a broken loop ticking every second does not bury
+# the log.
+REPEAT_FAILURE_LOG_SECONDS = 60.0
+
+
 def _run(loop: Loop, stop: threading.Event) -> None:
+    failing_since: float | None = None
+    last_logged = 0.0
     while not stop.is_set():
         started = time.monotonic()
         try:
             close_old_connections()
             loop.tick()
-        except Exception:  # a failing tick must not kill the loop; it retries next time
-            log.exception("loop %s failed", loop.name)
+        except Exception as exc:  # a failing tick must not kill the loop; it retries
+            if failing_since is None:
+                failing_since = last_logged = started
+                log.exception("loop %s failed", loop.name)
+            elif started - last_logged >= REPEAT_FAILURE_LOG_SECONDS:
+                last_logged = started
+                log.error(
+                    "loop %s still failing for %.0f s: %s", loop.name, started - failing_since, exc
+                )
+        else:
+            if failing_since is not None:
+                log.warning("loop %s recovered", loop.name)
+            failing_since = None
         stop.wait(max(0.0, loop.interval - (time.monotonic() - started)))

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
-from sofno.core.access import Actor
+from sofno.core.access import Actor, actor_for_user
+from sofno.core.middleware import SESSION_ORG_KEY
 
 
 def require_actor(request: HttpRequest) -> Actor:
     """The request's actor; 403 when the user belongs to no organization."""
     actor = request.actor
+    if not actor and request.session.pop(SESSION_ORG_KEY, None) is not None:
+        # The organization chosen in the switcher is no longer theirs (membership
+        # removed): fall back to their first one instead of locking them out.
+        actor = request.actor = actor_for_user(request.user)
     if not actor:
-        raise PermissionDenied("You are not a member of any organization.")
+        raise PermissionDenied(_("You are not a member of any organization."))
     return actor
 
 
@@ -20,5 +26,5 @@ def require_writer(request: HttpRequest) -> Actor:
     """The request's actor when its role may change records; 403 otherwise."""
     actor = require_actor(request)
     if not actor.can_write:
-        raise PermissionDenied("Your role may only read.")
+        raise PermissionDenied(_("Your role may only read."))
     return actor

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from sofno.web.views import (
+    account,
     customers,
     dashboard,
     devices,
@@ -19,6 +20,7 @@ app_name = "web"
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("", include(dashboard.auth_patterns)),
+    path("me/", include(account.patterns)),
     path("customers/", include(customers.patterns)),
     path("devices/", include(devices.patterns)),
     path("incidents/", include(incidents.patterns)),

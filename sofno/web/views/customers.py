@@ -1,18 +1,26 @@
-"""Customer list and detail pages."""
+"""Customer pages: list, detail, create and edit, and their contacts."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
 
 from sofno.core.access import get_scoped_or_404
-from sofno.directory.selectors import customers_for
-from sofno.web.access import require_actor
+from sofno.directory import actions
+from sofno.directory.models import Contact, Customer
+from sofno.directory.selectors import contacts_for, customers_for
+from sofno.web.access import require_actor, require_writer
+from sofno.web.forms import ContactForm, CustomerForm, add_action_errors
 
 
 @login_required
+@require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
     actor = require_actor(request)
     customers = customers_for(actor)
@@ -23,16 +31,106 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def customer_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     actor = require_actor(request)
     customer = get_scoped_or_404(customers_for(actor), actor, public_id=public_id)
-    contacts = customer.contacts.select_related("contact_type")
-    return render(
-        request, "web/customers/detail.html", {"customer": customer, "contacts": contacts}
+    context = {
+        "customer": customer,
+        "contacts": customer.contacts.select_related("contact_type"),
+        "agents": customer.assigned_agents.order_by("username"),
+        "hours": customer.hours(),
+    }
+    return render(request, "web/customers/detail.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_create(request: HttpRequest) -> HttpResponse:
+    actor = require_writer(request)
+    form = CustomerForm(request.POST or None, actor=actor)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = actions.create_customer(acting_user=actor, fields=form.action_fields())
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, _("Customer %(name)s created.") % {"name": customer.name})
+            return redirect("web:customer-detail", customer.public_id)
+    return render(request, "web/customers/form.html", {"form": form, "customer": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+    actor = require_writer(request)
+    customer = get_scoped_or_404(customers_for(actor), actor, public_id=public_id)
+    # The form works on a copy so a rejected change never touches the stored row.
+    form = CustomerForm(
+        request.POST or None, instance=Customer.objects.get(pk=customer.pk), actor=actor
     )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.update_customer(
+                acting_user=actor, customer=customer, fields=form.action_fields()
+            )
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, _("Customer saved."))
+            return redirect("web:customer-detail", customer.public_id)
+    return render(request, "web/customers/form.html", {"form": form, "customer": customer})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_add(request: HttpRequest, public_id: str) -> HttpResponse:
+    actor = require_writer(request)
+    customer = get_scoped_or_404(customers_for(actor), actor, public_id=public_id)
+    form = ContactForm(request.POST or None, actor=actor, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            contact = actions.create_contact(acting_user=actor, fields=form.action_fields())
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, _("Contact %(name)s added.") % {"name": contact.name})
+            return redirect("web:customer-detail", customer.public_id)
+    context = {"form": form, "customer": customer, "contact": None}
+    return render(request, "web/customers/contact_form.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: HttpRequest, public_id: str, contact_id: str) -> HttpResponse:
+    actor = require_writer(request)
+    contact = get_scoped_or_404(
+        contacts_for(actor), actor, public_id=contact_id, customer__public_id=public_id
+    )
+    # The form works on a copy so a rejected change never touches the stored row.
+    form = ContactForm(
+        request.POST or None,
+        instance=Contact.objects.get(pk=contact.pk),
+        actor=actor,
+        customer=contact.customer,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.update_contact(acting_user=actor, contact=contact, fields=form.action_fields())
+        except ValidationError as exc:
+            add_action_errors(form, exc)
+        else:
+            messages.success(request, _("Contact saved."))
+            return redirect("web:customer-detail", contact.customer.public_id)
+    context = {"form": form, "customer": contact.customer, "contact": contact}
+    return render(request, "web/customers/contact_form.html", context)
 
 
 patterns = [
     path("", customer_list, name="customer-list"),
+    path("new/", customer_create, name="customer-create"),
     path("<uuid:public_id>/", customer_detail, name="customer-detail"),
+    path("<uuid:public_id>/edit/", customer_edit, name="customer-edit"),
+    path("<uuid:public_id>/contacts/new/", contact_add, name="contact-add"),
+    path("<uuid:public_id>/contacts/<uuid:contact_id>/edit/", contact_edit, name="contact-edit"),
 ]

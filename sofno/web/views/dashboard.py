@@ -7,23 +7,27 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
+from django.views.decorators.http import require_GET
 
-from sofno.directory.models import Customer
+from sofno.directory.selectors import customers_for
 from sofno.web.access import require_actor
 
 auth_patterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]
 
 
 @login_required
+@require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The organization at a glance."""
+    """The organization at a glance (a customer user sees their own customer only)."""
     actor = require_actor(request)
-    customers = Customer.objects.filter(organization=actor.organization)
+    customers = customers_for(actor)
     context = {
         "customer_count": customers.count(),
         "inactive_customers": customers.filter(active=False).count(),
+        "alerts_off": customers.filter(alerts_enabled=False).count(),
+        "my_customers": customers.filter(assigned_agents=request.user).order_by("name")[:10],
     }
     return render(request, "web/dashboard.html", context)

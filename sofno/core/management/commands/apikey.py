@@ -1,8 +1,12 @@
+"""``sofno apikey``: create an organization's API key (printed once)."""
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
-from sofno.core.models import ApiKey, Organization
+from sofno.core.access import Actor
+from sofno.core.models import ApiKey, Organization, Role
 
 
 class Command(BaseCommand):
@@ -12,12 +16,20 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         create = sub.add_parser("create", help="create a key and print it once")
         create.add_argument("--org", required=True, help="organization slug")
-        create.add_argument("--name", required=True)
-        create.add_argument("--read-only", action="store_true")
+        create.add_argument("--name", required=True, help="what the key is for")
+        create.add_argument("--read-only", action="store_true", help="the key may only read")
 
     def handle(self, *args, action: str, org: str, name: str, read_only: bool, **options):
         organization = Organization.objects.filter(slug=org).first()
         if organization is None:
             raise CommandError(f"no organization with slug {org!r}")
-        _, plain = ApiKey.issue(organization, name, read_only=read_only)
+        name = name.strip()
+        if not name or len(name) > ApiKey._meta.get_field("name").max_length:
+            raise CommandError("--name must be 1 to 100 characters")
+        with transaction.atomic():
+            key, plain = ApiKey.issue(organization, name, read_only=read_only)
+            # Made on the command line: an owner's act with no user attached.
+            Actor(organization=organization, role=Role.OWNER).audit(
+                "api_key.created", key, name=name, read_only=read_only
+            )
         self.stdout.write(plain)

@@ -1,21 +1,28 @@
+"""``sofno demo``: web server, worker and sample data on the embedded defaults."""
+
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import threading
 
-import uvicorn
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from huey.contrib.djhuey import HUEY
 
 from sofno.core.hooks import DEMO_SEEDERS, run_loops
+from sofno.core.management.commands.serve import bind_socket, serve_on, socket_url
 from sofno.core.management.commands.worker import build_consumer
 from sofno.core.models import ApiKey, Membership, Organization, Role
 
+log = logging.getLogger(__name__)
+
 DEMO_SLUG = "demo"
+DEMO_USERNAME = "admin"
 CREDENTIALS_FILE = "demo-credentials.json"
 
 
@@ -27,14 +34,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--data", help="data directory (default ./sofno-data)")
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+        parser.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
         parser.add_argument("--no-serve", action="store_true", help="prepare data and exit")
 
     def handle(self, *args, host: str, port: int, no_serve: bool, **options):
         call_command("migrate", interactive=False, verbosity=0)
         credentials = ensure_demo_data()
-        url = f"http://{host}:{port}/"
+        # Bind first so the printed URL is the real one (also with --port 0).
+        sock = None if no_serve else bind_socket(host, port)
+        url = socket_url(sock) if sock else f"http://{host}:{port}/"
         self.stdout.write(
             "\nSOFNO demo is ready.\n"
             f"  web:      {url}\n"
@@ -43,26 +52,41 @@ class Command(BaseCommand):
             f"  login:    {credentials['username']} / {credentials['password']}\n"
             f"  API key:  {credentials['api_key']}\n"
             f"  data:     {settings.DATA_DIR}\n"
-            "Press Ctrl-C to stop.\n"
         )
-        if no_serve:
+        if sock is None:
             return
-        serve_with_worker(host, port)
+        self.stdout.write("Press Ctrl-C to stop.\n")
+        self.stdout.flush()
+        serve_with_worker(sock)
+        self.stdout.write("SOFNO demo stopped.\n")
 
 
 def ensure_demo_data() -> dict:
-    """Create the demo organization, its admin, API key and sample data once."""
+    """Create the demo organization, its admin, API key and sample data once.
+
+    - A second run finds the organization and the saved credentials and changes
+      nothing.
+    - Sample data is added only when the organization is created, so a lost
+      credentials file gives a new password and key but no duplicate customers.
+    - A failing seeder (another app's sample data) is reported and skipped; the rest
+      of the demo still comes up.
+    """
     path = settings.DATA_DIR / CREDENTIALS_FILE
-    if path.exists() and Organization.objects.filter(slug=DEMO_SLUG).exists():
-        return json.loads(path.read_text())
+    org = Organization.objects.filter(slug=DEMO_SLUG).first()
+    if org is not None and path.exists():
+        try:
+            return json.loads(path.read_text())
+        except ValueError:
+            log.warning("%s is unreadable; issuing new demo credentials", path)
+    password = secrets.token_urlsafe(9)
     with transaction.atomic():
-        org, _ = Organization.objects.get_or_create(
-            slug=DEMO_SLUG, defaults={"name": "Demo IT Support", "timezone": "Europe/Rome"}
-        )
-        password = secrets.token_urlsafe(9)
-        user_model = get_user_model()
-        owner, _ = user_model.objects.get_or_create(
-            username="admin", defaults={"email": "admin@example.com", "is_staff": True}
+        created = org is None
+        if created:
+            org = Organization.objects.create(
+                slug=DEMO_SLUG, name="Demo IT Support", timezone="Europe/Rome"
+            )
+        owner, _ = get_user_model().objects.get_or_create(
+            username=DEMO_USERNAME, defaults={"email": "admin@example.com"}
         )
         owner.is_staff = owner.is_superuser = True
         owner.set_password(password)
@@ -71,25 +95,42 @@ def ensure_demo_data() -> dict:
             organization=org, user=owner, defaults={"role": Role.OWNER}
         )
         _, api_key = ApiKey.issue(org, "demo key", created_by=owner)
-        for seed in DEMO_SEEDERS:
-            seed(org, owner)
-    credentials = {"username": "admin", "password": password, "api_key": api_key}
-    # Demo only: the plain key is kept so a second run can print it again.
+        if created:
+            for seed in DEMO_SEEDERS:
+                _run_seeder(seed, org, owner)
+    credentials = {"username": DEMO_USERNAME, "password": password, "api_key": api_key}
+    # Demo only: the plain key is kept (owner-readable) so a second run can print it.
     path.touch(mode=0o600)
     path.write_text(json.dumps(credentials))
     return credentials
 
 
-def serve_with_worker(host: str, port: int) -> None:
-    """Run the task consumer and loops in threads and uvicorn in the foreground."""
-    stop = threading.Event()
-    consumer = build_consumer(threads=2)
-    consumer.start()
-    run_loops(stop)
+def _run_seeder(seed, org: Organization, owner) -> None:
+    name = f"{seed.__module__}.{seed.__qualname__}"
     try:
-        uvicorn.run(
-            "sofno.asgi:application", host=host, port=port, lifespan="off", log_level="warning"
-        )
+        with transaction.atomic():  # a savepoint: a failing seeder leaves nothing behind
+            seed(org, owner)
+    except Exception as exc:
+        log.warning("demo seeder %s failed and was skipped: %s", name, exc)
+
+
+def serve_with_worker(sock) -> None:
+    """Run the task consumer and the loops in threads and uvicorn in the foreground.
+
+    On Ctrl-C uvicorn finishes its requests, then the consumer finishes the task in
+    hand and the loops stop.
+    """
+    stop = threading.Event()
+    consumer = None
+    if not HUEY.immediate:  # an immediate queue (tests) runs tasks inline instead
+        consumer = build_consumer(threads=2)
+        consumer.start()
+    loops = run_loops(stop)
+    try:
+        serve_on(sock)
     finally:
         stop.set()
-        consumer.stop(graceful=True)
+        if consumer is not None:
+            consumer.stop(graceful=True)
+        for thread in loops:
+            thread.join(timeout=5)

@@ -1,20 +1,33 @@
+"""``sofno org``: create and list organizations (tenants)."""
+
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from sofno.core.models import Organization
 
 
+def validation_message(exc: ValidationError) -> str:
+    """``field: message`` lines from a model's ``full_clean`` error."""
+    if hasattr(exc, "error_dict"):
+        return "; ".join(
+            f"{field}: {' '.join(message for error in errors for message in error.messages)}"
+            for field, errors in exc.error_dict.items()
+        )
+    return " ".join(exc.messages)
+
+
 class Command(BaseCommand):
-    help = "Manage organizations (tenants)."
+    help = "Manage organizations (tenants): org create SLUG --name NAME, org list."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         create = sub.add_parser("create", help="create an organization")
-        create.add_argument("slug")
-        create.add_argument("--name", required=True)
-        create.add_argument("--timezone", default="UTC")
+        create.add_argument("slug", help="short name used in URLs and commands, e.g. acme")
+        create.add_argument("--name", required=True, help="display name")
+        create.add_argument("--timezone", default="UTC", help="IANA timezone, e.g. Europe/Rome")
         sub.add_parser("list", help="list organizations")
 
     def handle(self, *args, action: str, **options):
@@ -26,7 +39,22 @@ class Command(BaseCommand):
         if Organization.objects.filter(slug=slug).exists():
             raise CommandError(f"an organization with slug {slug!r} exists already")
         org = Organization(slug=slug, name=options["name"], timezone=options["timezone"])
-        org.full_clean()
+        try:
+            org.full_clean()
+            _check_timezone(org.timezone)
+        except ValidationError as exc:
+            raise CommandError(validation_message(exc)) from None
         with transaction.atomic():
             org.save()
         self.stdout.write(f"created organization {org.slug} ({org.public_id})")
+
+
+def _check_timezone(name: str) -> None:
+    # Organization.timezone has no field validator (core/models.py); check it here so
+    # a typo fails now rather than in every schedule later.
+    from sofno.core.validators import validate_timezone_field
+
+    try:
+        validate_timezone_field(name)
+    except ValidationError as exc:
+        raise ValidationError({"timezone": exc.messages}) from None

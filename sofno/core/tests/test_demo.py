@@ -1,0 +1,116 @@
+"""``sofno demo`` as a new user runs it: a real process, real HTTP, Ctrl-C, run again."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from sofno.conftest import SOFNO, sofno_env, unexpected_tracebacks, wait_for
+
+pytestmark = pytest.mark.slow
+
+
+class Demo:
+    """A running ``sofno demo`` and what it printed."""
+
+    def __init__(self, data: Path) -> None:
+        self.process = subprocess.Popen(
+            [SOFNO, "demo", "--data", str(data), "--port", "0"],
+            env=sofno_env(data),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.out: list[str] = []
+        self.err: list[str] = []
+        for stream, sink in ((self.process.stdout, self.out), (self.process.stderr, self.err)):
+            threading.Thread(target=lambda s=stream, k=sink: k.extend(s), daemon=True).start()
+        wait_for(self._ready, timeout=30, what="the demo to print its URL")
+        text = "".join(self.out)
+        self.url = re.search(r"web:\s+(http://\S+)/", text)[1]
+        self.username, self.password = re.search(r"login:\s+(\S+) / (\S+)", text).groups()
+        self.api_key = re.search(r"API key:\s+(\S+)", text)[1]
+
+    def _ready(self) -> bool:
+        if self.process.poll() is not None:
+            pytest.fail(f"demo exited early:\n{''.join(self.out)}\n{''.join(self.err)}")
+        return "Press Ctrl-C to stop." in "".join(self.out)
+
+    def interrupt(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(timeout=20)
+
+
+def _log_in(client: httpx.Client, username: str, password: str) -> httpx.Response:
+    page = client.get("/login/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[1]
+    return client.post(
+        "/login/",
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token},
+    )
+
+
+def _customer_names(demo: Demo) -> list[str]:
+    answer = httpx.get(
+        f"{demo.url}/api/v1/customers",
+        params={"limit": 100},
+        headers={"Authorization": f"Bearer {demo.api_key}"},
+    )
+    assert answer.status_code == 200, answer.text
+    return sorted(item["name"] for item in answer.json()["items"])
+
+
+def test_it_runs_the_demo_stops_on_ctrl_c_and_reuses_its_data(tmp_path):
+    data = tmp_path / "demo-data"
+    demo = Demo(data)
+    try:
+        with httpx.Client(base_url=demo.url, timeout=10) as client:
+            home = client.get("/")
+            assert home.status_code == 302
+            assert home.headers["location"].startswith("/login/")
+
+            signed_in = _log_in(client, demo.username, demo.password)
+            assert signed_in.status_code == 302, signed_in.text
+            dashboard = client.get("/")
+            assert dashboard.status_code == 200
+            assert "Demo IT Support" in dashboard.text
+
+            admin = client.get("/admin/")
+            assert admin.status_code == 200  # not a redirect to the admin's login page
+            assert 'id="logout-form"' in admin.text
+
+            docs = client.get("/api/docs")
+            assert docs.status_code == 200
+            assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', docs.text)
+            assert assets and all(a.startswith("/static/ninja/") for a in assets), assets
+            for asset in assets:
+                assert client.get(asset).status_code == 200, asset
+
+        first_names = _customer_names(demo)
+        assert "Trattoria Da Mario" in first_names
+        assert httpx.get(f"{demo.url}/api/v1/customers").status_code == 401
+    finally:
+        code = demo.interrupt()
+    assert code in (0, 130), "".join(demo.err)
+    assert unexpected_tracebacks("".join(demo.err)) == []
+    assert "KeyboardInterrupt" not in "".join(demo.err)
+
+    again = Demo(data)
+    try:
+        assert (again.username, again.password, again.api_key) == (
+            demo.username,
+            demo.password,
+            demo.api_key,
+        )
+        assert _customer_names(again) == first_names  # no duplicate sample data
+        with httpx.Client(base_url=again.url, timeout=10) as client:
+            assert _log_in(client, again.username, again.password).status_code == 302
+    finally:
+        assert again.interrupt() in (0, 130)
+    assert unexpected_tracebacks("".join(again.err)) == []

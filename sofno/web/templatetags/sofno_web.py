@@ -1,0 +1,31 @@
+"""Template helpers for the base layout."""
+
+from __future__ import annotations
+
+from django import template
+from django.http import HttpRequest
+
+from sofno.core.models import Membership
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def user_memberships(context: template.Context) -> list[Membership]:
+    """The signed-in user's memberships, for the organization switcher."""
+    request: HttpRequest | None = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return []
+    return list(user.memberships.select_related("organization").order_by("organization__name"))
+
+
+@register.simple_tag
+def weekly_rows(windows: dict | None) -> list[tuple[str, str]]:
+    """``[(day name, "09:00-13:00, 14:00-18:00"), ...]`` for the days with ranges."""
+    from sofno.web.forms import DAY_LABELS
+
+    days: list[list[str]] = [[] for _ in DAY_LABELS]
+    for item in (windows or {}).get("ranges", []):
+        days[item["day"]].append(f"{item['start']}-{item['end']}")
+    return [(str(DAY_LABELS[i]), ", ".join(sorted(r))) for i, r in enumerate(days) if r]
