@@ -5,3 +5,42 @@ class OncallConfig(AppConfig):
     name = "sofno.oncall"
     label = "oncall"
     verbose_name = "Oncall"
+
+    def ready(self) -> None:
+        from sofno.core.hooks import register_demo_seeder, register_loop
+        from sofno.events.catalog import EventType, Token, register
+        from sofno.oncall import demo, queue
+
+        register(
+            EventType(
+                "oncall.timetable.published",
+                "A week's phone timetable was published and is now current.",
+                tokens=(
+                    Token("timetable_id", "string", "the timetable's id"),
+                    Token("week_start", "string", "Monday of the week", "2026-11-23"),
+                ),
+                category="oncall",
+            ),
+            EventType(
+                "oncall.call.ringing",
+                "The phone system reported a call ringing at an agent's extension.",
+                tokens=(
+                    Token("call_id", "string", "the call's id"),
+                    Token("phone", "string", "the caller's number", "+390612345678"),
+                    Token("extension", "string", "the answering extension", "201"),
+                    Token("customers", "object", "names of the matching customers"),
+                ),
+                category="oncall",
+            ),
+            EventType(
+                "oncall.queue.programmed",
+                "The phone queue's members were set to a turn's people.",
+                tokens=(
+                    Token("slot", "string", "the turn's start, or manual"),
+                    Token("members", "object", "the extensions now in the queue"),
+                ),
+                category="oncall",
+            ),
+        )
+        register_loop("oncall-queue", queue.tick, interval=15.0)
+        register_demo_seeder(demo.seed)

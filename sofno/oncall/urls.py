@@ -1,5 +1,9 @@
-"""This app's non-page URLs (machine endpoints such as callbacks and feeds)."""
+"""This app's non-page URLs: the private calendar feeds."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from sofno.oncall.feeds import feed
+
+urlpatterns: list = [
+    path("oncall/feeds/<str:token>.ics", feed, name="oncall-feed"),
+]

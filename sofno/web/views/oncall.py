@@ -1,5 +1,620 @@
-"""Pages for this area (see sofno/web/urls.py)."""
+"""On-call pages: the week's timetable, people and availability, the phone queue,
+calls with the caller's information popping up live, and YAML import/export."""
 
-from django.urls import path  # noqa: F401
+from __future__ import annotations
 
-patterns: list = []
+import datetime as dt
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _t
+from django.views.decorators.http import require_GET, require_POST
+
+from sofno.core.access import PermissionDenied as RoleDenied
+from sofno.core.access import get_scoped_or_404
+from sofno.core.models import Membership
+from sofno.oncall import actions, yamlio
+from sofno.oncall.callinfo import caller_info
+from sofno.oncall.models import (
+    BusyEntry,
+    Call,
+    Holiday,
+    OncallSettings,
+    Person,
+    QueueProgram,
+    Timetable,
+    TimetableStatus,
+)
+from sofno.oncall.planning import monday_of
+from sofno.oncall.selectors import timetable_data, turn_at
+from sofno.oncall.telephony import TelephonyError, provider_for
+from sofno.oncall.turns import DAY_CODES
+from sofno.web.access import require_actor, require_writer
+
+
+def _problem(request: HttpRequest, exc: ValidationError) -> None:
+    """Show each broken rule with the field it concerns."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            label = "" if field == "__all__" else f"{field}: "
+            for message in errors:
+                messages.error(request, f"{label}{message}")
+    else:
+        for message in exc.messages:
+            messages.error(request, message)
+
+
+def _int(request: HttpRequest, name: str) -> int:
+    raw = request.POST.get(name, "")
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationError({name: _t("choose a value")}) from None
+
+
+def _date(raw: str, name: str) -> dt.date | None:
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError({name: _t("enter a date like 2026-11-23")}) from None
+
+
+# ---------------------------------------------------------------- timetable
+
+
+@login_required
+@require_GET
+def timetable_page(request: HttpRequest, public_id: UUID | None = None) -> HttpResponse:
+    """A week: the published timetable (or the newest draft), with its report."""
+    actor = require_actor(request)
+    organization = actor.organization
+    if public_id is not None:
+        timetable = get_scoped_or_404(Timetable.objects.all(), actor, public_id=public_id)
+        week = timetable.week_start
+    else:
+        try:
+            week = monday_of(_date(request.GET.get("week", ""), "week") or timezone.localdate())
+        except ValidationError:
+            week = monday_of(timezone.localdate())
+        same_week = Timetable.objects.filter(organization=organization, week_start=week)
+        timetable = (
+            same_week.filter(status=TimetableStatus.PUBLISHED).first()
+            or same_week.filter(status=TimetableStatus.DRAFT).order_by("-created_at").first()
+        )
+    data = timetable_data(timetable) if timetable else None
+    rows = []
+    if data:
+        for t, label in enumerate(data["turns"]):
+            cells = []
+            for d in range(len(data["days"])):
+                people = data["grid"][d][t]
+                cells.append(
+                    {
+                        "day": d,
+                        "people": people,
+                        "lines": data["lines"][d][t],
+                        "empty": max(0, data["lines"][d][t] - len(people)),
+                    }
+                )
+            rows.append({"turn": t, "label": label, "cells": cells})
+    people = Person.objects.filter(organization=organization).select_related("user")
+    context = {
+        "week": week,
+        "previous_week": week - dt.timedelta(days=7),
+        "next_week": week + dt.timedelta(days=7),
+        "timetable": timetable,
+        "data": data,
+        "rows": rows,
+        "people": people,
+        "people_parts": sorted(
+            (data["report"].get("people") or {}).values(), key=lambda p: p.get("name", "")
+        )
+        if data
+        else [],
+        "others": Timetable.objects.filter(organization=organization, week_start=week),
+        "now": turn_at(organization, timezone.now()),
+    }
+    return render(request, "web/oncall/timetable.html", context)
+
+
+@login_required
+@require_POST
+def generate(request: HttpRequest) -> HttpResponse:
+    """The "make a draft" button: solve the week within the time budget."""
+    actor = require_writer(request)
+    try:
+        week = _date(request.POST.get("week", ""), "week") or timezone.localdate()
+        timetable = actions.generate_draft(acting_user=actor, week=week)
+    except ValidationError as exc:
+        _problem(request, exc)
+        return redirect(reverse("web:oncall-timetable"))
+    messages.success(
+        request, _t("Draft ready: %(status)s.") % {"status": timetable.report["status"]}
+    )
+    return redirect("web:oncall-timetable-detail", public_id=timetable.public_id)
+
+
+@login_required
+@require_POST
+def publish(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    actor = require_writer(request)
+    timetable = get_scoped_or_404(Timetable.objects.all(), actor, public_id=public_id)
+    try:
+        actions.publish(acting_user=actor, timetable=timetable)
+        messages.success(request, _t("Published: this week's timetable is now current."))
+    except ValidationError as exc:
+        _problem(request, exc)
+    return redirect("web:oncall-timetable-detail", public_id=timetable.public_id)
+
+
+@login_required
+@require_POST
+def edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """Swap, replace, add or remove a line; warn when the edit breaks a rule."""
+    actor = require_writer(request)
+    timetable = get_scoped_or_404(Timetable.objects.all(), actor, public_id=public_id)
+    kind = request.POST.get("kind", "")
+    reason = request.POST.get("reason", "")
+    common = {"acting_user": actor, "timetable": timetable, "reason": reason}
+    try:
+        if kind == "swap":
+            record = actions.swap(
+                **common,
+                first=(request.POST.get("person"), _int(request, "day"), _int(request, "turn")),
+                second=(
+                    request.POST.get("other_person"),
+                    _int(request, "other_day"),
+                    _int(request, "other_turn"),
+                ),
+            )
+        elif kind == "replace":
+            record = actions.replace(
+                **common,
+                day=_int(request, "day"),
+                turn=_int(request, "turn"),
+                old_person=request.POST.get("person"),
+                new_person=request.POST.get("other_person"),
+            )
+        elif kind in ("add_line", "remove_line"):
+            step = actions.add_line if kind == "add_line" else actions.remove_line
+            record = step(
+                **common,
+                day=_int(request, "day"),
+                turn=_int(request, "turn"),
+                person=request.POST.get("person") or None,
+            )
+        else:
+            raise ValidationError({"kind": _t("choose swap, replace, add or remove a line")})
+    except ValidationError as exc:
+        _problem(request, exc)
+    else:
+        messages.success(request, _t("Change saved."))
+        for warning in record.warnings:
+            messages.warning(request, _t("This change breaks a rule: %(rule)s") % {"rule": warning})
+    return redirect("web:oncall-timetable-detail", public_id=timetable.public_id)
+
+
+# ---------------------------------------------------------------- people
+
+
+@login_required
+def people_page(request: HttpRequest) -> HttpResponse:
+    """Everyone who takes turns; add a member."""
+    if request.method == "POST":
+        actor = require_writer(request)
+        try:
+            user = actions.resolve_member(actor, request.POST.get("member") or None)
+            person = actions.create_person(
+                acting_user=actor, user=user, fields=_person_fields(request)
+            )
+        except ValidationError as exc:
+            _problem(request, exc)
+            return redirect("web:oncall-people")
+        return redirect("web:oncall-person", public_id=person.public_id)
+    if request.method != "GET":
+        return HttpResponse(status=405)
+    actor = require_actor(request)
+    people = Person.objects.filter(organization=actor.organization).select_related("user")
+    taken = people.values_list("user_id", flat=True)
+    members = (
+        Membership.objects.filter(organization=actor.organization)
+        .exclude(user_id__in=taken)
+        .select_related("user")
+    )
+    return render(
+        request,
+        "web/oncall/people.html",
+        {"people": people, "members": members, "conf": OncallSettings.for_org(actor.organization)},
+    )
+
+
+def _person_fields(request: HttpRequest) -> dict:
+    fields = {
+        "extension": request.POST.get("extension", "").strip(),
+        "desk": request.POST.get("desk", "").strip(),
+        "active": request.POST.get("active") == "on" or "active" not in request.POST,
+    }
+    for name in ("ideal_load", "max_per_day"):
+        if request.POST.get(name, "") != "":
+            fields[name] = _int(request, name)
+    return fields
+
+
+@login_required
+def person_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    """One person: loads, extension, desk, busy entries and holidays."""
+    actor = require_actor(request)
+    person = get_scoped_or_404(Person.objects.select_related("user"), actor, public_id=public_id)
+    if request.method == "POST":
+        actor = require_writer(request)
+        try:
+            actions.update_person(acting_user=actor, person=person, fields=_person_fields(request))
+            messages.success(request, _t("Saved."))
+        except ValidationError as exc:
+            _problem(request, exc)
+        return redirect("web:oncall-person", public_id=person.public_id)
+    if request.method != "GET":
+        return HttpResponse(status=405)
+    conf = OncallSettings.for_org(actor.organization)
+    return render(
+        request,
+        "web/oncall/person.html",
+        {
+            "person": person,
+            "busy": person.busy_entries.all(),
+            "holidays": person.holidays.all(),
+            "turns": list(enumerate(conf.turns)),
+            "weekdays": list(enumerate(DAY_CODES)),
+            "feed_url": request.build_absolute_uri(
+                reverse("oncall-feed", args=[person.feed_token])
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def add_busy(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    actor = require_writer(request)
+    person = get_scoped_or_404(Person.objects.all(), actor, public_id=public_id)
+    try:
+        weekday = request.POST.get("weekday", "")
+        fields = {
+            "date": _date(request.POST.get("date", ""), "date"),
+            "weekday": int(weekday) if weekday.isdigit() else None,
+            "whole_day": request.POST.get("whole_day") == "on",
+            "turns": [int(t) for t in request.POST.getlist("turns") if t.isdigit()],
+            "hard": request.POST.get("hard") == "on",
+            "reason": request.POST.get("reason", "").strip(),
+        }
+        actions.add_busy(acting_user=actor, person=person, fields=fields)
+        messages.success(request, _t("Busy entry added."))
+    except ValidationError as exc:
+        _problem(request, exc)
+    return redirect("web:oncall-person", public_id=person.public_id)
+
+
+@login_required
+@require_POST
+def remove_busy(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    actor = require_writer(request)
+    entry = BusyEntry.objects.filter(
+        person__organization=actor.organization, public_id=public_id
+    ).first()
+    if entry is None:
+        return HttpResponse(status=404)
+    actions.remove_busy(acting_user=actor, entry=entry)
+    return redirect("web:oncall-person", public_id=entry.person.public_id)
+
+
+@login_required
+@require_POST
+def add_holiday(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    actor = require_writer(request)
+    person = get_scoped_or_404(Person.objects.all(), actor, public_id=public_id)
+    try:
+        fields = {
+            "start": _date(request.POST.get("start", ""), "start"),
+            "end": _date(request.POST.get("end", ""), "end"),
+            "reason": request.POST.get("reason", "").strip(),
+        }
+        actions.add_holiday(acting_user=actor, person=person, fields=fields)
+        messages.success(request, _t("Holiday added."))
+    except ValidationError as exc:
+        _problem(request, exc)
+    return redirect("web:oncall-person", public_id=person.public_id)
+
+
+@login_required
+@require_POST
+def remove_holiday(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    actor = require_writer(request)
+    holiday = Holiday.objects.filter(
+        person__organization=actor.organization, public_id=public_id
+    ).first()
+    if holiday is None:
+        return HttpResponse(status=404)
+    actions.remove_holiday(acting_user=actor, holiday=holiday)
+    return redirect("web:oncall-person", public_id=holiday.person.public_id)
+
+
+# ---------------------------------------------------------------- queue
+
+
+@login_required
+def queue_page(request: HttpRequest) -> HttpResponse:
+    """The phone queue now: members, pause/resume, add a line during service."""
+    if request.method == "POST":
+        actor = require_writer(request)
+        provider = provider_for(OncallSettings.for_org(actor.organization).queue_name)
+        action = request.POST.get("action", "")
+        extension = request.POST.get("extension", "").strip()
+        try:
+            if provider is None:
+                raise TelephonyError(_t("No phone system is configured (SOFNO_AMI_HOST)."))
+            if not extension.isdigit():
+                raise ValidationError({"extension": _t("an extension is digits only")})
+            if action == "add":
+                person = Person.objects.filter(
+                    organization=actor.organization, extension=extension
+                ).first()
+                provider.add(extension, person.name if person else "")
+            elif action in ("pause", "resume"):
+                provider.pause(extension, action == "pause", request.POST.get("reason", ""))
+            elif action == "remove":
+                provider.remove(extension)
+            else:
+                raise ValidationError({"action": _t("choose add, pause, resume or remove")})
+            actor.audit(
+                f"oncall.queue.{action}",
+                OncallSettings.for_org(actor.organization),
+                extension=extension,
+            )
+            messages.success(
+                request, _t("Done: %(action)s %(ext)s.") % {"action": action, "ext": extension}
+            )
+        except ValidationError as exc:
+            _problem(request, exc)
+        except TelephonyError as exc:
+            messages.error(request, str(exc))
+        finally:
+            if provider is not None:
+                provider.close()
+        return redirect("web:oncall-queue")
+    if request.method != "GET":
+        return HttpResponse(status=405)
+    actor = require_actor(request)
+    conf = OncallSettings.for_org(actor.organization)
+    provider = provider_for(conf.queue_name)
+    members, problem = [], ""
+    if provider is not None:
+        try:
+            members = provider.members()
+        except TelephonyError as exc:
+            problem = str(exc)
+        finally:
+            provider.close()
+    names = {
+        p.extension: p.name
+        for p in Person.objects.filter(organization=actor.organization).select_related("user")
+    }
+    current = turn_at(actor.organization, timezone.now())
+    return render(
+        request,
+        "web/oncall/queue.html",
+        {
+            "configured": provider is not None,
+            "members": [(m, names.get(m.extension, m.name)) for m in members],
+            "problem": problem,
+            "programs": QueueProgram.objects.filter(organization=actor.organization).order_by(
+                "-attempted_at"
+            )[:20],
+            "current": current,
+            "on_turn": current.people() if current else [],
+        },
+    )
+
+
+# ---------------------------------------------------------------- calls
+
+
+@login_required
+@require_GET
+def screen(request: HttpRequest) -> HttpResponse:
+    """The agent's screen-pop: polls for calls ringing at their extension."""
+    actor = require_actor(request)
+    latest = Call.objects.filter(organization=actor.organization, taken_by=request.user).first()
+    return render(
+        request,
+        "web/oncall/screen.html",
+        {"after": latest.public_id if latest else "", "poll_url": reverse("web:oncall-poll")},
+    )
+
+
+@login_required
+@require_GET
+def poll(request: HttpRequest) -> JsonResponse:
+    """The newest call for the signed-in agent after ``after`` (a call id), rendered."""
+    actor = require_actor(request)
+    calls = Call.objects.filter(organization=actor.organization, taken_by=request.user)
+    after = request.GET.get("after", "")
+    seen = calls.filter(public_id=after).first() if _is_uuid(after) else None
+    if seen is not None:
+        calls = calls.filter(Q(at__gt=seen.at) | Q(at=seen.at, pk__gt=seen.pk))
+    call = calls.first()
+    if call is None:
+        return JsonResponse({"call": None})
+    info = caller_info(actor, call.phone)
+    html = render_to_string(
+        "web/oncall/_callinfo.html", {"info": info, "call": call}, request=request
+    )
+    return JsonResponse({"call": str(call.public_id), "html": html})
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+@login_required
+def calls_page(request: HttpRequest) -> HttpResponse:
+    """The call log with each call's note; look up any number."""
+    actor = require_actor(request)
+    if request.method == "POST":
+        actor = require_writer(request)
+        call = get_scoped_or_404(Call.objects.all(), actor, public_id=request.POST.get("call"))
+        try:
+            actions.set_call_note(acting_user=actor, call=call, note=request.POST.get("note", ""))
+            messages.success(request, _t("Note saved."))
+        except ValidationError as exc:
+            _problem(request, exc)
+        return redirect(request.POST.get("next") or reverse("web:oncall-calls"))
+    if request.method != "GET":
+        return HttpResponse(status=405)
+    phone = request.GET.get("phone", "").strip()
+    info, problem = None, ""
+    if phone:
+        try:
+            info = caller_info(actor, phone)
+        except ValueError as exc:
+            problem = f"phone: {exc}"
+    calls = Call.objects.filter(organization=actor.organization).select_related("taken_by")[:100]
+    return render(
+        request,
+        "web/oncall/calls.html",
+        {"calls": calls, "phone": phone, "info": info, "problem": problem},
+    )
+
+
+# ---------------------------------------------------------------- settings
+
+WEIGHT_NAMES = ("unfilled", "load", "split", "soft_busy", "desk")
+
+
+@login_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    """Turns, days, lines, lunch rule, penalty weights, phone queue, caller lookup."""
+    actor = require_actor(request)
+    conf = OncallSettings.for_org(actor.organization)
+    if request.method == "POST":
+        actor = require_writer(request)
+        try:
+            actor.require_admin()
+        except RoleDenied:
+            return HttpResponse(status=403)
+        try:
+            lunch = []
+            for pair in request.POST.get("lunch_pairs", "").replace(" ", "").split(","):
+                if pair:
+                    first, sep, second = pair.partition("-")
+                    if not (sep and first.isdigit() and second.isdigit()):
+                        raise ValidationError({"lunch_pairs": _t("write pairs like 2-3, 5-6")})
+                    lunch.append([int(first), int(second)])
+            fields = {
+                "turns": [t.strip() for t in request.POST.get("turns", "").split(",") if t.strip()],
+                "days": [int(d) for d in request.POST.getlist("days") if d.isdigit()],
+                "lines": _int(request, "lines"),
+                "lunch_pairs": lunch,
+                "weights": {name: _int(request, f"weight_{name}") for name in WEIGHT_NAMES},
+                "time_budget": _int(request, "time_budget"),
+                "program_queue": request.POST.get("program_queue") == "on",
+                "queue_name": request.POST.get("queue_name", "").strip(),
+                "lookup_url": request.POST.get("lookup_url", "").strip(),
+            }
+            actions.update_settings(acting_user=actor, fields=fields)
+            messages.success(request, _t("Settings saved; the next draft uses them."))
+        except ValidationError as exc:
+            _problem(request, exc)
+        return redirect("web:oncall-settings")
+    if request.method != "GET":
+        return HttpResponse(status=405)
+    return render(
+        request,
+        "web/oncall/settings.html",
+        {
+            "conf": conf,
+            "weekdays": list(enumerate(DAY_CODES)),
+            "lunch": ", ".join(f"{a}-{b}" for a, b in conf.lunch_pairs),
+            "weights": [(n, (conf.weights or {}).get(n, 0)) for n in WEIGHT_NAMES],
+        },
+    )
+
+
+# ---------------------------------------------------------------- YAML
+
+
+@login_required
+def yaml_page(request: HttpRequest) -> HttpResponse:
+    """Export (download) or import the team's on-call data as YAML."""
+    actor = require_actor(request)
+    if request.method == "POST":
+        actor = require_writer(request)
+        upload = request.FILES.get("file")
+        text = upload.read().decode("utf-8", "replace") if upload else request.POST.get("text", "")
+        try:
+            counts = yamlio.import_yaml(acting_user=actor, text=text)
+            messages.success(
+                request,
+                _t(
+                    "Imported %(people)s people, %(busy)s busy entries, %(holidays)s holidays, "
+                    "%(timetables)s timetables."
+                )
+                % counts,
+            )
+        except ValidationError as exc:
+            _problem(request, exc)
+        except RoleDenied:
+            messages.error(request, _t("Only an administrator may import."))
+        return redirect("web:oncall-yaml")
+    if request.method != "GET":
+        return HttpResponse(status=405)
+    if request.GET.get("download"):
+        response = HttpResponse(
+            yamlio.export_yaml(actor.organization), content_type="application/yaml; charset=utf-8"
+        )
+        response["Content-Disposition"] = 'attachment; filename="oncall.yaml"'
+        return response
+    conf = OncallSettings.for_org(actor.organization)
+    return render(
+        request,
+        "web/oncall/yaml.html",
+        {
+            "team_feed": request.build_absolute_uri(
+                reverse("oncall-feed", args=[conf.team_feed_token])
+            )
+        },
+    )
+
+
+patterns = [
+    path("", timetable_page, name="oncall-timetable"),
+    path("timetables/<uuid:public_id>/", timetable_page, name="oncall-timetable-detail"),
+    path("timetables/generate/", generate, name="oncall-generate"),
+    path("timetables/<uuid:public_id>/publish/", publish, name="oncall-publish"),
+    path("timetables/<uuid:public_id>/edit/", edit, name="oncall-edit"),
+    path("people/", people_page, name="oncall-people"),
+    path("people/<uuid:public_id>/", person_page, name="oncall-person"),
+    path("people/<uuid:public_id>/busy/", add_busy, name="oncall-busy-add"),
+    path("busy/<uuid:public_id>/remove/", remove_busy, name="oncall-busy-remove"),
+    path("people/<uuid:public_id>/holidays/", add_holiday, name="oncall-holiday-add"),
+    path("holidays/<uuid:public_id>/remove/", remove_holiday, name="oncall-holiday-remove"),
+    path("queue/", queue_page, name="oncall-queue"),
+    path("screen/", screen, name="oncall-screen"),
+    path("screen/poll/", poll, name="oncall-poll"),
+    path("calls/", calls_page, name="oncall-calls"),
+    path("yaml/", yaml_page, name="oncall-yaml"),
+    path("settings/", settings_page, name="oncall-settings"),
+]

@@ -1,0 +1,370 @@
+"""Moving a team's on-call data in and out as YAML.
+
+The document has three parts, each optional on import::
+
+    settings: {turns: ["09:00-10:15", ...], days: [mon, tue], lines: 7,
+               lunch_pairs: [[2, 3]], weights: {unfilled: 1000}, time_budget: 30}
+    people:
+      - username: giulia
+        extension: "201"
+        ideal_load: 8
+        max_per_day: 2
+        desk: help desk
+        busy: [{weekday: wed, whole_day: true, hard: true, reason: visits},
+               {date: 2026-11-24, turns: [0, 1], hard: false, reason: prefers not}]
+        holidays: [{start: 2026-12-24, end: 2027-01-06, reason: Christmas}]
+    timetables:
+      - week_start: 2026-11-23
+        status: published
+        turns: [...]
+        days: [mon, tue]
+        lines: [[7, 7], [7, 7]]
+        slots: {mon: [[giulia, marco], [lucia]], tue: [...]}
+
+Import replaces each listed person's busy entries and holidays, and adds the
+timetables; it is all or nothing, and errors name the place (``people[2].extension``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import yaml
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
+
+from sofno.core.access import Actor
+from sofno.core.models import Membership
+from sofno.oncall import actions
+from sofno.oncall.models import (
+    Assignment,
+    BusyEntry,
+    Holiday,
+    OncallSettings,
+    Person,
+    Timetable,
+    TimetableStatus,
+)
+from sofno.oncall.turns import DAY_CODES, parse_day, parse_turns
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _days(values: list) -> list[int]:
+    return [parse_day(v) for v in values]
+
+
+class SettingsDoc(_Strict):
+    turns: list[str] | None = None
+    days: list[str | int] | None = None
+    lines: int | None = Field(None, ge=0, le=100)
+    lunch_pairs: list[list[int]] | None = None
+    weights: dict[str, int] | None = None
+    time_budget: int | None = Field(None, ge=1, le=3600)
+    program_queue: bool | None = None
+    queue_name: str | None = Field(None, max_length=80)
+    lookup_url: str | None = Field(None, max_length=200)
+
+    @field_validator("turns")
+    @classmethod
+    def _turns(cls, value):
+        if value is not None:
+            parse_turns(value)
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _check_days(cls, value):
+        if value is not None:
+            _days(value)
+        return value
+
+
+class BusyDoc(_Strict):
+    date: dt.date | None = None
+    weekday: str | int | None = None
+    whole_day: bool = False
+    turns: list[int] = Field(default_factory=list)
+    hard: bool = True
+    reason: str = Field(min_length=1, max_length=200)
+
+    @field_validator("weekday")
+    @classmethod
+    def _weekday(cls, value):
+        if value is not None:
+            parse_day(value)
+        return value
+
+
+class HolidayDoc(_Strict):
+    start: dt.date
+    end: dt.date
+    reason: str = Field("", max_length=200)
+
+
+class PersonDoc(_Strict):
+    username: str
+    extension: str = Field(pattern=r"^[0-9]+$", max_length=20)
+    ideal_load: int = Field(8, ge=0, le=100)
+    max_per_day: int = Field(2, ge=0, le=24)
+    desk: str = Field("", max_length=60)
+    active: bool = True
+    busy: list[BusyDoc] = Field(default_factory=list)
+    holidays: list[HolidayDoc] = Field(default_factory=list)
+
+    @field_validator("extension", mode="before")
+    @classmethod
+    def _text(cls, value):
+        return str(value) if isinstance(value, int) else value
+
+
+class TimetableDoc(_Strict):
+    week_start: dt.date
+    status: Literal["draft", "published"] = "draft"
+    turns: list[str]
+    days: list[str | int]
+    lines: list[list[int]]
+    lunch_pairs: list[list[int]] = Field(default_factory=list)
+    slots: dict[str, list[list[str]]] = Field(default_factory=dict)
+
+    @field_validator("turns")
+    @classmethod
+    def _turns(cls, value):
+        parse_turns(value)
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _check_days(cls, value):
+        _days(value)
+        return value
+
+
+class Document(_Strict):
+    settings: SettingsDoc | None = None
+    people: list[PersonDoc] = Field(default_factory=list)
+    timetables: list[TimetableDoc] = Field(default_factory=list)
+
+
+def export_data(organization, weeks: list[dt.date] | None = None) -> dict:
+    """The organization's settings, people with availability, and timetables."""
+    conf = OncallSettings.for_org(organization)
+    people = Person.objects.filter(organization=organization).select_related("user")
+    data: dict = {
+        "settings": {
+            "turns": list(conf.turns),
+            "days": [DAY_CODES[d] for d in conf.days],
+            "lines": conf.lines,
+            "lunch_pairs": [list(p) for p in conf.lunch_pairs],
+            "weights": dict(conf.weights),
+            "time_budget": conf.time_budget,
+            "program_queue": conf.program_queue,
+            "queue_name": conf.queue_name,
+            "lookup_url": conf.lookup_url,
+        },
+        "people": [],
+        "timetables": [],
+    }
+    for person in people:
+        item = {
+            "username": person.user.get_username(),
+            "extension": person.extension,
+            "ideal_load": person.ideal_load,
+            "max_per_day": person.max_per_day,
+            "desk": person.desk,
+            "active": person.active,
+            "busy": [],
+            "holidays": [
+                {"start": h.start, "end": h.end, "reason": h.reason} for h in person.holidays.all()
+            ],
+        }
+        for entry in person.busy_entries.all():
+            busy: dict = {"hard": entry.hard, "reason": entry.reason}
+            if entry.date:
+                busy["date"] = entry.date
+            else:
+                busy["weekday"] = DAY_CODES[entry.weekday]
+            if entry.whole_day:
+                busy["whole_day"] = True
+            else:
+                busy["turns"] = list(entry.turns)
+            item["busy"].append(busy)
+        data["people"].append(item)
+    timetables = Timetable.objects.filter(organization=organization).exclude(
+        status=TimetableStatus.SUPERSEDED
+    )
+    if weeks is not None:
+        timetables = timetables.filter(week_start__in=weeks)
+    for timetable in timetables.order_by("week_start", "created_at"):
+        slots = {DAY_CODES[d]: [[] for _ in timetable.turns] for d in timetable.days}
+        rows = timetable.assignments.select_related("person__user").order_by(
+            "person__user__username"
+        )
+        for row in rows:
+            code = DAY_CODES[timetable.days[row.day]]
+            slots[code][row.turn].append(row.person.user.get_username())
+        data["timetables"].append(
+            {
+                "week_start": timetable.week_start,
+                "status": timetable.status,
+                "turns": list(timetable.turns),
+                "days": [DAY_CODES[d] for d in timetable.days],
+                "lines": timetable.lines,
+                "lunch_pairs": timetable.lunch_pairs,
+                "slots": slots,
+            }
+        )
+    return data
+
+
+def export_yaml(organization, weeks: list[dt.date] | None = None) -> str:
+    return yaml.safe_dump(export_data(organization, weeks), sort_keys=False, allow_unicode=True)
+
+
+def _where(loc) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "document"
+
+
+def parse_document(text: str) -> Document:
+    """Parse and check a YAML document; ``ValidationError`` names each bad place."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValidationError({"document": [f"not valid YAML: {exc}"]}, code="yaml") from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ValidationError({"document": ["the document is a mapping (settings, people, ...)"]})
+    try:
+        return Document.model_validate(raw)
+    except PydanticValidationError as exc:
+        errors: dict[str, list[str]] = {}
+        for err in exc.errors():
+            message = str(err["msg"]).removeprefix("Value error, ")
+            errors.setdefault(_where(err["loc"]), []).append(message)
+        raise ValidationError(errors, code="invalid") from None
+
+
+@transaction.atomic
+def import_yaml(*, acting_user: Actor, text: str) -> dict[str, int]:
+    """Load a YAML document into the actor's organization, all or nothing."""
+    acting_user.require_admin()
+    doc = parse_document(text)
+    organization = acting_user.organization
+    counts = {"people": 0, "busy": 0, "holidays": 0, "timetables": 0}
+    if doc.settings is not None:
+        fields = doc.settings.model_dump(exclude_none=True)
+        if "days" in fields:
+            fields["days"] = sorted(_days(fields["days"]))
+        actions.update_settings(acting_user=acting_user, fields=fields)
+    members = {
+        m.user.get_username(): m.user
+        for m in Membership.objects.filter(organization=organization).select_related("user")
+    }
+    people: dict[str, Person] = {
+        p.user.get_username(): p
+        for p in Person.objects.filter(organization=organization).select_related("user")
+    }
+    for index, item in enumerate(doc.people):
+        where = f"people[{index}]"
+        user = members.get(item.username)
+        if user is None:
+            raise ValidationError({f"{where}.username": [f"{item.username!r} is not a member"]})
+        person = people.get(item.username) or Person(organization=organization, user=user)
+        for name in ("extension", "ideal_load", "max_per_day", "desk", "active"):
+            setattr(person, name, getattr(item, name))
+        _clean(person, where)
+        person.save()
+        people[item.username] = person
+        counts["people"] += 1
+        person.busy_entries.all().delete()
+        person.holidays.all().delete()
+        for b_index, busy in enumerate(item.busy):
+            entry = BusyEntry(
+                person=person,
+                date=busy.date,
+                weekday=parse_day(busy.weekday) if busy.weekday is not None else None,
+                whole_day=busy.whole_day,
+                turns=busy.turns,
+                hard=busy.hard,
+                reason=busy.reason,
+            )
+            _clean(entry, f"{where}.busy[{b_index}]")
+            entry.save()
+            counts["busy"] += 1
+        for h_index, holiday in enumerate(item.holidays):
+            row = Holiday(person=person, **holiday.model_dump())
+            _clean(row, f"{where}.holidays[{h_index}]")
+            row.save()
+            counts["holidays"] += 1
+    for index, item in enumerate(doc.timetables):
+        _import_timetable(acting_user, item, people, f"timetables[{index}]")
+        counts["timetables"] += 1
+    acting_user.audit("oncall.imported", OncallSettings.for_org(organization), **counts)
+    return counts
+
+
+def _clean(instance, where: str) -> None:
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        raise ValidationError(
+            {f"{where}.{field}": messages for field, messages in exc.message_dict.items()}
+        ) from None
+
+
+def _import_timetable(actor: Actor, item: TimetableDoc, people: dict, where: str) -> None:
+    days = _days(item.days)
+    if item.week_start.weekday() != 0:
+        raise ValidationError({f"{where}.week_start": ["a week starts on a Monday"]})
+    if len(item.lines) != len(days) or any(len(row) != len(item.turns) for row in item.lines):
+        raise ValidationError({f"{where}.lines": ["one row per day, one number per turn"]})
+    timetable = Timetable.objects.create(
+        organization=actor.organization,
+        week_start=item.week_start,
+        turns=item.turns,
+        days=days,
+        lines=item.lines,
+        lunch_pairs=item.lunch_pairs,
+        created_by=actor.user,
+        report={"status": "imported"},
+    )
+    rows = []
+    for code, turns in item.slots.items():
+        day = parse_day(code)
+        if day not in days:
+            raise ValidationError({f"{where}.slots.{code}": ["not one of the timetable's days"]})
+        if len(turns) > len(item.turns):
+            raise ValidationError({f"{where}.slots.{code}": ["more turns than the timetable"]})
+        for turn, usernames in enumerate(turns):
+            if len(set(usernames)) != len(usernames):
+                raise ValidationError(
+                    {f"{where}.slots.{code}": ["a person holds one line per turn at most"]}
+                )
+            for username in usernames:
+                if username not in people:
+                    raise ValidationError(
+                        {f"{where}.slots.{code}": [f"{username!r} is not an on-call person"]}
+                    )
+                rows.append(
+                    Assignment(
+                        timetable=timetable,
+                        day=days.index(day),
+                        turn=turn,
+                        person=people[username],
+                    )
+                )
+    Assignment.objects.bulk_create(rows)
+    if item.status == "published":
+        actions.publish(acting_user=actor, timetable=timetable)
+
+
+__all__ = ["export_yaml", "import_yaml", "parse_document"]
