@@ -41,3 +41,58 @@ def register(*event_types: EventType) -> None:
 def builtin(name: str) -> EventType | None:
     """The built-in event type called ``name``, if any."""
     return BUILTIN.get(name)
+
+
+NAME_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$"
+TOKEN_TYPES = ("string", "integer", "number", "boolean", "datetime", "object", "array")
+
+
+def matches(patterns: list[str] | tuple[str, ...], name: str) -> bool:
+    """Whether ``name`` passes a subscription filter.
+
+    - an empty filter passes every type;
+    - ``invoice.*`` passes every type starting with ``invoice.``;
+    - ``*`` passes everything; anything else must be equal.
+    """
+    if not patterns:
+        return True
+    for pattern in patterns:
+        if pattern == "*" or pattern == name:
+            return True
+        if pattern.endswith(".*") and name.startswith(pattern[:-1]):
+            return True
+    return False
+
+
+def for_organization(organization) -> dict[str, EventType]:
+    """Every type an organization can use: the built-in ones and its custom ones."""
+    from sofno.events.models import CustomEventType
+
+    types = dict(BUILTIN)
+    for custom in CustomEventType.objects.filter(organization=organization):
+        types[custom.name] = to_event_type(custom)
+    return types
+
+
+def to_event_type(custom) -> EventType:
+    """The catalog entry for a stored custom type."""
+    tokens = tuple(
+        Token(t["name"], t.get("type", "string"), t.get("description", ""), t.get("example"))
+        for t in custom.tokens or []
+    )
+    return EventType(custom.name, custom.description, tokens, custom.category or "custom")
+
+
+def known(organization, name: str) -> bool:
+    """Whether ``name`` is a built-in type or one of the organization's custom types."""
+    from sofno.events.models import CustomEventType
+
+    if name in BUILTIN:
+        return True
+    return CustomEventType.objects.filter(organization=organization, name=name).exists()
+
+
+def unknown_patterns(organization, patterns: list[str]) -> list[str]:
+    """The filter entries that name no known type (wildcards always pass)."""
+    names = set(for_organization(organization))
+    return [p for p in patterns if p != "*" and not p.endswith(".*") and p not in names]

@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from sofno.core.models import Organization
+from sofno.events import triggers
 from sofno.events.models import Event, EventCounter
 
 _COMMIT_LISTENERS: list[Callable[[list[Event]], None]] = []
@@ -91,6 +92,9 @@ def emit_many(
         for index, new in enumerate(batch)
     ]
     Event.objects.bulk_create(rows)
+    # Time-relative triggers are scheduled in the same transaction, so an event
+    # that commits always has its due rows.
+    triggers.schedule(rows)
     if _COMMIT_LISTENERS:
         transaction.on_commit(lambda: _notify(rows))
     return rows

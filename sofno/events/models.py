@@ -59,7 +59,141 @@ class Event(models.Model):
         indexes = [
             # The log page and pull consumers filter one organization's types by sequence.
             models.Index(fields=["organization", "type", "sequence"], name="event_org_type_seq"),
+            # The retention prune deletes the oldest rows by recording time.
+            models.Index(fields=["recorded_at"], name="event_recorded_at"),
         ]
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.type} {self.subject}"
+
+
+class CustomEventType(models.Model):
+    """An event type an organization defines for its own systems (billing, CRM, ...)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="custom_event_types"
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=100)
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    category = models.CharField(_("category"), max_length=60, blank=True)
+    # [{"name", "type", "description", "example"}], validated by schemas.TokenIn.
+    tokens = models.JSONField(_("tokens"), default=list, blank=True)
+    created_at = models.DateTimeField(default=django_tz.now, editable=False)
+
+    class Meta:
+        verbose_name = _("custom event type")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "name"], name="customtype_org_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TimezoneSource(models.TextChoices):
+    CUSTOMER = "customer", _("The customer's timezone (else the organization's)")
+    ORGANIZATION = "organization", _("The organization's timezone")
+    FIXED = "fixed", _("A fixed timezone")
+
+
+class TimeTrigger(models.Model):
+    """When an event of ``source_type`` arrives, emit ``emit_type`` later.
+
+    The due time is the payload's ``timestamp_token`` (or the event's occurred-at)
+    plus ``offset_minutes``, then moved to the next ``at_local_time`` in the chosen
+    timezone: "3 days after invoice.delivered, at 09:00 customer time".
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="time_triggers"
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=120)
+    source_type = models.CharField(_("when this event arrives"), max_length=100)
+    timestamp_token = models.CharField(
+        _("timestamp token"),
+        max_length=100,
+        blank=True,
+        help_text=_("Payload field holding the reference time; empty means occurred-at."),
+    )
+    offset_minutes = models.IntegerField(_("offset (minutes)"), default=0)
+    at_local_time = models.TimeField(_("at local time"), null=True, blank=True)
+    timezone_source = models.CharField(
+        max_length=16, choices=TimezoneSource.choices, default=TimezoneSource.CUSTOMER
+    )
+    timezone = models.CharField(_("timezone"), max_length=64, blank=True)
+    emit_type = models.CharField(_("emit this event"), max_length=100)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(default=django_tz.now, editable=False)
+
+    class Meta:
+        verbose_name = _("time trigger")
+        ordering = ["name"]
+        indexes = [
+            # emit_many looks up the enabled triggers for the types it records.
+            models.Index(fields=["organization", "source_type"], name="trigger_org_source"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DueStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    FIRED = "fired", _("Fired")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class TriggerDue(models.Model):
+    """One scheduled firing of a time trigger; the loop claims it by compare-and-set."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    trigger = models.ForeignKey(TimeTrigger, on_delete=models.CASCADE, related_name="dues")
+    source_event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    due_at = models.DateTimeField()
+    timezone = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=DueStatus.choices, default=DueStatus.PENDING)
+    note = models.CharField(max_length=300, blank=True)
+    fired_event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    fired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["trigger", "source_event"], name="triggerdue_once")
+        ]
+        indexes = [
+            # The trigger loop: pending rows whose due time has come, earliest first.
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(status="pending"),
+                name="triggerdue_pending_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trigger_id} at {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class Consumer(models.Model):
+    """A pull subscriber: reads the log in order and commits how far it got."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=120)
+    event_types = models.JSONField(
+        _("event types"), default=list, blank=True, help_text=_("Empty means every type.")
+    )
+    cursor = models.BigIntegerField(_("cursor"), default=0)
+    created_at = models.DateTimeField(default=django_tz.now, editable=False)
+    cursor_committed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("consumer")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

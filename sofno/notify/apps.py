@@ -5,3 +5,15 @@ class NotifyConfig(AppConfig):
     name = "sofno.notify"
     label = "notify"
     verbose_name = "Notify"
+
+    def ready(self) -> None:
+        from sofno.core.hooks import register_demo_seeder, register_loop
+        from sofno.events import catalog
+        from sofno.events.emit import on_committed
+        from sofno.notify import demo, tasks
+        from sofno.notify.event_types import WEBHOOK_EVENTS
+
+        catalog.register(*WEBHOOK_EVENTS)
+        on_committed(tasks.on_events_committed)
+        register_loop("notify.reconcile", tasks.reconcile, interval=1.0)
+        register_demo_seeder(demo.seed)

@@ -1,0 +1,185 @@
+"""Changes to webhook endpoints and deliveries: validated, atomic and audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from sofno.core import http
+from sofno.core.access import Actor
+from sofno.events import catalog
+from sofno.events.emit import emit
+from sofno.notify.channels.webhook.adapter import RESERVED_HEADERS
+from sofno.notify.models import (
+    TEST_EVENT_TYPE,
+    Delivery,
+    DeliveryStatus,
+    WebhookEndpoint,
+    new_secret,
+)
+
+HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
+MAX_HEADERS = 20
+MAX_PARAMETERS = 20
+# How long the previous secret keeps signing after a rotation.
+ROTATION_OVERLAP = dt.timedelta(hours=24)
+
+
+def _error(field: str, rule: str, message: str) -> ValidationError:
+    return ValidationError({field: [ValidationError(message, code=rule)]})
+
+
+def validate_endpoint_fields(organization, fields: dict[str, Any]) -> None:
+    """Check what a form or the API may set on an endpoint.
+
+    - ``url``: the outbound policy (https, port 443 unless allowed, <= 2,048 chars);
+    - ``event_types``: known types or ``prefix.*``;
+    - ``headers``: valid names, no Standard Webhooks or transport header, no newlines;
+    - ``parameters``: ``{name, value}`` pairs with distinct names.
+    """
+    if "url" in fields:
+        try:
+            http.check_url(fields["url"])
+        except http.UrlRefused as exc:
+            raise _error("url", exc.rule, str(exc)) from None
+    if "event_types" in fields:
+        unknown = catalog.unknown_patterns(organization, fields["event_types"] or [])
+        if unknown:
+            raise _error("event_types", "unknown", f"unknown event type {unknown[0]!r}")
+    headers = fields.get("headers") or {}
+    if len(headers) > MAX_HEADERS:
+        raise _error("headers", "max_items", f"at most {MAX_HEADERS} headers")
+    for name, value in headers.items():
+        if not HEADER_NAME.match(name):
+            raise _error("headers", "invalid", f"{name!r} is not a valid header name")
+        if name.lower() in RESERVED_HEADERS:
+            raise _error("headers", "reserved", f"{name} is set by SOFNO and cannot be replaced")
+        if not isinstance(value, str) or "\n" in value or "\r" in value or len(value) > 1000:
+            raise _error("headers", "invalid", f"{name}: value must be one line of text")
+    parameters = fields.get("parameters") or []
+    if len(parameters) > MAX_PARAMETERS:
+        raise _error("parameters", "max_items", f"at most {MAX_PARAMETERS} parameters")
+    names = [p.get("name") for p in parameters]
+    if len(set(names)) != len(names):
+        raise _error("parameters", "unique", "parameter names must be distinct")
+
+
+def _apply(endpoint: WebhookEndpoint, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        setattr(endpoint, name, value)
+
+
+@transaction.atomic
+def create_endpoint(*, acting_user: Actor, fields: dict[str, Any]) -> WebhookEndpoint:
+    """Create an endpoint with a fresh ``whsec_`` secret (admins only)."""
+    acting_user.require_admin()
+    validate_endpoint_fields(acting_user.organization, fields)
+    endpoint = WebhookEndpoint(organization=acting_user.organization)
+    _apply(endpoint, fields)
+    endpoint.secrets = [{"secret": new_secret(), "expires_at": None}]
+    endpoint.full_clean()
+    endpoint.save()
+    acting_user.audit("webhook.created", endpoint, url=endpoint.url)
+    return endpoint
+
+
+@transaction.atomic
+def update_endpoint(
+    *, acting_user: Actor, endpoint: WebhookEndpoint, fields: dict[str, Any]
+) -> WebhookEndpoint:
+    """Change an endpoint; enabling it again restarts its failing clock."""
+    acting_user.require_admin()
+    validate_endpoint_fields(acting_user.organization, fields)
+    if fields.get("enabled") and not endpoint.enabled:
+        endpoint.failing_since = None
+        endpoint.disabled_at = None
+        endpoint.disabled_reason = ""
+    if fields.get("enabled") is False and endpoint.enabled:
+        endpoint.disabled_at = timezone.now()
+        endpoint.disabled_reason = "disabled by hand"
+    _apply(endpoint, fields)
+    endpoint.full_clean()
+    endpoint.save()
+    acting_user.audit("webhook.updated", endpoint, fields=sorted(fields))
+    return endpoint
+
+
+@transaction.atomic
+def delete_endpoint(*, acting_user: Actor, endpoint: WebhookEndpoint) -> None:
+    """Delete an endpoint with its deliveries and attempts."""
+    acting_user.require_admin()
+    acting_user.audit("webhook.deleted", endpoint, url=endpoint.url)
+    endpoint.delete()
+
+
+@transaction.atomic
+def rotate_secret(*, acting_user: Actor, endpoint: WebhookEndpoint) -> str:
+    """Start signing with a new secret; the previous one also signs for 24 hours."""
+    acting_user.require_admin()
+    now = timezone.now()
+    expires = (now + ROTATION_OVERLAP).isoformat()
+    kept = [
+        {"secret": entry["secret"], "expires_at": entry.get("expires_at") or expires}
+        for entry in endpoint.secrets
+        if entry.get("expires_at") is None or dt.datetime.fromisoformat(entry["expires_at"]) > now
+    ]
+    secret = new_secret()
+    endpoint.secrets = [{"secret": secret, "expires_at": None}, *kept]
+    endpoint.save(update_fields=["secrets", "updated_at"])
+    acting_user.audit("webhook.secret_rotated", endpoint)
+    return secret
+
+
+@transaction.atomic
+def send_test(*, acting_user: Actor, endpoint: WebhookEndpoint) -> Delivery:
+    """Record a ``webhook.test`` event and queue it for this endpoint only."""
+    acting_user.require_admin()
+    event = emit(
+        acting_user.organization,
+        TEST_EVENT_TYPE,
+        f"webhook:{endpoint.public_id}",
+        {
+            "message": "This is a test event from SOFNO.",
+            "endpoint": {"id": str(endpoint.public_id), "url": endpoint.url},
+        },
+    )
+    delivery = Delivery.objects.create(
+        organization=acting_user.organization,
+        event=event,
+        endpoint=endpoint,
+        ordered=False,
+        ordering_key=event.ordering_key,
+        sequence=event.sequence,
+        manual=True,
+    )
+    acting_user.audit("webhook.test_sent", endpoint, delivery=str(delivery.public_id))
+    return delivery
+
+
+@transaction.atomic
+def replay(*, acting_user: Actor, delivery: Delivery) -> Delivery:
+    """Send a delivery again now, by hand (same ``webhook-id``).
+
+    - a delivery still in flight cannot be replayed (it would go out twice at once).
+    """
+    acting_user.require_admin()
+    changed = (
+        Delivery.objects.filter(pk=delivery.pk)
+        .exclude(status=DeliveryStatus.SENDING)
+        .update(
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=timezone.now(),
+            manual=True,
+            finished_at=None,
+        )
+    )
+    if not changed:
+        raise _error("delivery", "in_flight", "is being sent right now; try again shortly")
+    delivery.refresh_from_db()
+    acting_user.audit("delivery.replayed", delivery)
+    return delivery
