@@ -25,8 +25,6 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 
-from ortools.sat.python import cp_model
-
 Slot = tuple[int, int]  # (day index, turn index)
 
 
@@ -163,21 +161,25 @@ def weekly_target(
     return due, min(target, capacity)
 
 
-class _Progress(cp_model.CpSolverSolutionCallback):
-    def __init__(self, report: Callable[[int, float, float], None] | None) -> None:
-        super().__init__()
-        self.report = report
-        self.started = time.monotonic()
-        self.count = 0
+def _progress_callback(cp_model, report: Callable[[int, float, float], None] | None):
+    """A CP-SAT solution callback reporting each better timetable to ``report``."""
 
-    def on_solution_callback(self) -> None:
-        self.count += 1
-        if self.report is not None:
-            self.report(
-                int(self.ObjectiveValue()),
-                float(self.BestObjectiveBound()),
-                time.monotonic() - self.started,
-            )
+    class Progress(cp_model.CpSolverSolutionCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.started = time.monotonic()
+            self.count = 0
+
+        def on_solution_callback(self) -> None:
+            self.count += 1
+            if report is not None:
+                report(
+                    int(self.ObjectiveValue()),
+                    float(self.BestObjectiveBound()),
+                    time.monotonic() - self.started,
+                )
+
+    return Progress()
 
 
 def solve(
@@ -194,6 +196,10 @@ def solve(
     ``progress(objective, bound, seconds)`` is called at each better timetable.
     ``relative_gap`` lets the search stop once within that fraction of the bound.
     """
+    # Imported here, not at the top: ortools (and pandas with it) adds about 1.5 s
+    # to the start of every process that loads the app, and only solving needs it.
+    from ortools.sat.python import cp_model
+
     model = cp_model.CpModel()
     weights = problem.weights
     n_days, n_turns = len(problem.days), len(problem.turns)
@@ -293,7 +299,7 @@ def solve(
     solver.parameters.cp_model_presolve = False
     if relative_gap:
         solver.parameters.relative_gap_limit = relative_gap
-    callback = _Progress(progress)
+    callback = _progress_callback(cp_model, progress)
     started = time.monotonic()
     status = solver.solve(model, callback)
     seconds = time.monotonic() - started
