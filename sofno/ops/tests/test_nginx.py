@@ -103,8 +103,11 @@ def render_site(tmp: Path, web_ports, http_port, https_port, cert, key) -> Path:
     return main
 
 
-@pytest.fixture
-def stack(tmp_path):
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    # One stack for the module: starting nginx and two servers takes seconds.
+    # The failover test kills a server, so it is the module's last test.
+    tmp_path = tmp_path_factory.mktemp("nginx")
     env = {
         **os.environ,
         "SOFNO_DATA_DIR": str(tmp_path),
@@ -167,13 +170,13 @@ def test_it_redirects_plain_http_to_https(stack):
     assert response.headers["location"] == f"https://{HOST}/login/"
 
 
+def test_it_bounds_request_bodies(stack):
+    response = get(stack, "/api/v1/me", method="POST", content=b"x" * (3 * 1024 * 1024))
+    assert response.status_code == 413
+
+
 def test_it_keeps_serving_when_one_web_process_dies(stack):
     stack["servers"][0].kill()
     stack["servers"][0].wait()
     answers = [get(stack, "/healthz").status_code for _ in range(6)]
     assert answers == [200] * 6
-
-
-def test_it_bounds_request_bodies(stack):
-    response = get(stack, "/api/v1/me", method="POST", content=b"x" * (3 * 1024 * 1024))
-    assert response.status_code == 413
