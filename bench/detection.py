@@ -7,11 +7,15 @@ is offline, and measures ``event.recorded_at - deadline`` for each ``device.offl
 event.
 
 Why a spread: a device's deadline is its last check-in plus interval plus grace, and
-devices check in at different moments of their interval, so even when every device
-goes silent at once (a mass outage) their deadlines pass over one interval. The
-default, 60 s, is all 10,000 devices on a one-minute interval failing together
-(~170 deadlines a second). ``--spread 0`` puts every deadline on the same instant,
-a worst case that does not happen with real check-ins.
+devices check in at different moments of their interval, so when every device goes
+silent at once their deadlines still pass over one interval. The default, 60 s, is
+all 10,000 devices on a one-minute interval failing together (~170 deadlines a
+second). ``--spread 0`` puts every deadline on the same instant: what the sweeper
+faces when the SOFNO server (or its worker) comes back after being down, every
+deadline that passed meanwhile being due at once; it flips them in committed batches.
+
+The machine's load average is printed with the figures: on a shared machine it
+changes them a lot.
 
     SOFNO_DATABASE_URL=postgres://postgres@127.0.0.1:5432/sofno python bench/detection.py
 
@@ -157,6 +161,7 @@ def main() -> None:
         f"max: {max(lags):.3f}s, incidents: {org.incidents.count()}"
     )
     print(f"p50 {out['p50_s']}s, p99 {out['p99_s']}s (target p99 < 2 s)")
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     if not args.keep:
         org.delete()
     print(json.dumps(out))

@@ -8,11 +8,13 @@ told after commit, which is how dispatch wakes up.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -91,13 +93,53 @@ def emit_many(
         )
         for index, new in enumerate(batch)
     ]
-    Event.objects.bulk_create(rows)
+    if len(rows) > 1 and connection.vendor == "postgresql":
+        _insert_postgres(rows)
+    else:
+        Event.objects.bulk_create(rows)
     # Time-relative triggers are scheduled in the same transaction, so an event
     # that commits always has its due rows.
     triggers.schedule(rows)
     if _COMMIT_LISTENERS:
         transaction.on_commit(lambda: _notify(rows))
     return rows
+
+
+def _insert_postgres(rows: list[Event]) -> None:
+    """Insert many events with one statement, the rows travelling as one JSON value
+    expanded by ``json_populate_recordset``.
+
+    Same rows and ids as ``bulk_create``, several times faster for thousands of
+    events (a mass outage): with client-side binding, ``bulk_create`` quotes every
+    payload inside text arrays in Python, while quoting one JSON string is cheap.
+    """
+    fields = [f for f in Event._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    table = quote(Event._meta.db_table)
+    names = ", ".join(quote(f.column) for f in fields)
+    records = []
+    for row in rows:
+        record = {}
+        for f in fields:
+            value = getattr(row, f.attname)
+            if isinstance(value, dt.datetime):
+                value = value.isoformat()
+            elif isinstance(value, uuid.UUID):
+                value = str(value)
+            record[f.column] = value
+        records.append(record)
+    # Identifiers come from model metadata; the rows are one parameter.
+    sql = (
+        f"INSERT INTO {table} ({names}) SELECT {names} "  # noqa: S608
+        f"FROM json_populate_recordset(NULL::{table}, %s) RETURNING id, sequence"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json.dumps(records)])
+        ids = {sequence: pk for pk, sequence in cursor.fetchall()}
+    for row in rows:
+        row.pk = ids[row.sequence]
+        row._state.adding = False
+        row._state.db = connection.alias
 
 
 def _allocate(organization_id: int, count: int) -> int:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import secrets
+import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -15,7 +18,7 @@ from sofno.core.access import Actor
 from sofno.core.models import Organization, hash_secret
 from sofno.directory.models import Customer
 from sofno.events.emit import NewEvent, emit, emit_many
-from sofno.monitoring.alerts import Planner
+from sofno.monitoring.alerts import ALERTS_DISABLED, CUSTOMER_INACTIVE, Planner
 from sofno.monitoring.errors import field_error
 from sofno.monitoring.models import (
     BUILTIN_POS,
@@ -135,6 +138,22 @@ def add_pos_software(*, acting_user: Actor, slug: str, name: str) -> PosSoftware
     return entry
 
 
+@transaction.atomic
+def remove_pos_software(*, acting_user: Actor, entry: PosSoftware) -> None:
+    """Remove one of the organization's own POS software choices (admins); refused
+    while a device still names it, so no device is left with an unknown choice."""
+    acting_user.require_admin()
+    used = Device.objects.filter(organization=acting_user.organization, pos_software=entry.slug)
+    if used.exists():
+        raise field_error(
+            "slug",
+            f"{entry.slug!r} is still the POS software of {used.count()} device(s)",
+            "in_use",
+        )
+    acting_user.audit("pos_software.removed", entry, slug=entry.slug)
+    entry.delete()
+
+
 def _check_pos(organization: Organization, slug: str) -> None:
     if slug and slug not in {s for s, _ in pos_choices(organization)}:
         raise field_error("pos_software", f"unknown POS software {slug!r}", "unknown")
@@ -230,6 +249,7 @@ def rotate_device_key(*, acting_user: Actor, device: Device) -> str:
 
 
 @transaction.atomic
+@transaction.atomic
 def set_defaults(*, acting_user: Actor, fields: dict[str, Any]) -> MonitoringDefaults:
     """Change the organization's interval, grace and flap window; devices follow."""
     acting_user.require_admin()
@@ -309,16 +329,121 @@ def enroll(*, token: str, name: str, os: str, facts: dict[str, Any]) -> tuple[De
 
 # --- going offline (the sweeper) ---------------------------------------------------
 
-# Devices flipped per transaction: small enough that the first ones of a mass outage
-# are committed (and their events visible) quickly.
-SWEEP_BATCH = 500
+# Devices flipped per transaction. Each batch commits (its events become visible)
+# before the next is claimed, so during a mass outage the first devices are not held
+# back by the last; big enough that per-statement overhead stays small.
+SWEEP_BATCH = 1000
+
+
+@dataclass(slots=True)
+class _Flipped:
+    """A device the sweeper just flipped: only what the flip needs, no model instance
+    (building thousands of ``Device`` objects is a large part of a mass outage)."""
+
+    id: int
+    organization_id: int
+    customer_id: int
+    public_id: uuid.UUID
+    name: str
+    since: dt.datetime
+    last_checkin_at: dt.datetime | None
+    last_ip: str | None
+
+
+def _claim(now: dt.datetime, limit: int) -> list[_Flipped]:
+    """Flip up to ``limit`` overdue online devices to offline in one statement.
+
+    ``WITH claimed AS MATERIALIZED (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED) UPDATE
+    ... WHERE id IN claimed AND status = 'online' RETURNING id``: a compare-and-set,
+    so several workers each get their own devices (SQLite serializes writers and has
+    no row locks, hence no lock clause). The CTE is materialized so the locking
+    subquery runs once: written inline as ``id IN (SELECT ... LIMIT n)``, PostgreSQL
+    may run it again per row and flip more than ``n``.
+    """
+    table = connection.ops.quote_name(Device._meta.db_table)
+    lock = (
+        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    # Identifiers come from model metadata; every value is a parameter.
+    sql = (
+        f"WITH claimed AS MATERIALIZED (SELECT id FROM {table} "  # noqa: S608
+        f"WHERE status = %s AND alert_after <= %s ORDER BY alert_after LIMIT %s{lock}) "
+        f"UPDATE {table} SET status = %s, status_changed_at = %s "
+        f"WHERE id IN (SELECT id FROM claimed) AND status = %s RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                DeviceStatus.ONLINE.value,
+                adapt(now),
+                limit,
+                DeviceStatus.OFFLINE.value,
+                adapt(now),
+                DeviceStatus.ONLINE.value,
+            ],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        return []
+    rows = Device.objects.filter(id__in=ids).values_list(
+        "id",
+        "organization_id",
+        "customer_id",
+        "public_id",
+        "name",
+        "alert_after",
+        "last_checkin_at",
+        "last_ip",
+    )
+    flipped = [_Flipped(*row) for row in rows]
+    for device in flipped:
+        device.since = device.since or now
+    flipped.sort(key=lambda d: d.since)
+    return flipped
+
+
+def _insert(model, columns: list[str], rows: list[tuple], returning: str = "") -> list[tuple]:
+    """One ``INSERT`` of many rows of already adapted values (no model instances).
+
+    On PostgreSQL the rows travel as one JSON parameter expanded by
+    ``json_populate_recordset``: quoting one string is far cheaper than binding
+    thousands of parameters (or text arrays) with client-side binding.
+    """
+    if not rows:
+        return []
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(c) for c in columns)
+    # Identifiers come from model metadata; every value is a parameter.
+    if connection.vendor == "postgresql":
+        sql = f"INSERT INTO {table} ({names}) SELECT {names} FROM json_populate_recordset(NULL::{table}, %s)"  # noqa: E501, S608
+        params = [json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str)]
+    else:
+        # SQLite caps the parameters of one statement (32,766): insert in chunks.
+        size = max(1, 30_000 // len(columns))
+        if len(rows) > size:
+            return [
+                found
+                for start in range(0, len(rows), size)
+                for found in _insert(model, columns, rows[start : start + size], returning)
+            ]
+        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(rows))}"  # noqa: S608
+        params = [value for row in rows for value in row]
+    if returning:
+        sql += f" RETURNING {returning}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if returning else []
 
 
 def sweep_offline(now: dt.datetime | None = None, limit: int = SWEEP_BATCH) -> int:
     """Flip online devices past their deadline to offline; returns how many.
 
-    - Claims rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` (PostgreSQL) so several
-      workers share the work; SQLite serializes writers anyway.
+    - Claims a batch in one compare-and-set statement (with ``SKIP LOCKED`` on
+      PostgreSQL) so several workers share the work and none flips a device twice.
     - Opens an offline period and an incident per device, or re-opens the device's
       incident resolved within the flap window (one incident, not a storm).
     - Emits ``device.offline``, ``incident.opened`` (and ``incident.alert`` when the
@@ -326,20 +451,9 @@ def sweep_offline(now: dt.datetime | None = None, limit: int = SWEEP_BATCH) -> i
     """
     now = now or timezone.now()
     with transaction.atomic():
-        claimed = list(
-            Device.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("customer", "organization")
-            .filter(status=DeviceStatus.ONLINE, alert_after__lte=now)
-            .order_by("alert_after")[:limit]
-        )
+        claimed = _claim(now, limit)
         if not claimed:
             return 0
-        ids = [d.id for d in claimed]
-        Device.objects.filter(id__in=ids, status=DeviceStatus.ONLINE).update(
-            status=DeviceStatus.OFFLINE, status_changed_at=now
-        )
-        for device in claimed:
-            device.status, device.status_changed_at = DeviceStatus.OFFLINE, now
         _open_incidents(claimed, now)
     return len(claimed)
 
@@ -353,7 +467,7 @@ def _flap_windows(org_ids: set[int]) -> dict[int, int]:
     return {org_id: found.get(org_id, DEFAULT_FLAP_WINDOW) for org_id in org_ids}
 
 
-def _recent_incidents(devices: list[Device], now: dt.datetime, flap: dict[int, int]):
+def _recent_incidents(devices, now: dt.datetime, flap: dict[int, int]) -> dict[int, Incident]:
     """Each device's open incident, or its latest one resolved within the flap window."""
     oldest = now - dt.timedelta(seconds=max(flap.values()))
     recent: dict[int, Incident] = {}
@@ -372,17 +486,26 @@ def _entry(incident: Incident, at: dt.datetime, kind: str, message: str = "") ->
     return IncidentEntry(incident=incident, at=at, kind=kind, message=message, actor_label=SYSTEM)
 
 
-def _open_incidents(devices: list[Device], now: dt.datetime) -> None:
+def _open_incidents(devices: list[_Flipped], now: dt.datetime) -> None:
+    """Offline periods, incidents, timeline rows and events for freshly flipped devices,
+    each written with one statement per batch."""
     flap = _flap_windows({d.organization_id for d in devices})
     recent = _recent_incidents(devices, now, flap)
-    planner = Planner.for_devices(devices, min(d.alert_after or now for d in devices))
-    OfflinePeriod.objects.bulk_create(
-        OfflinePeriod(organization_id=d.organization_id, device=d, started_at=d.alert_after or now)
-        for d in devices
+    customers = Customer.objects.in_bulk({d.customer_id for d in devices})
+    orgs = Organization.objects.in_bulk({d.organization_id for d in devices})
+    planner = Planner.for_devices(devices, devices[0].since)
+    adapt = connection.ops.adapt_datetimefield_value
+    native_uuid = connection.features.has_native_uuid_field
+    _insert(
+        OfflinePeriod,
+        ["organization_id", "device_id", "started_at"],
+        [(d.organization_id, d.id, adapt(d.since)) for d in devices],
     )
-    fresh, touched, kinds = [], [], {}
+    fresh: list[Incident] = []
+    touched: list[Incident] = []
+    kinds: dict[int, str] = {}
     for device in devices:
-        since = device.alert_after or now
+        since, customer = device.since, customers[device.customer_id]
         incident = recent.get(device.id)
         if incident is not None and incident.is_open:
             kinds[device.id] = ""  # already open (acknowledged, say): nothing new to say
@@ -401,20 +524,55 @@ def _open_incidents(devices: list[Device], now: dt.datetime) -> None:
         else:
             incident = Incident(
                 organization_id=device.organization_id,
-                device=device,
-                title=f"{device.name} ({device.customer.name}) is offline",
+                device_id=device.id,
+                status=IncidentStatus.OPEN,
+                title=f"{device.name} ({customer.name}) is offline",
                 opened_at=since,
             )
             kinds[device.id] = TimelineKind.OPENED
             fresh.append(incident)
         recent[device.id] = incident
         if incident.alerted_at is None:
-            due, reason = planner.plan(device, device.customer, since)
+            due, reason = planner.plan(device, customer, since)
             incident.suppressed_reason = reason
             incident.alert_due_at = due
             if due is not None and due <= now:
                 incident.alerted_at = now
-    Incident.objects.bulk_create(fresh)
+    made = _insert(
+        Incident,
+        [
+            "organization_id",
+            "public_id",
+            "device_id",
+            "status",
+            "title",
+            "opened_at",
+            "auto_resolved",
+            "alert_due_at",
+            "alerted_at",
+            "suppressed_reason",
+            "flaps",
+        ],
+        [
+            (
+                i.organization_id,
+                i.public_id if native_uuid else i.public_id.hex,
+                i.device_id,
+                i.status,
+                i.title,
+                adapt(i.opened_at),
+                False,
+                adapt(i.alert_due_at),
+                adapt(i.alerted_at),
+                i.suppressed_reason,
+                0,
+            )
+            for i in fresh
+        ],
+        returning="id, device_id",
+    )
+    for incident_id, device_id in made:
+        recent[device_id].id = incident_id
     for incident in touched:  # few: only flapping devices
         incident.save(
             update_fields=[
@@ -428,31 +586,47 @@ def _open_incidents(devices: list[Device], now: dt.datetime) -> None:
                 "suppressed_reason",
             ]
         )
-    entries: list[IncidentEntry] = []
+    entries: list[tuple] = []
     events: dict[int, list[NewEvent]] = defaultdict(list)
+    at = adapt(now)
+    opened_message = "No check-in since the deadline."
     for device in devices:
         incident, kind = recent[device.id], kinds[device.id]
-        since = device.alert_after or now
-        data = incident_data(incident, device)
-        subject = _subject(device)
+        since, customer = device.since, customers[device.customer_id]
+        data = {
+            "device_id": str(device.public_id),
+            "device_name": device.name,
+            "customer_id": str(customer.public_id),
+            "customer_name": customer.name,
+            "status": DeviceStatus.OFFLINE.value,
+            "last_checkin_at": device.last_checkin_at.isoformat()
+            if device.last_checkin_at
+            else None,
+            "last_ip": device.last_ip,
+            "incident_id": str(incident.public_id),
+            "incident_status": incident.status,
+            "title": incident.title,
+            "opened_at": incident.opened_at.isoformat(),
+        }
+        subject = f"device:{device.public_id}"
         batch = events[device.organization_id]
         batch.append(NewEvent("device.offline", subject, data, occurred_at=since))
         if kind == TimelineKind.OPENED:
-            entries.append(_entry(incident, now, kind, "No check-in since the deadline."))
+            entries.append((incident.id, at, kind, opened_message, SYSTEM))
             batch.append(NewEvent("incident.opened", subject, data, occurred_at=since))
         elif kind == TimelineKind.REOPENED:
-            entries.append(_entry(incident, now, kind, f"Offline again (flap {incident.flaps})."))
+            message = f"Offline again (flap {incident.flaps})."
+            entries.append((incident.id, at, kind, message, SYSTEM))
         if not kind or incident.alerted_at not in (None, now):
             continue
         if incident.alerted_at == now:
-            entries.append(_entry(incident, now, TimelineKind.ALERT))
+            entries.append((incident.id, at, TimelineKind.ALERT.value, "", SYSTEM))
             batch.append(NewEvent("incident.alert", subject, data, occurred_at=now))
         else:
             due = incident.alert_due_at
             message = f"{incident.suppressed_reason}; due {due.isoformat() if due else 'never'}"
-            entries.append(_entry(incident, now, TimelineKind.SUPPRESSED, message))
-    IncidentEntry.objects.bulk_create(entries)
-    orgs = {d.organization_id: d.organization for d in devices}
+            entries.append((incident.id, at, TimelineKind.SUPPRESSED.value, message, SYSTEM))
+    _insert(IncidentEntry, ["incident_id", "at", "kind", "message", "actor_label"], entries)
     for org_id, batch in events.items():
         emit_many(orgs[org_id], batch)
 
@@ -503,6 +677,50 @@ def send_due_alerts(now: dt.datetime | None = None, limit: int = 500) -> int:
             )
             sent += 1
     return sent
+
+
+def replan_held_alerts(customer_ids: list[str], now: dt.datetime | None = None) -> int:
+    """Plan again the alerts held back because a customer's alerts were off (or the
+    customer inactive), for open incidents that have not alerted; returns how many
+    now have an alert due (sent by :func:`send_due_alerts` when due).
+
+    Called when a customer's ``alerts_enabled`` or ``active`` changes. Each incident
+    is updated by compare-and-set on ``alerted_at`` so a concurrent send wins.
+    """
+    now = now or timezone.now()
+    planned = 0
+    with transaction.atomic():
+        held = list(
+            Incident.objects.select_related("device__customer")
+            .filter(
+                device__customer__public_id__in=customer_ids,
+                status=IncidentStatus.OPEN,
+                alerted_at__isnull=True,
+                suppressed_reason__in=[ALERTS_DISABLED, CUSTOMER_INACTIVE],
+            )
+            .order_by("opened_at")
+        )
+        if not held:
+            return 0
+        planner = Planner.for_devices([i.device for i in held], now)
+        entries = []
+        for incident in held:
+            device = incident.device
+            due, reason = planner.plan(device, device.customer, now)
+            if reason == incident.suppressed_reason:
+                continue  # still off: nothing changed for this one
+            updated = Incident.objects.filter(pk=incident.pk, alerted_at__isnull=True).update(
+                alert_due_at=due, suppressed_reason=reason
+            )
+            if not updated:
+                continue
+            # Still held (outside hours, maintenance): say until when.
+            when = due.isoformat() if due else "never"
+            message = f"Alerts on again; {reason}; due {when}" if reason else "Alerts on again."
+            entries.append(_entry(incident, now, TimelineKind.SUPPRESSED, message))
+            planned += due is not None
+        IncidentEntry.objects.bulk_create(entries)
+    return planned
 
 
 # --- coming back online -------------------------------------------------------------

@@ -66,6 +66,15 @@ def create_template(*, acting_user: Actor, fields: dict[str, Any]) -> CommandTem
 
 
 @transaction.atomic
+def remove_template(*, acting_user: Actor, template: CommandTemplate) -> None:
+    """Take an entry out of the catalog (admins only). Commands already issued keep
+    their own copy of kind and argument (and their audit), so history stays whole."""
+    acting_user.require_admin()
+    acting_user.audit("command_template.removed", template, name=template.name)
+    template.delete()
+
+
+@transaction.atomic
 def issue_command(*, acting_user: Actor, device: Device, template: CommandTemplate) -> Command:
     """Queue a signed command for the device's next check-in."""
     if device.organization_id != acting_user.organization.pk or (

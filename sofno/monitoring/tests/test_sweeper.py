@@ -7,6 +7,7 @@ from sofno.events.models import Event
 from sofno.monitoring import actions, checkin
 from sofno.monitoring.models import (
     CustomerMonitoring,
+    Device,
     DeviceStatus,
     Incident,
     IncidentStatus,
@@ -245,3 +246,121 @@ def test_it_does_not_alert_an_acknowledged_incident_later(make_device, customer,
         tick()
     assert "incident.alert" not in types()
     assert "incident.acknowledged" in types()
+
+
+def test_it_flips_a_mass_outage_in_bulk_with_one_event_and_incident_per_device(
+    make_device, customer
+):
+    devices = [make_device(f"Till {n}", checkin_interval=60, grace=30)[0] for n in range(25)]
+    # All silent since the same instant: every deadline passes together.
+    Device.objects.filter(pk__in=[d.pk for d in devices]).update(
+        status=DeviceStatus.ONLINE, last_checkin_at=MONDAY_10, alert_after=MONDAY_10
+    )
+    with at(MONDAY_10 + dt.timedelta(seconds=1)):
+        # Batches smaller than the outage: several transactions, none flips twice.
+        assert actions.sweep_offline(limit=10) == 10
+        assert actions.sweep_offline(limit=10) == 10
+        assert actions.sweep_offline(limit=10) == 5
+        assert actions.sweep_offline(limit=10) == 0
+    assert not Device.objects.filter(status=DeviceStatus.ONLINE).exists()
+    offline = Event.objects.filter(type="device.offline")
+    assert offline.count() == 25
+    assert sorted(e.subject for e in offline) == sorted(f"device:{d.public_id}" for d in devices)
+    assert Incident.objects.count() == 25
+    assert Event.objects.filter(type="incident.opened").count() == 25
+    assert Event.objects.filter(type="incident.alert").count() == 25
+    assert OfflinePeriod.objects.filter(ended_at__isnull=True).count() == 25
+    for device in devices:
+        incident = Incident.objects.get(device=device)
+        assert incident.title == f"{device.name} ({customer.name}) is offline"
+        assert incident.opened_at == MONDAY_10
+        event = offline.get(subject=f"device:{device.public_id}")
+        assert event.payload["incident_id"] == str(incident.public_id)
+        assert event.payload["device_name"] == device.name
+        assert event.occurred_at == MONDAY_10
+        kinds = list(incident.timeline.values_list("kind", flat=True))
+        assert kinds == ["opened", "alert"]
+    # Sequence numbers stay consecutive across the batches.
+    sequences = list(Event.objects.order_by("sequence").values_list("sequence", flat=True))
+    assert sequences == list(range(sequences[0], sequences[0] + len(sequences)))
+
+
+def test_it_sends_the_held_alert_when_alerts_are_turned_back_on(
+    online, customer, django_capture_on_commit_callbacks
+):
+    customer.alerts_enabled = False
+    customer.save()
+    with at(MONDAY_10 + dt.timedelta(minutes=5)):
+        tick()
+    incident = Incident.objects.get(device=online)
+    assert incident.suppressed_reason == "alerts_disabled"
+    with at(MONDAY_10 + dt.timedelta(minutes=10)):
+        tick()
+        assert "incident.alert" not in types()
+    with at(MONDAY_10 + dt.timedelta(minutes=20)):
+        # The customer.updated event (committed) is what re-plans the alert.
+        with django_capture_on_commit_callbacks(execute=True):
+            customer.alerts_enabled = True
+            customer.save()
+        assert "customer.updated" in types()
+        incident.refresh_from_db()
+        assert incident.suppressed_reason == ""
+        assert incident.alert_due_at == MONDAY_10 + dt.timedelta(minutes=20)
+        tick()
+    incident.refresh_from_db()
+    assert incident.alerted_at == MONDAY_10 + dt.timedelta(minutes=20)
+    assert types().count("incident.alert") == 1
+    kinds = list(incident.timeline.values_list("kind", flat=True))
+    assert kinds == ["opened", "suppressed", "suppressed", "alert"]
+
+
+def test_it_keeps_holding_a_re_enabled_alert_outside_business_hours(
+    online, customer, django_capture_on_commit_callbacks
+):
+    customer.alerts_enabled = False
+    customer.business_hours = {"ranges": [{"day": 0, "start": "09:00", "end": "10:30"}]}
+    customer.save()
+    with at(MONDAY_10 + dt.timedelta(minutes=5)):
+        tick()
+    with at(MONDAY_10 + dt.timedelta(hours=2)):  # Monday 12:00 UTC: closed until next week
+        with django_capture_on_commit_callbacks(execute=True):
+            customer.alerts_enabled = True
+            customer.save()
+        tick()
+    incident = Incident.objects.get(device=online)
+    assert incident.alerted_at is None
+    assert incident.suppressed_reason == "outside_business_hours"
+    assert incident.alert_due_at == dt.datetime(2026, 1, 12, 9, 0, tzinfo=dt.UTC)
+    assert "incident.alert" not in types()
+
+
+def test_it_leaves_resolved_incidents_alone_when_alerts_come_back(
+    online, customer, django_capture_on_commit_callbacks
+):
+    customer.alerts_enabled = False
+    customer.save()
+    with at(MONDAY_10 + dt.timedelta(minutes=5)):
+        tick()
+    with at(MONDAY_10 + dt.timedelta(minutes=6)):
+        checkin.handle(online.key, None, None)
+    with at(MONDAY_10 + dt.timedelta(minutes=7)):
+        with django_capture_on_commit_callbacks(execute=True):
+            customer.alerts_enabled = True
+            customer.save()
+        tick()
+    assert "incident.alert" not in types()
+
+
+def test_it_flips_a_device_as_its_deadline_passes_while_watching(make_device):
+    from sofno.monitoring import sweeper
+
+    device, _ = make_device()
+    deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=0.4)
+    Device.objects.filter(pk=device.pk).update(
+        status=DeviceStatus.ONLINE, last_checkin_at=deadline, alert_after=deadline
+    )
+    assert sweeper.run() == 1  # one call of the loop: waits for the deadline, not a tick
+    event = Event.objects.get(type="device.offline")
+    assert event.occurred_at == deadline
+    # Flipped close to the deadline, not up to a whole tick later.
+    assert dt.timedelta(0) <= event.recorded_at - deadline < dt.timedelta(seconds=0.5)

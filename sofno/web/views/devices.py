@@ -32,6 +32,7 @@ from sofno.monitoring.models import (
 from sofno.monitoring.selectors import devices_for
 from sofno.web.access import require_actor, require_writer
 from sofno.web.forms import BootstrapMixin, add_action_errors
+from sofno.web.views import monitoring_settings
 
 STATUS_CLASSES = {
     DeviceStatus.ONLINE: "success",
@@ -249,8 +250,11 @@ def maintenance_end(request: HttpRequest, public_id) -> HttpResponse:
     window = get_scoped_or_404(MaintenanceWindow.objects.all(), actor, public_id=public_id)
     actions.end_maintenance(acting_user=actor, window=window)
     messages.success(request, _("Maintenance ended."))
-    target = window.device.public_id if window.device_id else None
-    return redirect("web:device-detail", target) if target else redirect("web:device-list")
+    if window.device_id:
+        return redirect("web:device-detail", window.device.public_id)
+    if window.customer_id:
+        return redirect("web:customer-monitoring", window.customer.public_id)
+    return redirect("web:device-list")
 
 
 @login_required
@@ -301,6 +305,7 @@ def device_map_data(request: HttpRequest) -> JsonResponse:
 
 
 patterns = [
+    *monitoring_settings.patterns,
     path("", device_list, name="device-list"),
     path("status.json", device_status, name="device-status"),
     path("new/", device_create, name="device-create"),
