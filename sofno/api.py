@@ -5,11 +5,59 @@ One NinjaAPI assembles each app's router.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import NinjaAPI
 
 from sofno.core.api import ApiKeyAuth, ErrorOut, SessionAuth, install_error_handlers
 
-api = NinjaAPI(
+# Answers any operation may give whatever its router declares, all in our error shape:
+# (status, description, when it applies).
+_COMMON_ERRORS = (
+    (400, "Bad Request: the body is not JSON", "body"),
+    (401, "Unauthorized", "secured"),
+    (413, "Payload Too Large (SOFNO_MAX_BODY_BYTES)", "body"),
+    (422, "Unprocessable Entity", "input"),
+    (429, "Too Many Requests (see Retry-After)", "always"),
+)
+
+
+def document_common_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add the error answers every operation can give (body parse, size, rate limits,
+    validation) to each operation's documented responses, so clients (and schemathesis)
+    see every status the API really answers."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    if "ErrorOut" not in components:
+        error_schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(error_schema.pop("$defs", {}))
+        components["ErrorOut"] = error_schema
+    ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            present = {str(code) for code in responses}
+            applies = {
+                "always": True,
+                "body": "requestBody" in operation,
+                "input": "requestBody" in operation or bool(operation.get("parameters")),
+                "secured": bool(operation.get("security")),
+            }
+            for status, description, when in _COMMON_ERRORS:
+                if applies[when] and str(status) not in present:
+                    responses[status] = {"description": description, **ref}
+    return schema
+
+
+class SofnoAPI(NinjaAPI):
+    """The NinjaAPI whose OpenAPI document also lists the common error answers."""
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any):
+        return document_common_errors(super().get_openapi_schema(*args, **kwargs))
+
+
+api = SofnoAPI(
     title="SOFNO API",
     version="1",
     urls_namespace="api",
@@ -28,6 +76,7 @@ ROUTERS = [
     ("sofno.tickets.api", "v1/"),
     ("sofno.oncall.api", "v1/"),
     ("sofno.notify.api", "v1/"),
+    ("sofno.notify.rules_api", "v1/"),
 ]
 
 

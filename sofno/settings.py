@@ -13,6 +13,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from sofno.core.env import data_dir, env_bool, env_int, env_list, env_str, secret_key
+from sofno.core.logging import logging_config
+from sofno.core.net import parse_networks
+from sofno.core.ratelimit import parse_rate
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
@@ -56,6 +59,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so the request id and the access line cover everything below.
+    "sofno.core.middleware.RequestLogMiddleware",
+    # Before sessions and views: an oversized body or a caller over its rate costs
+    # one counter update, nothing more.
+    "sofno.ops.middleware.AbuseLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -156,13 +164,41 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("SOFNO_MAX_BODY_BYTES", 1024 * 1024)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("SOFNO_LOG_LEVEL", "INFO")},
-    "loggers": {"huey": {"level": "WARNING"}, "django.db.backends": {"level": "INFO"}},
-}
+# Uploads (multipart/form-data) may be larger than other bodies; nginx's
+# client_max_body_size must be at least the larger of the two.
+MAX_UPLOAD_BYTES = env_int("SOFNO_MAX_UPLOAD_BYTES", 2 * 1024 * 1024)
+
+LOG_FORMAT = env_str("SOFNO_LOG_FORMAT", "text" if DEBUG else "json").lower()
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured(f"SOFNO_LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
+LOGGING = logging_config(LOG_FORMAT, env_str("SOFNO_LOG_LEVEL", "INFO"))
+
+# Client IPs come from X-Forwarded-For only when the direct peer is one of these
+# (comma-separated CIDRs); see sofno.core.net.client_ip.
+TRUSTED_PROXIES = env_list("SOFNO_TRUSTED_PROXIES")
+parse_networks(TRUSTED_PROXIES)  # a typo fails at start-up, naming the variable
+
+# Abuse limits (sofno.ops.throttle). Counters are shared by every web process: in
+# Redis when SOFNO_CACHE_URL is set, else in the database.
+CACHE_URL = env_str("SOFNO_CACHE_URL")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(f"SOFNO_CACHE_URL must be a redis:// URL, got {CACHE_URL!r}")
+API_RATE = parse_rate(env_str("SOFNO_API_RATE", "1200/minute"), "SOFNO_API_RATE")
+EVENT_RATE = parse_rate(env_str("SOFNO_EVENT_RATE", "600/minute"), "SOFNO_EVENT_RATE")
+LOGIN_USER_RATE = parse_rate(
+    env_str("SOFNO_LOGIN_USER_FAILURES", "5/15min"), "SOFNO_LOGIN_USER_FAILURES"
+)
+LOGIN_IP_RATE = parse_rate(
+    env_str("SOFNO_LOGIN_IP_FAILURES", "30/15min"), "SOFNO_LOGIN_IP_FAILURES"
+)
+# The throttle backend only refuses (while locked out); ModelBackend checks passwords.
+AUTHENTICATION_BACKENDS = [
+    "sofno.ops.throttle.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# /metrics answers only with "Authorization: Bearer <this token>"; unset: no /metrics.
+METRICS_TOKEN = env_str("SOFNO_METRICS_TOKEN")
 
 # Outbound webhooks may not reach private networks unless an administrator allows
 # ranges here (comma-separated CIDRs).

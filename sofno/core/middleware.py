@@ -1,16 +1,23 @@
-"""Attach the signed-in user's organization (as an Actor) to each request."""
+"""Per-request middleware: the signed-in user's organization (as an Actor), and the
+request id with its access-log line."""
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.functional import SimpleLazyObject
 
 from sofno.core.access import actor_for_user
+from sofno.core.logging import RequestContext, clean_request_id, current
 
 SESSION_ORG_KEY = "sofno_organization_id"
+
+access_log = logging.getLogger("sofno.access")
 
 
 class OrganizationMiddleware:
@@ -36,3 +43,52 @@ def _user_language(request: HttpRequest) -> str | None:
         return None
     profile = getattr(user, "staff_profile", None)
     return getattr(profile, "language", None) or None
+
+
+class RequestLogMiddleware:
+    """Gives each request an id and writes one access-log line when it is answered.
+
+    - The id comes from a well-formed incoming ``X-Request-ID`` (nginx sets it) or is
+      generated; it is echoed in the response's ``X-Request-ID``.
+    - While the request is served, every log line carries the id and, once known, the
+      organization (see :mod:`sofno.core.logging`).
+    - It sits first in ``MIDDLEWARE`` so the duration covers everything else.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        rid = clean_request_id(request.headers.get("x-request-id"))
+        request.request_id = rid
+        # Not reset on the way out: Django logs 4xx/5xx ("django.request") after the
+        # middleware returns; request_finished clears it (below).
+        current.set(RequestContext(rid, request))
+        started = time.monotonic()
+        status = 500
+        try:
+            response = self.get_response(request)
+            status = response.status_code
+            response["X-Request-ID"] = rid
+            return response
+        finally:
+            access_log.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                status,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": status,
+                    "duration_ms": round((time.monotonic() - started) * 1000, 2),
+                },
+            )
+
+
+def _forget_request(**kwargs: object) -> None:
+    """Once the response is closed, later lines in this thread belong to no request."""
+    current.set(None)
+
+
+request_finished.connect(_forget_request, dispatch_uid="sofno-forget-request")

@@ -38,7 +38,58 @@ def settings_findings() -> list[Probe]:
             "SOFNO_DEBUG is on: never in production" if settings.DEBUG else "debug is off",
         )
     )
+    findings.extend(ops_findings())
     return findings
+
+
+def ops_findings() -> list[Probe]:
+    """Trusted proxies, the metrics token and the rate-limit counters' store."""
+    findings = []
+    proxies = settings.TRUSTED_PROXIES
+    behind_proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None) is not None
+    findings.append(
+        Probe(
+            "trusted proxies",
+            bool(proxies) or not behind_proxy,
+            f"SOFNO_TRUSTED_PROXIES={','.join(proxies)}"
+            if proxies
+            else (
+                "SOFNO_TRUST_PROXY is on but SOFNO_TRUSTED_PROXIES is empty: every client "
+                "would look like the proxy (set it to the proxy's address, e.g. 127.0.0.1)"
+                if behind_proxy
+                else "none: the direct peer is the client (fine without a reverse proxy)"
+            ),
+        )
+    )
+    token = settings.METRICS_TOKEN
+    findings.append(
+        Probe(
+            "metrics",
+            not token or len(token) >= 16,
+            "SOFNO_METRICS_TOKEN is unset: /metrics is off"
+            if not token
+            else (
+                "/metrics is on"
+                if len(token) >= 16
+                else "SOFNO_METRICS_TOKEN is shorter than 16 characters: use a long random one"
+            ),
+        )
+    )
+    if settings.CACHE_URL:
+        findings.append(_redis_probe(settings.CACHE_URL))
+    return findings
+
+
+def _redis_probe(url: str) -> Probe:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=3).ping()
+        return Probe("rate-limit counters", True, "Redis at SOFNO_CACHE_URL answers")
+    except redis.RedisError as exc:
+        return Probe(
+            "rate-limit counters", False, f"Redis at SOFNO_CACHE_URL does not answer: {exc}"
+        )
 
 
 def run_checks() -> list[Probe]:

@@ -1,11 +1,15 @@
-"""Health and readiness endpoints for load balancers and orchestrators."""
+"""Health and readiness endpoints for load balancers and orchestrators, and metrics."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, JsonResponse
+import hmac
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from sofno.ops import metrics as metrics_module
 from sofno.ops.readiness import readiness
 
 
@@ -27,3 +31,25 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "checks": {p.name: {"ok": p.ok, "detail": p.detail, "seconds": p.seconds} for p in probes},
     }
     return JsonResponse(body, status=200 if ready else 503)
+
+
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus metrics, only for ``Authorization: Bearer <SOFNO_METRICS_TOKEN>``.
+
+    - No token configured: 404, as if there were no such page.
+    - A missing or wrong token: 401 (compared in constant time).
+    """
+    token = settings.METRICS_TOKEN
+    if not token:
+        raise Http404("metrics are disabled")
+    scheme, _sep, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    ):
+        response = HttpResponse("401 Unauthorized\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    body = metrics_module.render(metrics_module.collect())
+    return HttpResponse(body, content_type="text/plain; version=0.0.4; charset=utf-8")
