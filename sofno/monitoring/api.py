@@ -9,6 +9,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from sofno.core.access import get_scoped_or_404
 from sofno.core.api import ErrorOut, actor, error
 from sofno.core.models import hash_secret
+from sofno.core.net import client_ip
 from sofno.directory.selectors import customers_for
 from sofno.monitoring import actions, checkin, commands, signing
 from sofno.monitoring.models import (
@@ -59,7 +60,7 @@ def _device_key(request: HttpRequest) -> str:
 
 
 def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(request)
 
 
 def answer(result: checkin.Answer) -> JsonResponse:

@@ -27,8 +27,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from sofno.core.env import env_bool
 from sofno.core.models import hash_secret
+from sofno.core.net import client_ip
 from sofno.monitoring import checkin, conf
 from sofno.monitoring.geo import locate
 
@@ -307,7 +307,6 @@ class FastPath:
         self.app = app
         self.limiter = checkin.RateLimiter()
         self.max_body = conf.max_body()
-        self.trust_proxy = env_bool("SOFNO_TRUST_PROXY", False)
         self._writers: dict[int, Any] = {}
 
     async def aclose(self) -> None:
@@ -377,10 +376,9 @@ class FastPath:
         return await self.writer().submit(key_hash, self._client_ip(scope, headers), facts)
 
     def _client_ip(self, scope, headers) -> str | None:
-        if self.trust_proxy and b"x-forwarded-for" in headers:
-            return headers[b"x-forwarded-for"].decode("latin-1").split(",")[0].strip() or None
-        client = scope.get("client")
-        return client[0] if client else None
+        # X-Forwarded-For only from SOFNO_TRUSTED_PROXIES: its leftmost entry is
+        # whatever the client wrote, so it is never taken on trust.
+        return client_ip(scope)
 
 
 def _error(code: str, message: str) -> dict:

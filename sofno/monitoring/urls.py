@@ -10,6 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from sofno.core.models import hash_secret
+from sofno.core.net import client_ip
 from sofno.monitoring import checkin
 from sofno.monitoring.api import answer
 
@@ -22,7 +23,7 @@ def ping(request: HttpRequest, key: str) -> JsonResponse:
         return answer(checkin.TOO_LARGE)
     if not checkin.django_limiter.allow(hash_secret(key)):
         return answer(checkin.RATE_LIMITED)
-    return answer(checkin.handle(key, request.META.get("REMOTE_ADDR") or None, None))
+    return answer(checkin.handle(key, client_ip(request), None))
 
 
 urlpatterns: list = [path("ping/<str:key>", ping, name="monitoring-ping")]

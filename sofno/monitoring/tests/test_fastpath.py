@@ -138,3 +138,23 @@ def test_it_hands_out_pending_commands(make_device, owner_actor):
     assert json.loads(sent[0]["payload"])["id"] == str(command.public_id)
     assert without.json()["commands"] == []
     assert CheckIn.objects.filter(device=device).count() == 3
+
+
+@pytest.mark.parametrize(
+    ("trusted", "recorded"),
+    [([], "203.0.113.7"), (["203.0.113.0/24"], "198.51.100.9")],
+)
+def test_it_believes_forwarded_addresses_only_from_trusted_proxies(
+    make_device, settings, trusted, recorded
+):
+    settings.TRUSTED_PROXIES = trusted
+    _, key = make_device("Till behind a proxy")
+    headers = {**auth(key), "X-Forwarded-For": "198.51.100.9"}
+
+    async def go(client):
+        await client.post("/api/v1/checkin", headers=headers)  # first: the slow path
+        return await client.post("/api/v1/checkin", headers=headers)  # then batched
+
+    assert run(go).status_code == 200
+    assert Device.objects.get(name="Till behind a proxy").last_ip == recorded
+    assert set(CheckIn.objects.values_list("ip", flat=True)) == {recorded}
