@@ -17,3 +17,12 @@ class NotifyConfig(AppConfig):
         on_committed(tasks.on_events_committed)
         register_loop("notify.reconcile", tasks.reconcile, interval=1.0)
         register_demo_seeder(demo.seed)
+        # Rules, recipients and escalation (routing after the webhook dispatch).
+        from sofno.notify import rule_demo, rule_tasks
+        from sofno.notify.phone_events import PHONE_EVENTS
+
+        catalog.register(*PHONE_EVENTS)
+        register_demo_seeder(rule_demo.seed)
+        on_committed(rule_tasks.on_events_committed)
+        register_loop("notify.rules", rule_tasks.reconcile, interval=1.0)
+        register_loop("notify.escalation", rule_tasks.escalate, interval=5.0)

@@ -120,6 +120,13 @@ TEST_EVENT_TYPE = "webhook.test"
 
 class Channel(models.TextChoices):
     WEBHOOK = "webhook", _("Webhook")
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    VOICE = "voice", _("Voice call")
+    CALL_PATCH = "call_patch", _("Call patch")
+    INAPP = "inapp", _("In-app")
+    WEBPUSH = "webpush", _("Web push")
+    APPRISE = "apprise", _("Apprise")
 
 
 class DeliveryStatus(models.TextChoices):
@@ -271,3 +278,9 @@ class DispatchCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id}: {self.last_sequence}"
+
+
+# Rules, templates, SMTP profiles, inbox, push, escalation (engineer f's models live in
+# their own modules and are importable from here).
+from sofno.notify.channel_models import *  # noqa: E402, F403
+from sofno.notify.rule_models import *  # noqa: E402, F403

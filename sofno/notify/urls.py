@@ -1,5 +1,24 @@
-"""This app's non-page URLs (machine endpoints such as callbacks and feeds)."""
+"""This app's non-page URLs: Twilio's callbacks, the service worker."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from sofno.notify import views
+
+app_name = "notify"
+
+urlpatterns = [
+    path("notify/twilio/voice/<str:token>/keypress", views.keypress, name="twilio-keypress"),
+    path(
+        "notify/twilio/patch/<str:token>/connect",
+        views.patch_connect,
+        name="twilio-patch-connect",
+    ),
+    path(
+        "notify/twilio/patch/<str:token>/outcome",
+        views.patch_outcome,
+        name="twilio-patch-outcome",
+    ),
+    path("notify/twilio/status/<uuid:delivery_id>", views.status, name="twilio-status"),
+    path("notify/twilio/sms", views.sms_reply, name="twilio-sms"),
+    path("sw.js", views.service_worker, name="service-worker"),
+]

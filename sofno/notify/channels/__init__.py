@@ -14,6 +14,13 @@ from sofno.notify.channels.base import BaseChannel, Result
 
 CHANNELS = {
     "webhook": "sofno.notify.channels.webhook.adapter.WebhookChannel",
+    "email": "sofno.notify.channels.email.adapter.EmailChannel",
+    "sms": "sofno.notify.channels.twilio.adapter.SmsChannel",
+    "voice": "sofno.notify.channels.twilio.adapter.VoiceChannel",
+    "call_patch": "sofno.notify.channels.twilio.adapter.CallPatchChannel",
+    "inapp": "sofno.notify.channels.inapp.adapter.InAppChannel",
+    "webpush": "sofno.notify.channels.webpush.adapter.WebPushChannel",
+    "apprise": "sofno.notify.channels.apprise.adapter.AppriseChannel",
 }
 
 

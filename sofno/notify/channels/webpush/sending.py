@@ -1,0 +1,47 @@
+"""Web push (RFC 8030/8291/8292) with ``pywebpush``: encrypted payload, VAPID-signed.
+
+A 404 or 410 from the push service means the subscription is gone: the result says
+``disable_target`` and the caller deletes the subscription.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pywebpush import WebPushException, webpush
+
+from sofno.notify.channels.base import Result
+from sofno.notify.channels.webpush import vapid
+
+TTL_SECONDS = 12 * 3600  # an alert older than half a day is not worth waking a phone for
+
+
+def send_push(
+    endpoint: str, p256dh: str, auth: str, payload: dict, timeout: float = 10.0
+) -> Result:
+    """Push ``payload`` (title, body, url) to one browser subscription."""
+    subscription = {"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}}
+    try:
+        response = webpush(
+            subscription,
+            json.dumps(payload, separators=(",", ":")),
+            vapid_private_key=vapid.server_key(),
+            vapid_claims={"sub": vapid.claims_subject()},
+            ttl=TTL_SECONDS,
+            timeout=timeout,
+        )
+    except WebPushException as exc:
+        status = exc.response.status_code if exc.response is not None else None
+        gone = status in (404, 410)
+        return Result(
+            ok=False,
+            permanent=gone or (status is not None and 400 <= status < 500 and status != 429),
+            disable_target=gone,
+            status_code=status,
+            detail=f"push service answered {status}" if status else str(exc)[:500],
+        )
+    except Exception as exc:  # connection errors from requests: retry later
+        return Result(ok=False, detail=f"{type(exc).__name__}: {exc}"[:500])
+    return Result(
+        ok=True, status_code=response.status_code, provider_ref=response.headers.get("Location", "")
+    )

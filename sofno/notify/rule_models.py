@@ -1,0 +1,248 @@
+"""Notification rules, escalation policies and their frozen runs, rule evaluations.
+
+Imported at the end of ``sofno.notify.models``, so everything here is importable
+from there too.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone as django_tz
+from django.utils.translation import gettext_lazy as _
+
+from sofno.core.models import Organization
+from sofno.events.models import Event
+from sofno.notify.quiet import QuietAction
+
+# ``sofno.notify.models`` star-imports this module: export the models only.
+__all__ = [
+    "EscalationPolicy",
+    "EscalationRun",
+    "NotificationRule",
+    "NotifyChannel",
+    "RecipientKind",
+    "RuleEvaluation",
+    "RulesCursor",
+    "RunStatus",
+    "Scope",
+]
+
+
+class Scope(models.TextChoices):
+    ORGANIZATION = "organization", _("Whole organization")
+    CUSTOMER = "customer", _("One customer (all its computers)")
+    DEVICE = "device", _("One device (overrides its customer's rules)")
+
+
+class RecipientKind(models.TextChoices):
+    ASSIGNED_AGENTS = "assigned_agents", _("The customer's assigned agents")
+    ON_CALL = "on_call", _("Whoever is on call now")
+    ROLE = "role", _("Members with a role")
+    USER = "user", _("A named member")
+    CONTACT_TYPE = "contact_type", _("The customer's contacts of a type")
+    TECHNICIANS = "technicians", _("The ticket's technicians")
+
+
+class NotifyChannel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    VOICE = "voice", _("Voice call")
+    CALL_PATCH = "call_patch", _("Call patch (agent, then customer)")
+    INAPP = "inapp", _("In-app")
+    WEBPUSH = "webpush", _("Web push")
+    APPRISE = "apprise", _("Apprise URL")
+
+
+class NotificationRule(models.Model):
+    """When an event matches, who hears about it, on which channels, at what hours.
+
+    - ``event_types``: patterns as webhook filters (``ticket.*``); empty means none;
+    - ``conditions``: ``[{"token", "op", "value"}]`` on the payload (``op``: eq, ne,
+      in, contains, exists, gte, lte);
+    - ``ticket_status_from`` / ``ticket_status_to``: slugs (or names) of a change;
+    - scope: organization, one customer, or one device; for an event about a device,
+      a matching device rule overrides its customer's matching rules;
+    - ``recipients``: ``[{"kind": RecipientKind, "value": ...}]``;
+    - ``channels``: :class:`NotifyChannel` values (staff always get in-app too).
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="notification_rules"
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=120)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    event_types = models.JSONField(_("event types"), default=list)
+    conditions = models.JSONField(_("conditions"), default=list, blank=True)
+    ticket_status_from = models.CharField(_("ticket status from"), max_length=60, blank=True)
+    ticket_status_to = models.CharField(_("ticket status to"), max_length=60, blank=True)
+    scope = models.CharField(
+        _("scope"), max_length=16, choices=Scope.choices, default=Scope.ORGANIZATION
+    )
+    customer = models.ForeignKey(
+        "directory.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    device = models.ForeignKey(
+        "monitoring.Device", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    recipients = models.JSONField(_("recipients"), default=list)
+    channels = models.JSONField(_("channels"), default=list)
+    apprise_urls = models.JSONField(_("Apprise URLs"), default=list, blank=True)
+    quiet_action = models.CharField(
+        _("in quiet hours"), max_length=16, choices=QuietAction.choices, default=QuietAction.DEFER
+    )
+    business_hours_only = models.BooleanField(
+        _("only in the customer's business hours"), default=False
+    )
+    fallback_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("fallback person when nobody is on call"),
+    )
+    escalation_policy = models.ForeignKey(
+        "notify.EscalationPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rules",
+    )
+    created_at = models.DateTimeField(default=django_tz.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("notification rule")
+        ordering = ["name"]
+        indexes = [
+            # Dispatch loads one organization's enabled rules for every event batch.
+            models.Index(fields=["organization", "enabled"], name="rule_org_enabled"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EscalationPolicy(models.Model):
+    """Ordered steps (notify these recipients on these channels, then wait N minutes),
+    the whole chain repeated up to ``repeat`` more times.
+
+    ``steps``: ``[{"recipients": [...], "channels": [...], "wait_minutes": N}]``.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="escalation_policies"
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=120)
+    steps = models.JSONField(_("steps"), default=list)
+    repeat = models.PositiveSmallIntegerField(_("repeat the chain"), default=0)
+    created_at = models.DateTimeField(default=django_tz.now, editable=False)
+
+    class Meta:
+        verbose_name = _("escalation policy")
+        verbose_name_plural = _("escalation policies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def snapshot(self) -> dict:
+        """The policy as it is now, frozen onto an incident's run."""
+        return {
+            "policy": str(self.public_id),
+            "name": self.name,
+            "steps": list(self.steps),
+            "repeat": self.repeat,
+        }
+
+
+class RunStatus(models.TextChoices):
+    ACTIVE = "active", _("Escalating")
+    STOPPED = "stopped", _("Stopped (acknowledged or resolved)")
+    EXHAUSTED = "exhausted", _("Every step done")
+
+
+class EscalationRun(models.Model):
+    """One incident's escalation, following the policy as frozen when it started."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    incident = models.ForeignKey(
+        "monitoring.Incident", on_delete=models.CASCADE, related_name="escalations"
+    )
+    rule = models.ForeignKey(
+        NotificationRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    policy = models.ForeignKey(
+        EscalationPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    snapshot = models.JSONField()
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.ACTIVE)
+    step = models.PositiveIntegerField(default=0, help_text="Index of the next step.")
+    round = models.PositiveIntegerField(default=0)
+    next_at = models.DateTimeField(null=True, blank=True)
+    stopped_reason = models.CharField(max_length=200, blank=True)
+    log = models.JSONField(default=list, help_text="One entry per step taken.")
+    created_at = models.DateTimeField(default=django_tz.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("escalation")
+        constraints = [
+            # One escalation per incident and rule: a repeated alert event never
+            # starts a second chain.
+            models.UniqueConstraint(fields=["incident", "rule"], name="escalation_once"),
+        ]
+        indexes = [
+            # The escalation loop: active runs whose next step is due, earliest first.
+            models.Index(
+                fields=["next_at"], condition=Q(status="active"), name="escalation_active_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} step {self.step}"
+
+
+class RuleEvaluation(models.Model):
+    """Why a rule did or did not fire for an event (shown on the event's page)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="rule_evaluations")
+    rule = models.ForeignKey(
+        NotificationRule, null=True, on_delete=models.SET_NULL, related_name="evaluations"
+    )
+    rule_name = models.CharField(max_length=120)
+    matched = models.BooleanField()
+    reasons = models.JSONField(default=list)
+    deliveries = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=django_tz.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # An event's page lists its evaluations.
+            models.Index(fields=["event"], name="ruleeval_event"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_name}: {'matched' if self.matched else 'no'}"
+
+
+class RulesCursor(models.Model):
+    """How far rule dispatch has read an organization's event log."""
+
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    last_sequence = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.organization_id}: {self.last_sequence}"
