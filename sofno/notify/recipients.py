@@ -7,7 +7,10 @@ Kinds (``{"kind": ..., "value": ...}``):
 - ``role``: members with a role (``value``: one role or a list, e.g. ``admin``);
 - ``user``: a named member (``value``: membership public id or username);
 - ``contact_type``: the customer's contacts of a type (``value``: its slug);
-- ``technicians``: the ticket's technicians, from the event payload.
+- ``technicians``: the ticket's technicians, from the event payload;
+- ``added_technicians``: only the technicians an assignment just added;
+- ``primary_contact``: the customer's primary contact of a type (``value``: its slug;
+  empty: the type Settings > Tickets names, default ``service``).
 """
 
 from __future__ import annotations
@@ -159,23 +162,51 @@ def resolve(
             )
             for contact in contacts:
                 out.add(_contact(contact, customer))
-        elif kind == "technicians":
-            names = [
-                t.get("username")
-                for t in (payload.get("technicians") or [])
-                + (payload.get("added_technicians") or [])
-                if isinstance(t, dict)
-            ]
+        elif kind in ("technicians", "added_technicians"):
+            listed = (
+                (payload.get("added_technicians") or [])
+                if kind == "added_technicians"
+                else ((payload.get("technicians") or []) + (payload.get("added_technicians") or []))
+            )
+            names = [t.get("username") for t in listed if isinstance(t, dict)]
             users = get_user_model().objects.filter(
                 username__in=names,
                 memberships__organization=organization,
                 memberships__role__in=[Role.OWNER, Role.ADMIN, Role.AGENT],
             )
-            for user in users.select_related("staff_profile").order_by("pk"):
+            found = list(users.select_related("staff_profile").order_by("pk"))
+            for user in found:
                 out.add(_staff(user))
+            # A technician without a staff account here cannot get email or push: say so.
+            for name in sorted(set(names) - {u.get_username() for u in found}):
+                out.notes.append(f"technician {name} has no user account in the organization")
+        elif kind == "primary_contact":
+            if customer is None:
+                out.notes.append("primary contact: the event names no customer")
+                continue
+            slug = value or _ticket_contact_type(organization)
+            contact = customer.contacts.filter(contact_type__slug=slug, is_primary=True).first()
+            if contact is None:
+                out.notes.append(f"{customer.name} has no primary {slug} contact")
+            else:
+                out.add(_contact(contact, customer))
         else:
             out.notes.append(f"unknown recipient kind {kind!r}")
     return out
+
+
+def _ticket_contact_type(organization) -> str:
+    """The contact type whose primary contact is "the customer" for tickets."""
+    from sofno.tickets.models import TicketSettings
+
+    settings = (
+        TicketSettings.objects.filter(organization=organization)
+        .select_related("customer_contact_type")
+        .first()
+    )
+    if settings is not None and settings.customer_contact_type is not None:
+        return settings.customer_contact_type.slug
+    return "service"
 
 
 def reachable_contact(customer: Customer, at: dt.datetime) -> Contact | None:

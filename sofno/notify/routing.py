@@ -213,8 +213,10 @@ def plan_deliveries(
     planned = []
     for person in people_list:
         wanted = [c for c in channels if c in PERSON_CHANNELS]
-        if person.is_staff and "inapp" not in wanted:
-            wanted.append("inapp")  # staff always get the bell too
+        # Staff always get the bell too, except from a managed rule (the ticket
+        # settings' "email" toggles), whose settings say exactly what is sent.
+        if person.is_staff and "inapp" not in wanted and not getattr(rule, "managed_by", ""):
+            wanted.append("inapp")
         for channel in wanted:
             if channel in ("inapp", "webpush") and not person.is_staff:
                 continue

@@ -86,7 +86,7 @@ def _apply_rule_fields(actor: Actor, rule: NotificationRule, data: dict[str, Any
     for name in (
         "name", "enabled", "event_types", "conditions", "ticket_status_from",
         "ticket_status_to", "recipients", "channels", "apprise_urls", "quiet_action",
-        "business_hours_only", "scope",
+        "business_hours_only", "scope", "open_ticket_after_minutes",
     ):  # fmt: skip
         if name in data:
             setattr(rule, name, data[name])

@@ -11,6 +11,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +47,8 @@ class RecipientKind(models.TextChoices):
     USER = "user", _("A named member")
     CONTACT_TYPE = "contact_type", _("The customer's contacts of a type")
     TECHNICIANS = "technicians", _("The ticket's technicians")
+    ADDED_TECHNICIANS = "added_technicians", _("The technicians just assigned to the ticket")
+    PRIMARY_CONTACT = "primary_contact", _("The customer's primary contact of a type")
 
 
 class NotifyChannel(models.TextChoices):
@@ -113,6 +117,17 @@ class NotificationRule(models.Model):
         on_delete=models.SET_NULL,
         related_name="rules",
     )
+    # From incidents: open a ticket when an incident this rule matched stays
+    # unacknowledged this long (the notify.incident_tickets loop).
+    open_ticket_after_minutes = models.PositiveIntegerField(
+        _("open a ticket when the incident stays unacknowledged (minutes)"),
+        null=True,
+        blank=True,
+    )
+    # Rules another app generates (Settings > Tickets): ``managed_by`` names the app,
+    # ``managed_key`` the setting, so regenerating finds the same row again.
+    managed_by = models.CharField(_("managed by"), max_length=20, blank=True)
+    managed_key = models.CharField(max_length=120, blank=True)
     created_at = models.DateTimeField(default=django_tz.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -122,6 +137,14 @@ class NotificationRule(models.Model):
         indexes = [
             # Dispatch loads one organization's enabled rules for every event batch.
             models.Index(fields=["organization", "enabled"], name="rule_org_enabled"),
+        ]
+        constraints = [
+            # Regenerating a managed rule finds it by key: one row per key.
+            models.UniqueConstraint(
+                fields=["organization", "managed_key"],
+                condition=~Q(managed_key=""),
+                name="rule_managed_key_once",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -246,3 +269,24 @@ class RulesCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id}: {self.last_sequence}"
+
+
+# The ticket notification settings are the tickets' default rules: saving a status's
+# toggles (page or API) or opening the first ticket (re)generates them.
+@receiver(post_save, sender="tickets.TicketStatus")
+def _ticket_status_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    # A new organization's default statuses notify nobody yet: no rules to write.
+    if not raw and (not created or instance.notify):
+        from sofno.notify.ticket_rules import sync_ticket_rules
+
+        sync_ticket_rules(instance.organization)
+
+
+@receiver(post_save, sender="tickets.Ticket")
+def _ticket_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    # The assignment push is always on, even for an organization that never saved
+    # its ticket settings.
+    if created and not raw:
+        from sofno.notify.ticket_rules import ensure_ticket_rules
+
+        ensure_ticket_rules(instance.organization)

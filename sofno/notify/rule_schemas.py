@@ -47,6 +47,7 @@ class RuleIn(InSchema):
     business_hours_only: bool = False
     fallback_user: UUID | None = Field(default=None, description="a membership id")
     escalation_policy: UUID | None = None
+    open_ticket_after_minutes: int | None = Field(default=None, ge=1, le=10080)
 
 
 class RulePatch(PatchSchema):
@@ -61,6 +62,8 @@ class RulePatch(PatchSchema):
     apprise_urls: list[str] = Field(default=[], max_length=10)
     quiet_action: QuietAction = QuietAction.DEFER
     business_hours_only: bool = False
+    # 0 switches it off (a patch may not send null).
+    open_ticket_after_minutes: int = Field(default=0, ge=0, le=10080)
 
 
 class RuleOut(Schema):
@@ -80,6 +83,8 @@ class RuleOut(Schema):
     quiet_action: str
     business_hours_only: bool
     escalation_policy: UUID | None = None
+    open_ticket_after_minutes: int | None = None
+    managed_by: str = ""
     created_at: dt.datetime
 
     @staticmethod

@@ -8,11 +8,12 @@ notification rules react to those, never to the ticket rows directly.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -128,6 +129,7 @@ def create_ticket(
     priority: str = "normal",
     status: TicketStatus | None = None,
     technicians: list | None = None,
+    incident=None,
 ) -> Ticket:
     """Open a ticket (customer users only for their own customer).
 
@@ -149,15 +151,20 @@ def create_ticket(
         priority=priority,
         status=status,
         created_by=acting_user.user,
+        incident=incident,
     )
     ticket.full_clean()
     ticket.save()
     if not status.is_open:
         Ticket.objects.filter(pk=ticket.pk).update(closed_at=ticket.created_at)
     _record(ticket, acting_user, ChangeKind.CREATED, new=status.name)
+    if technicians:
+        # Assigned before ``ticket.created`` is emitted, so a rule emailing "the
+        # technicians" of a ticket created in its status reaches them.
+        ticket.technicians.set(technicians)
     _emit(ticket, "ticket.created", acting_user)
     if technicians:
-        _assign(ticket, acting_user, technicians)
+        _assigned(ticket, acting_user, set(), set(technicians))
     acting_user.audit("ticket.created", ticket, number=number)
     return ticket
 
@@ -196,6 +203,10 @@ def _assign(ticket: Ticket, actor: Actor, technicians: list) -> None:
     if before == after:
         return
     ticket.technicians.set(after)
+    _assigned(ticket, actor, before, after)
+
+
+def _assigned(ticket: Ticket, actor: Actor, before: set, after: set) -> None:
     names = lambda users: ", ".join(sorted(u.get_username() for u in users))  # noqa: E731
     _record(ticket, actor, ChangeKind.ASSIGNMENT, names(before), names(after))
     added = sorted(after - before, key=lambda u: u.get_username())
@@ -227,4 +238,86 @@ def update_ticket(*, acting_user: Actor, ticket: Ticket, fields: dict) -> Ticket
     for name in changed:
         _record(ticket, acting_user, ChangeKind.EDITED, f"{name}: {old[name]}", str(changed[name]))
     _emit(ticket, "ticket.updated", acting_user, changed=sorted(changed))
+    return ticket
+
+
+UNCHANGED: Any = object()
+NOTIFY_TOGGLES = (
+    "notify",
+    "email_admins",
+    "email_customer",
+    "email_technicians",
+    "push_admins",
+    "push_technicians",
+)
+
+
+@transaction.atomic
+def save_notification_settings(
+    *, acting_user: Actor, toggles: dict[str, dict[str, bool]], contact_type=UNCHANGED
+) -> None:
+    """Set which statuses notify, and how (``{status slug: {toggle: bool}}``).
+
+    ``contact_type``: whose primary contact is "the customer" (``None``: service);
+    left as it is when not given.
+
+    Saving each status regenerates its managed notification rules (the rules engine
+    listens to status saves); statuses not named are left as they are.
+    """
+    acting_user.require_admin()
+    organization = acting_user.organization
+    ensure_ticket_defaults(organization)
+    statuses = {s.slug: s for s in TicketStatus.objects.filter(organization=organization)}
+    unknown = sorted(set(toggles) - set(statuses))
+    if unknown:
+        message = f"unknown statuses: {', '.join(unknown)}"
+        raise ValidationError({"statuses": ValidationError(message, code="unknown")})
+    if contact_type is not UNCHANGED:
+        if contact_type is not None and contact_type.organization_id != organization.pk:
+            raise ValidationError(
+                {"customer_contact_type": ValidationError("no such contact type", code="unknown")}
+            )
+        TicketSettings.objects.filter(organization=organization).update(
+            customer_contact_type=contact_type
+        )
+    for slug, wanted in toggles.items():
+        status = statuses[slug]
+        changed = [
+            name
+            for name in NOTIFY_TOGGLES
+            if name in wanted and getattr(status, name) != bool(wanted[name])
+        ]
+        for name in changed:
+            setattr(status, name, bool(wanted[name]))
+        if changed:
+            status.save(update_fields=changed)
+    acting_user.audit(
+        "ticket_settings.updated",
+        TicketSettings.objects.get(organization=organization),
+        statuses=sorted(toggles),
+    )
+
+
+def open_ticket_for_incident(*, acting_user: Actor, incident, reason: str = "") -> Ticket | None:
+    """Open a ticket for an incident and link the two; ``None`` when one exists already.
+
+    The unique incident on tickets is the claim: of two workers racing, the second
+    one's insert fails and it returns ``None``.
+    """
+    acting_user.require_write()
+    if Ticket.objects.filter(incident=incident).exists():
+        return None
+    description = incident.title if not reason else f"{incident.title}\n\n{reason}"
+    try:
+        with transaction.atomic():
+            ticket = create_ticket(
+                acting_user=acting_user,
+                customer=incident.device.customer,
+                title=incident.title[:200],
+                description=description,
+                priority="high",
+                incident=incident,
+            )
+    except IntegrityError:
+        return None
     return ticket

@@ -109,6 +109,16 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The incident this ticket was opened from (a rule's "open a ticket when the
+    # incident stays unacknowledged"), if any.
+    incident = models.ForeignKey(
+        "monitoring.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+        verbose_name=_("incident"),
+    )
     created_at = models.DateTimeField(_("created"), default=django_tz.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
@@ -117,7 +127,13 @@ class Ticket(models.Model):
         verbose_name = _("ticket")
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "number"], name="ticket_org_number")
+            models.UniqueConstraint(fields=["organization", "number"], name="ticket_org_number"),
+            # One ticket per incident: two workers opening it at once cannot both win.
+            models.UniqueConstraint(
+                fields=["incident"],
+                condition=models.Q(incident__isnull=False),
+                name="ticket_one_per_incident",
+            ),
         ]
         indexes = [
             # The ticket list: one organization's tickets by status, newest first.

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from sofno.core.access import get_scoped_or_404
 from sofno.core.models import WRITE_ROLES
@@ -113,13 +113,88 @@ def ticket_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "web/tickets/detail.html", context)
 
 
+# What the rules engine records when someone named by a rule cannot be reached
+# (routing's "X has no email", recipients' notes): the ticket page shows these.
+_UNREACHED = (" has no email", " has no phone", " has no primary ", " has no user account")
+
+
 def reach_problems(ticket) -> list[str]:
-    """Why a notification about this ticket could not reach someone, said plainly."""
-    problems = []
-    for user in ticket.technicians.all():
-        if not user.email:
-            problems.append(_("%(name)s has no email address.") % {"name": user.get_username()})
+    """Why notifications about this ticket could not reach someone, said plainly.
+
+    Read from the rule evaluations the engine recorded for the ticket's events, so
+    the page says what really happened (no email, no account, no primary contact).
+    """
+    from sofno.notify.models import RuleEvaluation
+
+    evaluations = RuleEvaluation.objects.filter(
+        organization=ticket.organization,
+        event__subject=f"ticket:{ticket.public_id}",
+        matched=True,
+    ).order_by("id")
+    problems: list[str] = []
+    for evaluation in evaluations:
+        for reason in evaluation.reasons:
+            if any(marker in reason for marker in _UNREACHED):
+                text = _("%(rule)s: %(reason)s") % {
+                    "rule": evaluation.rule_name,
+                    "reason": reason,
+                }
+                if text not in problems:
+                    problems.append(text)
     return problems
+
+
+def require_admin_page(request: HttpRequest):
+    """The actor when it administers the organization; 403 otherwise."""
+    from django.core.exceptions import PermissionDenied
+
+    actor = require_actor(request)
+    if not actor.is_admin:
+        raise PermissionDenied(_("Only an owner or admin may do this."))
+    return actor
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ticket_settings(request: HttpRequest) -> HttpResponse:
+    """Settings > Tickets > Notifications: which statuses notify, and how."""
+    from sofno.directory.models import ContactType
+    from sofno.notify.models import NotificationRule
+    from sofno.tickets.models import TicketSettings
+
+    actor = require_admin_page(request)
+    actions.ensure_ticket_defaults(actor.organization)
+    statuses = list(TicketStatus.objects.filter(organization=actor.organization))
+    contact_types = ContactType.objects.filter(organization=actor.organization)
+    current = TicketSettings.objects.get(organization=actor.organization)
+    if request.method == "POST":
+        chosen = request.POST.get("customer_contact_type", "")
+        contact_type = contact_types.filter(slug=chosen).first() if chosen else None
+        if chosen and contact_type is None:
+            messages.error(request, _("Customer contact type: no such contact type."))
+        else:
+            toggles = {
+                status.slug: {
+                    name: request.POST.get(f"{status.slug}:{name}") == "on"
+                    for name in actions.NOTIFY_TOGGLES
+                }
+                for status in statuses
+            }
+            actions.save_notification_settings(
+                acting_user=actor, toggles=toggles, contact_type=contact_type
+            )
+            messages.success(request, _("Ticket notifications saved."))
+            return redirect("web:ticket-settings")
+    context = {
+        "statuses": statuses,
+        "toggles": actions.NOTIFY_TOGGLES[1:],
+        "contact_types": contact_types,
+        "current_type": current.customer_contact_type,
+        "managed_rules": NotificationRule.objects.filter(
+            organization=actor.organization, managed_by="tickets"
+        ).order_by("name"),
+    }
+    return render(request, "web/tickets/settings.html", context)
 
 
 @login_required
@@ -148,6 +223,7 @@ def ticket_assign(request: HttpRequest, public_id: str) -> HttpResponse:
 patterns = [
     path("", ticket_list, name="ticket-list"),
     path("new/", ticket_create, name="ticket-create"),
+    path("settings/", ticket_settings, name="ticket-settings"),
     path("<uuid:public_id>/", ticket_detail, name="ticket-detail"),
     path("<uuid:public_id>/status/", ticket_status, name="ticket-status"),
     path("<uuid:public_id>/assign/", ticket_assign, name="ticket-assign"),
