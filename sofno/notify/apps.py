@@ -29,3 +29,8 @@ class NotifyConfig(AppConfig):
         from sofno.notify import ticket_rules
 
         register_loop("notify.incident_tickets", ticket_rules.open_incident_tickets, interval=30.0)
+        # What was recently sent about a customer shows when that customer calls.
+        from sofno.notify.callinfo import recent_notifications
+        from sofno.oncall.callinfo import register_section
+
+        register_section("recent_notifications", recent_notifications)
