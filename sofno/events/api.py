@@ -4,10 +4,11 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Header, Query, Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from sofno.core.access import get_scoped_or_404
 from sofno.core.api import ErrorOut, actor
+from sofno.core.pagination import Pages
 from sofno.events import actions, catalog
 from sofno.events.models import Consumer, CustomEventType, Event, TimeTrigger
 from sofno.events.schemas import (
@@ -139,7 +140,7 @@ def filter_events(queryset, filters: EventFilter):
 
 
 @router.get("/events", response=list[EventOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_events(request: HttpRequest, filters: Query[EventFilter]):
     """The log, newest first (``after`` reads forward, oldest first)."""
     events = filter_events(Event.objects.filter(organization=actor(request).organization), filters)

@@ -4,12 +4,13 @@ from uuid import UUID
 
 from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from sofno.core.access import get_scoped_or_404
 from sofno.core.api import ErrorOut, actor, error
 from sofno.core.models import hash_secret
 from sofno.core.net import client_ip
+from sofno.core.pagination import Pages
 from sofno.directory.selectors import customers_for
 from sofno.monitoring import actions, checkin, commands, signing
 from sofno.monitoring.models import (
@@ -139,7 +140,7 @@ def command_result(request: HttpRequest, command_id: UUID, payload: CommandResul
 
 
 @router.get("/devices", response=list[DeviceOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_devices(request: HttpRequest, filters: Query[DeviceFilter]):
     """The organization's devices, filtered and paginated."""
     return filters.filter(devices_for(actor(request)))
@@ -214,7 +215,7 @@ def offline_periods(request: HttpRequest, device_id: UUID):
 
 
 @router.get("/incidents", response=list[IncidentOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_incidents(request: HttpRequest, filters: Query[IncidentFilter]):
     return filters.filter(incidents_for(actor(request)))
 
@@ -245,7 +246,7 @@ def resolve(request: HttpRequest, incident_id: UUID, payload: NoteIn | None = No
 
 
 @router.get("/maintenance", response=list[MaintenanceOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_maintenance(request: HttpRequest):
     who = actor(request)
     return MaintenanceWindow.objects.filter(organization=who.organization).select_related(

@@ -4,10 +4,11 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from sofno.core.access import get_scoped_or_404
 from sofno.core.api import ErrorOut, actor
+from sofno.core.pagination import Pages
 from sofno.notify import actions
 from sofno.notify.models import Delivery, DeliveryStatus, WebhookEndpoint
 from sofno.notify.schemas import (
@@ -93,7 +94,7 @@ def send_test(request: HttpRequest, endpoint_id: UUID):
 
 
 @router.get("/webhooks/{endpoint_id}/deliveries", response={200: list[DeliveryOut], **ERRORS})
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_deliveries(request: HttpRequest, endpoint_id: UUID, status: DeliveryStatus | None = None):
     """An endpoint's deliveries, newest first (``status=failed`` lists dead letters)."""
     endpoint = _endpoint(request, endpoint_id)

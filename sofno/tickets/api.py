@@ -4,10 +4,11 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from ninja import Query, Router
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from sofno.core.access import get_scoped_or_404
 from sofno.core.api import ErrorOut, actor, field_error
+from sofno.core.pagination import Pages
 from sofno.directory.selectors import customers_for
 from sofno.tickets import actions
 from sofno.tickets.models import TicketStatus
@@ -42,7 +43,7 @@ def _ticket(request, ticket_id: UUID):
 
 
 @router.get("/tickets", response=list[TicketOut])
-@paginate(LimitOffsetPagination)
+@paginate(Pages)
 def list_tickets(request: HttpRequest, filters: Query[TicketFilter]):
     """Tickets, newest first; customer users see their own customer's only."""
     return filters.filter(tickets_for(actor(request))).prefetch_related("technicians")

@@ -145,3 +145,11 @@ def test_it_lets_admins_configure_status_notifications(cast, api_client):
         .status_code
         == 403
     )
+
+
+@pytest.mark.parametrize("path", ["/tickets", "/incidents", "/events"])
+@pytest.mark.parametrize("query", ["offset=2695026012114186003283968", "limit=5486087"])
+def test_it_bounds_pagination_with_a_clear_error(cast, api_client, path, query):
+    response = api_client(cast.key).get(f"{path}?{query}")
+    assert response.status_code == 422
+    assert set(field_errors(response)) <= {"offset", "limit"}
