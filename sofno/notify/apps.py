@@ -34,3 +34,6 @@ class NotifyConfig(AppConfig):
         from sofno.oncall.callinfo import register_section
 
         register_section("recent_notifications", recent_notifications)
+        from sofno.notify import retention
+
+        register_loop("notify.prune", retention.prune, interval=3600.0)
