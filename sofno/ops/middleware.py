@@ -8,6 +8,8 @@ Rules:
   (see :mod:`sofno.ops.throttle`).
 - Under ``/api/``, a 404/405 that is not already JSON is rewritten into our error
   shape (``{"code", "message", "errors"}``), keeping the ``Allow`` header.
+- While the database cannot be reached, requests answer 503 with ``Retry-After``
+  (a passing outage, not a server bug), in the error shape.
 """
 
 from __future__ import annotations
@@ -16,12 +18,23 @@ import json
 from collections.abc import Callable
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
 from sofno.ops import throttle
 
 API_PREFIX = "/api/"
+DATABASE_DOWN = (OperationalError, InterfaceError)
+RETRY_AFTER_OUTAGE = 5
+
+
+def database_unavailable() -> HttpResponse:
+    """503 while the database cannot be reached: clients should retry, not give up."""
+    message = _("The database cannot be reached right now; retry in a few seconds.")
+    response = error_response(503, "unavailable", message)
+    response["Retry-After"] = str(RETRY_AFTER_OUTAGE)
+    return response
 
 
 def error_response(
@@ -65,13 +78,22 @@ class AbuseLimitMiddleware:
             return _too_large(request, size, limit)
         is_api = request.path.startswith(API_PREFIX + "v1/")
         if is_api:
-            refused = throttle.check_api(request)
+            try:
+                refused = throttle.check_api(request)
+            except DATABASE_DOWN:
+                return database_unavailable()
             if refused is not None:
                 return self._rate_limited(*refused)
         response = self.get_response(request)
         if request.path.startswith(API_PREFIX) and response.status_code in (404, 405):
             response = self._as_json_error(response)
         return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        """A view that lost the database answers 503; anything else stays a 500."""
+        if isinstance(exception, DATABASE_DOWN):
+            return database_unavailable()
+        return None
 
     def _rate_limited(self, name: str, verdict: throttle.Verdict) -> HttpResponse:
         if name == "events":
