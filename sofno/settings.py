@@ -140,7 +140,7 @@ LOGIN_REDIRECT_URL = "web:dashboard"
 LOGOUT_REDIRECT_URL = "web:login"
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("es", _("Spanish")), ("it", _("Italian"))]
+LANGUAGES = [("en", _("English")), ("es", _("Spanish")), ("it", _("Italian")), ("ca", _("Catalan"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True

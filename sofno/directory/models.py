@@ -216,6 +216,7 @@ class Language(models.TextChoices):
     EN = "en", "English"
     ES = "es", "Español"
     IT = "it", "Italiano"
+    CA = "ca", "Català"
 
 
 class StaffProfile(models.Model):

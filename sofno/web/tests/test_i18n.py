@@ -26,6 +26,7 @@ def _client_speaking(user, language: str) -> Client:
     [
         ("es", ["Panel", "Clientes", "Asignados a ti", "Cerrar sesión", "Perfil"]),
         ("it", ["Cruscotto", "Clienti", "Assegnati a te", "Esci", "Profilo"]),
+        ("ca", ["Tauler", "Clients", "Assignats a tu", "Tanca la sessió", "Perfil"]),
         ("en", ["Dashboard", "Customers", "Assigned to you", "Log out", "Profile"]),
     ],
 )
@@ -78,6 +79,7 @@ def test_it_switches_language_after_the_profile_changes_it(cast):
     [
         ("es", {"Customers": "Clientes", "Quiet hours": "Horas de silencio"}),
         ("it", {"Customers": "Clienti", "Quiet hours": "Ore di silenzio"}),
+        ("ca", {"Customers": "Clients", "Quiet hours": "Hores de silenci"}),
     ],
 )
 def test_it_ships_compiled_catalogs(language, expected):
@@ -90,3 +92,39 @@ def test_it_ships_compiled_catalogs(language, expected):
     for english, translated in expected.items():
         assert catalog.gettext(english) == translated
     assert catalog.ngettext("%(n)s inactive", "%(n)s inactive", 2) != "%(n)s inactive"
+
+
+def _untranslated(po: Path) -> list[str]:
+    """The msgids of ``po`` whose translation is empty or marked fuzzy."""
+    missing, entry = [], {"flags": "", "msgid": None, "msgstr": []}
+
+    def close() -> None:
+        if entry["msgid"] and (not any(entry["msgstr"]) or "fuzzy" in entry["flags"]):
+            missing.append(entry["msgid"])
+
+    field = None
+    for line in [*po.read_text(encoding="utf-8").splitlines(), ""]:
+        if not line.strip():
+            close()
+            entry, field = {"flags": "", "msgid": None, "msgstr": []}, None
+        elif line.startswith("#,"):
+            entry["flags"] += line
+        elif line.startswith("msgid "):
+            entry["msgid"], field = line[6:].strip('"'), "msgid"
+        elif line.startswith("msgid_plural"):
+            field = "plural"
+        elif line.startswith("msgstr"):
+            entry["msgstr"].append(line.split(" ", 1)[1].strip('"'))
+            field = "msgstr"
+        elif line.startswith('"'):
+            if field == "msgid":
+                entry["msgid"] += line.strip('"')
+            elif field == "msgstr":
+                entry["msgstr"][-1] += line.strip('"')
+    return missing
+
+
+@pytest.mark.parametrize("language", ["es", "it", "ca"])
+def test_it_leaves_no_message_untranslated(language):
+    missing = _untranslated(LOCALE / language / "LC_MESSAGES" / "django.po")
+    assert missing == [], f"{language}: {len(missing)} untranslated, e.g. {missing[:5]}"
