@@ -51,10 +51,22 @@ def document_common_errors(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 class SofnoAPI(NinjaAPI):
-    """The NinjaAPI whose OpenAPI document also lists the common error answers."""
+    """The NinjaAPI whose OpenAPI document also lists the common error answers.
 
-    def get_openapi_schema(self, *args: Any, **kwargs: Any):
-        return document_common_errors(super().get_openapi_schema(*args, **kwargs))
+    The document depends only on the code, so it is built once per process and path
+    prefix (building it walks every schema: about a second) and served from memory;
+    callers must treat it as read-only.
+    """
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ):
+        key = (path_prefix, tuple(sorted((path_params or {}).items())))
+        cache = self.__dict__.setdefault("_openapi_documents", {})
+        if key not in cache:
+            built = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+            cache[key] = document_common_errors(built)
+        return cache[key]  # shared: callers only read it (served as JSON)
 
 
 api = SofnoAPI(
