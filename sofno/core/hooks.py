@@ -3,7 +3,8 @@
 ``core`` may not import the apps below it, so they register here from their
 ``AppConfig.ready``:
 - background loops the worker runs beside the task consumer (the offline sweeper);
-- demo seeders that add each app's sample data to the demo organization.
+- demo seeders that add each app's sample data to the demo organization;
+- demo runners that keep the demo alive while it runs (simulated agents).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Loop:
 
 LOOPS: dict[str, Loop] = {}
 DEMO_SEEDERS: list[Callable[..., None]] = []
+DEMO_RUNNERS: list[Callable[..., None]] = []
 
 
 def register_loop(name: str, tick: Callable[[], object], interval: float = 1.0) -> None:
@@ -41,6 +43,14 @@ def register_demo_seeder(seed: Callable[..., None]) -> None:
     """Add ``seed(organization, owner)`` to the demo's one-time sample data."""
     if seed not in DEMO_SEEDERS:
         DEMO_SEEDERS.append(seed)
+
+
+def register_demo_runner(start: Callable[..., None]) -> None:
+    """Add ``start(organization, base_url, stop, **options)`` to what ``sofno demo``
+    starts once its server listens; it must return at once (run in a daemon thread)
+    and stop when the ``stop`` event is set."""
+    if start not in DEMO_RUNNERS:
+        DEMO_RUNNERS.append(start)
 
 
 def run_loops(stop: threading.Event, only: Iterable[str] | None = None) -> list[threading.Thread]:

@@ -7,10 +7,10 @@ class MonitoringConfig(AppConfig):
     verbose_name = "Monitoring"
 
     def ready(self) -> None:
-        from sofno.core.hooks import register_demo_seeder, register_loop
+        from sofno.core.hooks import register_demo_runner, register_demo_seeder, register_loop
         from sofno.events.catalog import register
         from sofno.events.emit import on_committed
-        from sofno.monitoring import demo, reactions, sweeper
+        from sofno.monitoring import demo, demo_agents, reactions, sweeper
         from sofno.monitoring.events import EVENT_TYPES
 
         register(*EVENT_TYPES)
@@ -18,3 +18,4 @@ class MonitoringConfig(AppConfig):
         on_committed(reactions.on_events_committed)
         register_loop("offline-sweeper", sweeper.run, interval=sweeper.WATCH_SECONDS)
         register_demo_seeder(demo.seed)
+        register_demo_runner(demo_agents.start)

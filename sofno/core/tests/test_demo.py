@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -19,9 +20,9 @@ pytestmark = pytest.mark.slow
 class Demo:
     """A running ``sofno demo`` and what it printed."""
 
-    def __init__(self, data: Path) -> None:
+    def __init__(self, data: Path, *options: str) -> None:
         self.process = subprocess.Popen(
-            [SOFNO, "demo", "--data", str(data), "--port", "0"],
+            [SOFNO, "demo", "--data", str(data), "--port", "0", *options],
             env=sofno_env(data),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -31,7 +32,7 @@ class Demo:
         self.err: list[str] = []
         for stream, sink in ((self.process.stdout, self.out), (self.process.stderr, self.err)):
             threading.Thread(target=lambda s=stream, k=sink: k.extend(s), daemon=True).start()
-        wait_for(self._ready, timeout=30, what="the demo to print its URL")
+        wait_for(self._ready, timeout=90, what="the demo to print its URL")
         text = "".join(self.out)
         self.url = re.search(r"web:\s+(http://\S+)/", text)[1]
         self.username, self.password = re.search(r"login:\s+(\S+) / (\S+)", text).groups()
@@ -114,3 +115,53 @@ def test_it_runs_the_demo_stops_on_ctrl_c_and_reuses_its_data(tmp_path):
     finally:
         assert again.interrupt() in (0, 130)
     assert unexpected_tracebacks("".join(again.err)) == []
+
+
+def _statuses(demo: Demo) -> dict[str, str]:
+    answer = httpx.get(
+        f"{demo.url}/api/v1/devices",
+        params={"limit": 100},
+        headers={"Authorization": f"Bearer {demo.api_key}"},
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+    return {item["name"]: item["status"] for item in answer.json()["items"]}
+
+
+def test_it_keeps_the_sample_devices_online_but_the_flaky_one(tmp_path):
+    """The demo's simulated agents keep every sample device online for many check-in
+    intervals, while the flaky one drops out and comes back (incident flow to watch).
+
+    Time is compressed through the real API: a 10 s interval with 5 s grace, so a
+    minute here is six intervals (half an hour at the default 300 s)."""
+    data = tmp_path / "demo-data"
+    first = Demo(data, "--no-agents")
+    try:
+        answer = httpx.put(
+            f"{first.url}/api/v1/monitoring/defaults",
+            json={"checkin_interval": 10, "grace": 5, "flap_window": 0},
+            headers={"Authorization": f"Bearer {first.api_key}"},
+        )
+        assert answer.status_code == 200, answer.text
+    finally:
+        assert first.interrupt() in (0, 130)
+
+    demo = Demo(data, "--dropout-every", "30", "--dropout-for", "18")
+    try:
+        assert "Simulated agents check in" in "".join(demo.out)
+        started = time.monotonic()
+        seen: dict[str, set[str]] = {}
+        flaky = None
+        while time.monotonic() - started < 58:
+            statuses = _statuses(demo)
+            flaky = flaky or min(statuses)  # the first device by name drops out
+            if time.monotonic() - started > 3:
+                for name, status in statuses.items():
+                    seen.setdefault(name, set()).add(status)
+            time.sleep(2)
+        steady = {name: s for name, s in seen.items() if name != flaky}
+        assert steady and all(s == {"online"} for s in steady.values()), steady
+        assert seen[flaky] == {"online", "offline"}, seen[flaky]
+    finally:
+        assert demo.interrupt() in (0, 130)
+    assert unexpected_tracebacks("".join(demo.err)) == []

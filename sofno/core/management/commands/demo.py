@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from huey.contrib.djhuey import HUEY
 
-from sofno.core.hooks import DEMO_SEEDERS, run_loops
+from sofno.core.hooks import DEMO_RUNNERS, DEMO_SEEDERS, run_loops
 from sofno.core.management.commands.serve import bind_socket, serve_on, socket_url
 from sofno.core.management.commands.worker import build_consumer
 from sofno.core.models import ApiKey, Membership, Organization, Role
@@ -37,9 +37,23 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
         parser.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
         parser.add_argument("--no-serve", action="store_true", help="prepare data and exit")
+        parser.add_argument(
+            "--dropout-every",
+            type=float,
+            default=600,
+            help="seconds between the flaky sample device's silences (0: never)",
+        )
+        parser.add_argument(
+            "--dropout-for", type=float, default=240, help="how long each silence lasts (s)"
+        )
+        parser.add_argument(
+            "--no-agents", action="store_true", help="no simulated agents for the sample devices"
+        )
 
     def handle(self, *args, host: str, port: int, no_serve: bool, **options):
+        self._progress("Preparing the database")
         call_command("migrate", interactive=False, verbosity=0)
+        self._progress("Adding the sample data (first run only)")
         credentials = ensure_demo_data()
         # Bind first so the printed URL is the real one (also with --port 0).
         sock = None if no_serve else bind_socket(host, port)
@@ -55,10 +69,26 @@ class Command(BaseCommand):
         )
         if sock is None:
             return
+        stop = threading.Event()
+        if not options["no_agents"]:
+            start_demo_runners(
+                url,
+                stop,
+                dropout_every=options["dropout_every"],
+                dropout_for=options["dropout_for"],
+            )
+            self.stdout.write(
+                "Simulated agents check in for the sample devices; the first one drops out "
+                f"for {options['dropout_for']:.0f} s every {options['dropout_every']:.0f} s.\n"
+            )
         self.stdout.write("Press Ctrl-C to stop.\n")
         self.stdout.flush()
-        serve_with_worker(sock)
+        serve_with_worker(sock, stop)
         self.stdout.write("SOFNO demo stopped.\n")
+
+    def _progress(self, step: str) -> None:
+        self.stdout.write(f"{step}...\n")
+        self.stdout.flush()
 
 
 def ensure_demo_data() -> dict:
@@ -114,13 +144,23 @@ def _run_seeder(seed, org: Organization, owner) -> None:
         log.warning("demo seeder %s failed and was skipped: %s", name, exc)
 
 
-def serve_with_worker(sock) -> None:
+def start_demo_runners(url: str, stop: threading.Event, **options) -> None:
+    """Start what keeps the demo organization alive (each app's demo runners)."""
+    org = Organization.objects.get(slug=DEMO_SLUG)
+    for start in DEMO_RUNNERS:
+        try:
+            start(org, url, stop, **options)
+        except Exception as exc:  # the demo still serves without them
+            log.warning("demo runner %s failed to start: %s", start.__qualname__, exc)
+
+
+def serve_with_worker(sock, stop: threading.Event | None = None) -> None:
     """Run the task consumer and the loops in threads and uvicorn in the foreground.
 
     On Ctrl-C uvicorn finishes its requests, then the consumer finishes the task in
-    hand and the loops stop.
+    hand, the loops stop, and so does whatever else watches ``stop``.
     """
-    stop = threading.Event()
+    stop = stop or threading.Event()
     consumer = None
     if not HUEY.immediate:  # an immediate queue (tests) runs tasks inline instead
         consumer = build_consumer(threads=2)
