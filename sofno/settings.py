@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "sofno.directory",
     "sofno.events",
     "sofno.monitoring",
+    "sofno.transfer",
     "sofno.tickets",
     "sofno.oncall",
     "sofno.notify",
