@@ -12,6 +12,7 @@ from sofno.web.views import (
     notifications,
     oncall,
     tickets,
+    transfer,
     webhooks,
 )
 
@@ -29,4 +30,5 @@ urlpatterns = [
     path("oncall/", include(oncall.patterns)),
     path("notifications/", include(notifications.patterns)),
     path("tickets/", include(tickets.patterns)),
+    path("import/", include(transfer.patterns)),
 ]
