@@ -20,6 +20,7 @@ from sofno.notify.rule_models import NotificationRule
 
 MANAGED_BY = "tickets"
 ASSIGNED_KEY = "tickets:assigned"
+ANSWERED_KEY = "tickets:answered"
 PUSH = ["inapp", "webpush"]
 
 # toggle -> (rule name suffix, recipients, channels). "Admins" is the engine's
@@ -61,10 +62,13 @@ def _upsert(organization, key: str, *, name: str, enabled: bool, selects: dict, 
 
 
 def ensure_ticket_rules(organization) -> None:
-    """The always-on assignment rule exists (created once, then left to the admin)."""
-    if not NotificationRule.objects.filter(
-        organization=organization, managed_key=ASSIGNED_KEY
-    ).exists():
+    """The always-on rules exist (created once, then left to the admin)."""
+    present = set(
+        NotificationRule.objects.filter(
+            organization=organization, managed_key__in=[ASSIGNED_KEY, ANSWERED_KEY]
+        ).values_list("managed_key", flat=True)
+    )
+    if present != {ASSIGNED_KEY, ANSWERED_KEY}:
         sync_ticket_rules(organization)
 
 
@@ -88,6 +92,26 @@ def sync_ticket_rules(organization) -> list[NotificationRule]:
             channels=PUSH,
         )
     rules.append(assigned)
+    answered = NotificationRule.objects.filter(
+        organization=organization, managed_key=ANSWERED_KEY
+    ).first()
+    if answered is None:
+        # Staff's public answers reach the customer's contact; notes and the customer's
+        # own messages do not.
+        answered = NotificationRule.objects.create(
+            organization=organization,
+            managed_by=MANAGED_BY,
+            managed_key=ANSWERED_KEY,
+            name="Tickets: email public answers to the customer",
+            event_types=["ticket.commented"],
+            conditions=[
+                {"token": "comment.public", "op": "eq", "value": True},
+                {"token": "comment.by_customer", "op": "eq", "value": False},
+            ],
+            recipients=[{"kind": "primary_contact"}],
+            channels=["email"],
+        )
+    rules.append(answered)
     for status in TicketStatus.objects.filter(organization=organization):
         for toggle, (label, recipients, channels) in TOGGLES.items():
             rule = _upsert(

@@ -3,18 +3,20 @@
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from sofno.core.access import get_scoped_or_404
 from sofno.core.api import ErrorOut, actor, field_error
 from sofno.core.pagination import Pages
 from sofno.directory.selectors import customers_for
-from sofno.tickets import actions
+from sofno.tickets import actions, comments
 from sofno.tickets.models import TicketStatus
 from sofno.tickets.schemas import (
     AssignIn,
     ChangeOut,
+    CommentIn,
+    CommentOut,
     StatusChangeIn,
     StatusIn,
     StatusOut,
@@ -99,6 +101,24 @@ def assign(request: HttpRequest, ticket_id: UUID, payload: AssignIn):
 @router.get("/tickets/{ticket_id}/history", response={200: list[ChangeOut], **ERRORS})
 def history(request: HttpRequest, ticket_id: UUID):
     return _ticket(request, ticket_id).changes.select_related("actor")
+
+
+@router.get("/tickets/{ticket_id}/comments", response={200: list[CommentOut], **ERRORS})
+def list_comments(request: HttpRequest, ticket_id: UUID):
+    """The ticket's conversation, oldest first; customer users see public messages only."""
+    return comments.comments_for(actor(request), _ticket(request, ticket_id))
+
+
+@router.post("/tickets/{ticket_id}/comments", response={201: CommentOut, **ERRORS})
+def add_comment(request: HttpRequest, ticket_id: UUID, payload: CommentIn):
+    """Add an internal note or a public answer (customer users: a public message)."""
+    comment = comments.add_comment(
+        acting_user=actor(request),
+        ticket=_ticket(request, ticket_id),
+        body=payload.body,
+        public=payload.public,
+    )
+    return Status(201, comment)
 
 
 @router.get("/ticket-statuses", response=list[StatusOut])

@@ -33,6 +33,18 @@ TICKET_EVENTS = (
         category="tickets",
     ),
     EventType(
+        "ticket.commented",
+        "A message was added to a ticket's conversation.",
+        (
+            *_COMMON,
+            Token("comment.public", "boolean", "a public answer (else an internal note)", True),
+            Token("comment.by_customer", "boolean", "written by the customer", False),
+            Token("comment.author", "string", "who wrote it", "Adam Smith"),
+            Token("comment.body", "string", "the message (empty for internal notes)", "Fixed."),
+        ),
+        category="tickets",
+    ),
+    EventType(
         "ticket.updated",
         "A ticket's title, description or priority changed.",
         (*_COMMON, Token("changed", "array", "names of the changed fields", ["priority"])),

@@ -174,3 +174,43 @@ class TicketChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket} {self.kind}: {self.from_value} -> {self.to_value}"
+
+
+class CommentVisibility(models.TextChoices):
+    INTERNAL = "internal", _("Internal note")
+    PUBLIC = "public", _("Public answer")
+
+
+class TicketComment(models.Model):
+    """One message of a ticket's conversation.
+
+    An internal note is for the support company's people only; a public answer (and
+    anything a customer user writes) is shown to the customer too.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as written, so the conversation still reads right after the account goes.
+    author_name = models.CharField(_("author"), max_length=150, blank=True)
+    by_customer = models.BooleanField(_("written by the customer"), default=False)
+    visibility = models.CharField(_("visibility"), max_length=10, choices=CommentVisibility.choices)
+    body = models.TextField(_("message"), max_length=10_000)
+    created_at = models.DateTimeField(_("written"), default=django_tz.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The ticket page and API: a ticket's conversation in order.
+            models.Index(fields=["ticket", "created_at"], name="ticket_comment_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket}: {self.author_name} ({self.visibility})"
+
+    @property
+    def is_public(self) -> bool:
+        return self.visibility == CommentVisibility.PUBLIC

@@ -116,3 +116,19 @@ class TicketFilter(FilterSchema):
     is_open: Annotated[bool | None, FilterLookup("status__is_open")] = None
     priority: Priority | None = None
     q: Annotated[str | None, FilterLookup("title__icontains")] = None
+
+
+class CommentIn(Schema):
+    body: str = Field(min_length=1, max_length=10_000)
+    public: bool = Field(
+        False, description="a public answer the customer sees (customer users: always public)"
+    )
+
+
+class CommentOut(Schema):
+    id: UUID = Field(validation_alias="public_id")
+    at: dt.datetime = Field(validation_alias="created_at")
+    author: str = Field(validation_alias="author_name")
+    by_customer: bool
+    public: bool = Field(validation_alias="is_public")
+    body: str

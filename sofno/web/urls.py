@@ -11,6 +11,7 @@ from sofno.web.views import (
     incidents,
     notifications,
     oncall,
+    ticket_conversation,
     tickets,
     transfer,
     webhooks,
@@ -30,5 +31,6 @@ urlpatterns = [
     path("oncall/", include(oncall.patterns)),
     path("notifications/", include(notifications.patterns)),
     path("tickets/", include(tickets.patterns)),
+    path("tickets/", include(ticket_conversation.patterns)),
     path("import/", include(transfer.patterns)),
 ]

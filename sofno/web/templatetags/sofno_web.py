@@ -29,3 +29,12 @@ def weekly_rows(windows: dict | None) -> list[tuple[str, str]]:
     for item in (windows or {}).get("ranges", []):
         days[item["day"]].append(f"{item['start']}-{item['end']}")
     return [(str(DAY_LABELS[i]), ", ".join(sorted(r))) for i, r in enumerate(days) if r]
+
+
+@register.simple_tag(takes_context=True)
+def ticket_conversation(context: template.Context, ticket) -> list:
+    """The messages of ``ticket`` the signed-in actor may read (customer users: public)."""
+    from sofno.tickets.comments import comments_for
+
+    actor = context.get("actor")
+    return list(comments_for(actor, ticket)) if actor else []
