@@ -247,3 +247,28 @@ class StaffProfile(models.Model):
         if not self.quiet_hours or not self.quiet_hours.get("ranges"):
             return None
         return WeeklyWindows.model_validate({"timezone": self.timezone, **self.quiet_hours})
+
+
+class StatusPage(models.Model):
+    """A customer's public status page: a private token URL, no sign-in.
+
+    Off until staff turn it on. Only the token's hash is kept: the URL is shown when it
+    is made, and making a new one kills the old URL.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="status_page")
+    enabled = models.BooleanField(_("enabled"), default=False)
+    token_hash = models.CharField(max_length=64, unique=True)
+    hide_names = models.BooleanField(
+        _("hide computer names"),
+        default=False,
+        help_text=_("Show “Computer 1”, “Computer 2”… instead of their names."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("status page")
+
+    def __str__(self) -> str:
+        return f"{self.customer} status page"
