@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
@@ -23,6 +23,8 @@ auth_patterns = [
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The organization at a glance (a customer user sees their own customer only)."""
     actor = require_actor(request)
+    if actor.is_customer_user:
+        return redirect("web:portal")  # their own window, made for them
     customers = customers_for(actor)
     context = {
         "customer_count": customers.count(),
