@@ -14,9 +14,11 @@ customer (``directory.CustomerUser``). Two rules keep them in their lane:
   customer user may read declares how it belongs to a customer: ``customer_scope``,
   a lookup path to the customer (``"customer"``, ``"device__customer"``, ``"pk"`` for
   the customer itself), and optionally ``customer_scope_key``, the customer field that
-  path holds (``"pk"`` by default, ``"public_id"`` for the event log). A model without
-  ``customer_scope`` yields nothing to a customer user. Another customer's object
-  is then simply not found (``404``), never shown.
+  path holds (``"pk"`` by default, ``"public_id"`` for the event log). A model that
+  belongs to one person instead (an inbox item) declares ``user_scope``, the lookup
+  to that user. A model with neither yields nothing to a customer user. Another
+  customer's object is then simply not found (``404``), never shown.
+  ``get_scoped_or_404`` goes through it too, so every detail lookup is covered.
 """
 
 from __future__ import annotations
@@ -119,8 +121,11 @@ def visible_to(actor: Actor, queryset: QuerySet[M]) -> QuerySet[M]:
     if not actor.is_customer_user:
         return rows
     path = getattr(model, "customer_scope", None)
-    if not path or actor.user is None:
+    if actor.user is None:
         return rows.none()
+    if not path:
+        user_path = getattr(model, "user_scope", None)
+        return rows.filter(**{user_path: actor.user}) if user_path else rows.none()
     key = getattr(model, "customer_scope_key", "pk")
     lookup = "pk__in" if path == "pk" else f"{path}__in"
     return rows.filter(**{lookup: own_customers(actor, key)})
