@@ -91,7 +91,7 @@ def emit_many(
             recorded_at=now,
             source=source,
             idempotency_key=idempotency_key if len(batch) == 1 else None,
-            customer_ref=customer_of(new.subject, new.data),
+            customer_ref=customer_of(new.subject, new.data, source),
         )
         for index, new in enumerate(batch)
     ]

@@ -9,8 +9,9 @@ def fill_customer(apps, schema_editor):
 
     Event = apps.get_model("events", "Event")
     batch = []
-    for event in Event.objects.only("pk", "subject", "payload").iterator(chunk_size=2000):
-        found = customer_of(event.subject, event.payload)
+    rows = Event.objects.only("pk", "subject", "payload", "source")
+    for event in rows.iterator(chunk_size=2000):
+        found = customer_of(event.subject, event.payload, event.source)
         if found is not None:
             event.customer_ref = found
             batch.append(event)

@@ -45,6 +45,8 @@ def test_it_records_the_customer_an_event_is_about(cast):
     # Staff business stays staff-only even when it names a customer.
     assert customer_of("call:x", {"customer_id": str(someone)}) is None
     assert customer_of("webhook:x", {"customer": {"id": str(someone)}}) is None
+    # What a time trigger fires names the trigger: staff configuration.
+    assert customer_of("ticket:x", {"customer_id": str(someone)}, "trigger") is None
     for junk in ({}, {"customer_id": "nope"}, {"customer": "x"}, {"customer_id": 5}, None, []):
         assert customer_of("invoice:1", junk) is None
     one = emit(cast.org, "device.created", "device:a", {"customer_id": str(someone)})
