@@ -167,6 +167,7 @@ def _owned_models():
 def _build_world(cast) -> World:
     from sofno.core.models import Membership
     from sofno.directory.models import Customer, CustomerUser
+    from sofno.events.models import Event
     from sofno.monitoring.models import Incident
     from sofno.notify.channel_models import InboxItem
     from sofno.oncall.models import OncallSettings, Person
@@ -177,6 +178,7 @@ def _build_world(cast) -> World:
     _seed_other_customer(org, owner)
     _seed_staff_only(org, owner)
     mine = Customer.objects.get(organization=org, name="Trattoria Da Mario")
+    other = Customer.objects.get(organization=org, name=f"{OTHER} Pizzeria")
     carla = make_user("carla", org, Role.CUSTOMER)
     CustomerUser.objects.create(organization=org, user=carla, customer=mine)
     InboxItem.objects.create(organization=org, user=carla, title="Your printer is back")
@@ -196,6 +198,9 @@ def _build_world(cast) -> World:
         world.forbidden |= {str(v) for v in hidden.values_list("public_id", flat=True)}
         world.pool += [str(v) for v in hidden.values_list("public_id", flat=True)[:1]]
         world.pool += [str(v) for v in visible.values_list("public_id", flat=True)[:1]]
+    # The pool's hidden event may be a staff one: add one about the other customer too.
+    about_other = Event.objects.filter(customer_ref=other.public_id).order_by("pk").last()
+    world.pool.append(str(about_other.public_id))
     for customer in Customer.objects.filter(organization=org).exclude(pk=mine.pk):
         world.forbidden.add(customer.name)
         for contact in customer.contacts.all():
