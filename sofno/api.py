@@ -10,6 +10,7 @@ from typing import Any
 from ninja import NinjaAPI
 
 from sofno.core.api import ApiKeyAuth, ErrorOut, SessionAuth, install_error_handlers
+from sofno.core.scoping import customer_gate
 
 # Answers any operation may give whatever its router declares, all in our error shape:
 # (status, description, when it applies).
@@ -78,6 +79,8 @@ api = SofnoAPI(
     docs_url="/docs",
 )
 install_error_handlers(api)
+# Every operation is staff-only for customer users unless marked @customer_access.
+api.add_decorator(customer_gate)
 
 # Each app owns its router; the order here is the order in the docs.
 ROUTERS = [

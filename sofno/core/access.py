@@ -126,8 +126,11 @@ def actor_for_user(user: AbstractBaseUser, organization_id: int | None = None) -
 
 
 def get_scoped_or_404(queryset: QuerySet[M], actor: Actor, **lookup: object) -> M:
-    """One object of the actor's organization, or 404 (never another tenant's)."""
+    """One object of the actor's organization, or 404 (never another tenant's, and
+    for a customer user never another customer's: see :mod:`sofno.core.scoping`)."""
+    from sofno.core.scoping import visible_to  # scoping builds on this module
+
     try:
-        return queryset.get(organization=actor.organization, **lookup)
+        return visible_to(actor, queryset).get(**lookup)
     except (queryset.model.DoesNotExist, ValueError) as exc:
         raise Http404(queryset.model._meta.verbose_name) from exc

@@ -14,6 +14,7 @@ from sofno.core.api import ErrorOut, actor
 from sofno.core.models import ApiKey
 from sofno.core.pagination import Pages
 from sofno.core.schemas import FilterIn, InSchema
+from sofno.core.scoping import customer_access
 
 router = Router(tags=["core"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -53,6 +54,7 @@ class ApiKeyFilter(FilterIn):
 
 
 @router.get("/me", response=MeOut)
+@customer_access
 def me(request: HttpRequest):
     """The organization and role behind the credentials used."""
     who = actor(request)

@@ -14,6 +14,7 @@ from django.utils.functional import SimpleLazyObject
 
 from sofno.core.access import actor_for_user
 from sofno.core.logging import RequestContext, clean_request_id, current
+from sofno.core.scoping import page_gate
 
 SESSION_ORG_KEY = "sofno_organization_id"
 
@@ -35,6 +36,10 @@ class OrganizationMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         return self.get_response(request)
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+        """Pages are staff-only for customer users unless marked ``@customer_access``."""
+        page_gate(request, view_func)
 
 
 def _user_language(request: HttpRequest) -> str | None:

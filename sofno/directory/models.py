@@ -101,6 +101,9 @@ class Customer(models.Model):
     created_at = models.DateTimeField(default=django_tz.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # How a customer user's reads are narrowed (sofno.core.scoping.visible_to).
+    customer_scope = "pk"
+
     class Meta:
         verbose_name = _("customer")
         ordering = ["name"]
@@ -153,6 +156,9 @@ class Contact(FieldConstraintsMixin):
         _("reachable hours"), default=dict, blank=True, validators=[validate_weekly_windows]
     )
     created_at = models.DateTimeField(default=django_tz.now, editable=False)
+
+    # How a customer user's reads are narrowed (sofno.core.scoping.visible_to).
+    customer_scope = "customer"
 
     class Meta:
         verbose_name = _("contact")

@@ -6,23 +6,19 @@ from django.db.models import QuerySet
 
 from sofno.core.access import Actor
 from sofno.core.models import Membership
+from sofno.core.scoping import visible_to
 from sofno.directory.models import Contact, Customer
 
 
 def customers_for(actor: Actor) -> QuerySet[Customer]:
     """The customers the actor may see: all of the organization's, or a customer
     user's own one."""
-    customers = Customer.objects.filter(organization=actor.organization)
-    if actor.is_customer_user:
-        customers = customers.filter(users__user=actor.user)
-    return customers
+    return visible_to(actor, Customer.objects.all())
 
 
 def contacts_for(actor: Actor) -> QuerySet[Contact]:
     """The contacts of the customers the actor may see."""
-    return Contact.objects.filter(
-        organization=actor.organization, customer__in=customers_for(actor)
-    ).select_related("contact_type", "customer")
+    return visible_to(actor, Contact.objects.all()).select_related("contact_type", "customer")
 
 
 def members_for(actor: Actor) -> QuerySet[Membership]:

@@ -9,6 +9,7 @@ from ninja.pagination import paginate
 from sofno.core.access import get_scoped_or_404
 from sofno.core.api import ErrorOut, actor
 from sofno.core.pagination import Pages
+from sofno.core.scoping import customer_access, visible_to
 from sofno.events import actions, catalog
 from sofno.events.models import Consumer, CustomEventType, Event, TimeTrigger
 from sofno.events.schemas import (
@@ -141,13 +142,15 @@ def filter_events(queryset, filters: EventFilter):
 
 @router.get("/events", response=list[EventOut])
 @paginate(Pages)
+@customer_access
 def list_events(request: HttpRequest, filters: Query[EventFilter]):
     """The log, newest first (``after`` reads forward, oldest first)."""
-    events = filter_events(Event.objects.filter(organization=actor(request).organization), filters)
+    events = filter_events(visible_to(actor(request), Event.objects.all()), filters)
     return events.order_by("sequence" if filters.after is not None else "-sequence")
 
 
 @router.get("/events/{event_id}", response={200: EventOut, **ERRORS})
+@customer_access
 def get_event(request: HttpRequest, event_id: UUID):
     who = actor(request)
     return get_scoped_or_404(Event.objects.all(), who, public_id=event_id)

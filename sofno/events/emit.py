@@ -21,6 +21,7 @@ from django.utils import timezone
 from sofno.core.models import Organization
 from sofno.events import triggers
 from sofno.events.models import Event, EventCounter
+from sofno.events.scope import customer_of
 
 _COMMIT_LISTENERS: list[Callable[[list[Event]], None]] = []
 
@@ -90,6 +91,7 @@ def emit_many(
             recorded_at=now,
             source=source,
             idempotency_key=idempotency_key if len(batch) == 1 else None,
+            customer_ref=customer_of(new.subject, new.data, source),
         )
         for index, new in enumerate(batch)
     ]

@@ -44,6 +44,14 @@ class Event(models.Model):
     source = models.CharField(_("source"), max_length=100, default="sofno")
     # NULL, not "", so the partial unique index covers only real keys.
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    # The public id of the customer the event is about, set at emit time (see
+    # ``events.scope.customer_of``); NULL for staff matters. A customer user sees
+    # only their own customer's events. Not a foreign key: the log outlives customers.
+    customer_ref = models.UUIDField(_("customer"), null=True, blank=True, editable=False)
+
+    # How a customer user's view of the log is narrowed (sofno.core.scoping).
+    customer_scope = "customer_ref"
+    customer_scope_key = "public_id"
 
     class Meta:
         verbose_name = _("event")
@@ -61,6 +69,10 @@ class Event(models.Model):
             models.Index(fields=["organization", "type", "sequence"], name="event_org_type_seq"),
             # The retention prune deletes the oldest rows by recording time.
             models.Index(fields=["recorded_at"], name="event_recorded_at"),
+            # A customer user's log: their customer's events by sequence.
+            models.Index(
+                fields=["organization", "customer_ref", "sequence"], name="event_org_customer_seq"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ from sofno.core.api import ErrorOut, actor, error
 from sofno.core.models import hash_secret
 from sofno.core.net import client_ip
 from sofno.core.pagination import Pages
+from sofno.core.scoping import customer_access
 from sofno.directory.selectors import customers_for
 from sofno.monitoring import actions, checkin, commands, signing
 from sofno.monitoring.models import (
@@ -141,6 +142,7 @@ def command_result(request: HttpRequest, command_id: UUID, payload: CommandResul
 
 @router.get("/devices", response=list[DeviceOut])
 @paginate(Pages)
+@customer_access
 def list_devices(request: HttpRequest, filters: Query[DeviceFilter]):
     """The organization's devices, filtered and paginated."""
     return filters.filter(devices_for(actor(request)))
@@ -171,6 +173,7 @@ def _customer(who, customer_id):
 
 
 @router.get("/devices/{device_id}", response={200: DeviceOut, **ERRORS})
+@customer_access
 def get_device(request: HttpRequest, device_id: UUID):
     who = actor(request)
     return get_scoped_or_404(devices_for(who), who, public_id=device_id)
@@ -204,6 +207,7 @@ def rotate_key(request: HttpRequest, device_id: UUID):
 @router.get(
     "/devices/{device_id}/offline-periods", response={200: list[OfflinePeriodOut], **ERRORS}
 )
+@customer_access
 def offline_periods(request: HttpRequest, device_id: UUID):
     """The device's failure history, newest first (last 200)."""
     who = actor(request)
@@ -216,11 +220,13 @@ def offline_periods(request: HttpRequest, device_id: UUID):
 
 @router.get("/incidents", response=list[IncidentOut])
 @paginate(Pages)
+@customer_access
 def list_incidents(request: HttpRequest, filters: Query[IncidentFilter]):
     return filters.filter(incidents_for(actor(request)))
 
 
 @router.get("/incidents/{incident_id}", response={200: IncidentDetail, **ERRORS})
+@customer_access
 def get_incident(request: HttpRequest, incident_id: UUID):
     who = actor(request)
     return get_scoped_or_404(incidents_for(who), who, public_id=incident_id)

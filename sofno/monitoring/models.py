@@ -157,6 +157,9 @@ class Device(models.Model):
     created_at = models.DateTimeField(default=django_tz.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # How a customer user's reads are narrowed (sofno.core.scoping.visible_to).
+    customer_scope = "customer"
+
     class Meta:
         verbose_name = _("device")
         ordering = ["name"]
@@ -281,6 +284,9 @@ class Incident(models.Model):
     alerted_at = models.DateTimeField(null=True, blank=True)
     suppressed_reason = models.CharField(max_length=40, blank=True)
     flaps = models.PositiveIntegerField(default=0)
+
+    # How a customer user's reads are narrowed (sofno.core.scoping.visible_to).
+    customer_scope = "device__customer"
 
     class Meta:
         verbose_name = _("incident")

@@ -141,6 +141,9 @@ class InboxItem(models.Model):
     created_at = models.DateTimeField(default=django_tz.now)
     read_at = models.DateTimeField(null=True, blank=True)
 
+    # A customer user reads their own items only (sofno.core.scoping.visible_to).
+    user_scope = "user"
+
     class Meta:
         verbose_name = _("inbox item")
         ordering = ["-created_at", "-id"]

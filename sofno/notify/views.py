@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from sofno.core.scoping import customer_access
 from sofno.notify import conf, phone
 from sofno.notify.channels.twilio import twiml
 
@@ -155,6 +156,7 @@ def sms_reply(request: HttpRequest) -> HttpResponse:
     return _twiml(str(response))
 
 
+@customer_access
 def service_worker(request: HttpRequest) -> HttpResponse:
     """``/sw.js``: our service worker, served at the root so its scope is the whole site."""
     from django.contrib.staticfiles import finders

@@ -9,6 +9,7 @@ from ninja.pagination import paginate
 from sofno.core.access import get_scoped_or_404
 from sofno.core.api import ErrorOut, actor, field_error
 from sofno.core.pagination import Pages
+from sofno.core.scoping import customer_access
 from sofno.directory.selectors import customers_for
 from sofno.tickets import actions, comments
 from sofno.tickets.models import TicketStatus
@@ -46,12 +47,14 @@ def _ticket(request, ticket_id: UUID):
 
 @router.get("/tickets", response=list[TicketOut])
 @paginate(Pages)
+@customer_access
 def list_tickets(request: HttpRequest, filters: Query[TicketFilter]):
     """Tickets, newest first; customer users see their own customer's only."""
     return filters.filter(tickets_for(actor(request))).prefetch_related("technicians")
 
 
 @router.post("/tickets", response={201: TicketOut, **ERRORS})
+@customer_access
 def create_ticket(request: HttpRequest, payload: TicketIn):
     who = actor(request)
     customer = customers_for(who).filter(public_id=payload.customer).first()
@@ -72,6 +75,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn):
 
 
 @router.get("/tickets/{ticket_id}", response={200: TicketOut, **ERRORS})
+@customer_access
 def get_ticket(request: HttpRequest, ticket_id: UUID):
     return _ticket(request, ticket_id)
 
@@ -99,6 +103,7 @@ def assign(request: HttpRequest, ticket_id: UUID, payload: AssignIn):
 
 
 @router.get("/tickets/{ticket_id}/history", response={200: list[ChangeOut], **ERRORS})
+@customer_access
 def history(request: HttpRequest, ticket_id: UUID):
     return _ticket(request, ticket_id).changes.select_related("actor")
 

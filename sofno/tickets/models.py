@@ -123,6 +123,9 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
+    # How a customer user's reads are narrowed (sofno.core.scoping.visible_to).
+    customer_scope = "customer"
+
     class Meta:
         verbose_name = _("ticket")
         ordering = ["-created_at"]

@@ -9,6 +9,7 @@ from ninja.pagination import paginate
 from sofno.core.access import get_scoped_or_404
 from sofno.core.api import ErrorOut, actor
 from sofno.core.pagination import Pages
+from sofno.core.scoping import customer_access
 from sofno.directory import actions
 from sofno.directory.models import ContactType
 from sofno.directory.schemas import (
@@ -38,6 +39,7 @@ def _contact_type(request: HttpRequest, type_id: UUID):
 
 @router.get("/contacts", response={200: list[ContactOut], **ERRORS})
 @paginate(Pages)
+@customer_access
 def list_contacts(request: HttpRequest, filters: Query[ContactFilter]):
     """Contacts of the customers the caller may see, by name."""
     return filters.filter(contacts_for(actor(request)))
@@ -51,6 +53,7 @@ def create_contact(request: HttpRequest, payload: ContactIn):
 
 
 @router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS})
+@customer_access
 def get_contact(request: HttpRequest, contact_id: UUID):
     return _contact(request, contact_id)[1]
 

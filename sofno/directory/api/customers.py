@@ -9,6 +9,7 @@ from ninja.pagination import paginate
 from sofno.core.access import get_scoped_or_404
 from sofno.core.api import ErrorOut, actor
 from sofno.core.pagination import Pages
+from sofno.core.scoping import customer_access
 from sofno.directory import actions
 from sofno.directory.schemas import CustomerFilter, CustomerIn, CustomerOut, CustomerPatch
 from sofno.directory.selectors import customers_for
@@ -28,6 +29,7 @@ def _customer(request: HttpRequest, customer_id: UUID):
 
 @router.get("/customers", response={200: list[CustomerOut], **ERRORS})
 @paginate(Pages)
+@customer_access
 def list_customers(request: HttpRequest, filters: Query[CustomerFilter]):
     """The customers the caller may see, by name; filters combine (AND)."""
     return _prefetched(filters.filter(customers_for(actor(request))))
@@ -41,6 +43,7 @@ def create_customer(request: HttpRequest, payload: CustomerIn):
 
 
 @router.get("/customers/{customer_id}", response={200: CustomerOut, **ERRORS})
+@customer_access
 def get_customer(request: HttpRequest, customer_id: UUID):
     return _customer(request, customer_id)[1]
 

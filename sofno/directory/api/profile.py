@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from sofno.core.api import ErrorOut, actor
+from sofno.core.scoping import customer_access
 from sofno.directory import actions
 from sofno.directory.actions.profile import profile_of
 from sofno.directory.member_schemas import ProfileOut, ProfilePatch
@@ -13,12 +14,14 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 
 
 @router.get("/me/profile", response={200: ProfileOut, **ERRORS})
+@customer_access
 def get_profile(request: HttpRequest):
     """Your phone, timezone, language and quiet hours (people only, not API keys)."""
     return profile_of(actor(request))
 
 
 @router.patch("/me/profile", response={200: ProfileOut, **ERRORS})
+@customer_access
 def update_profile(request: HttpRequest, payload: ProfilePatch):
     """Change your own profile; quiet hours are weekly windows in your timezone."""
     return actions.update_profile(acting_user=actor(request), fields=payload.changes())

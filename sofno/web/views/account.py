@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from sofno.core.middleware import SESSION_ORG_KEY
+from sofno.core.scoping import customer_access
 from sofno.directory import actions
 from sofno.directory.actions.profile import profile_of
 from sofno.web.access import require_actor
@@ -23,6 +24,7 @@ from sofno.web.forms import ProfileForm, add_action_errors
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@customer_access
 def profile(request: HttpRequest) -> HttpResponse:
     """Phone, timezone, language and quiet hours of the signed-in person."""
     actor = require_actor(request)
@@ -44,6 +46,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@customer_access
 def switch_organization(request: HttpRequest) -> HttpResponse:
     """Act in another organization the user is a member of (404 for any other)."""
     membership = (

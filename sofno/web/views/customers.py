@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from sofno.core.access import get_scoped_or_404
+from sofno.core.scoping import customer_access
 from sofno.directory import actions
 from sofno.directory.models import Contact, Customer
 from sofno.directory.selectors import contacts_for, customers_for
@@ -21,6 +22,7 @@ from sofno.web.forms import ContactForm, CustomerForm, add_action_errors
 
 @login_required
 @require_GET
+@customer_access
 def customer_list(request: HttpRequest) -> HttpResponse:
     actor = require_actor(request)
     customers = customers_for(actor)
@@ -32,6 +34,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@customer_access
 def customer_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     actor = require_actor(request)
     customer = get_scoped_or_404(customers_for(actor), actor, public_id=public_id)

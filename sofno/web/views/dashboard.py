@@ -9,17 +9,23 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from sofno.core.scoping import customer_access
 from sofno.directory.selectors import customers_for
 from sofno.web.access import require_actor
 
 auth_patterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "login/",
+        customer_access(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        name="login",
+    ),
+    path("logout/", customer_access(auth_views.LogoutView.as_view()), name="logout"),
 ]
 
 
 @login_required
 @require_GET
+@customer_access
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The organization at a glance (a customer user sees their own customer only)."""
     actor = require_actor(request)

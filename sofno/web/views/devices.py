@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sofno.core.access import PermissionDenied as ActionDenied
 from sofno.core.access import get_scoped_or_404
+from sofno.core.scoping import customer_access
 from sofno.directory.selectors import customers_for
 from sofno.monitoring import actions, commands, conf
 from sofno.monitoring.models import (
@@ -88,6 +89,7 @@ def _device(request: HttpRequest, public_id) -> Device:
 
 @login_required
 @require_GET
+@customer_access
 def device_list(request: HttpRequest) -> HttpResponse:
     actor = require_actor(request)
     devices = devices_for(actor)
@@ -109,6 +111,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@customer_access
 def device_status(request: HttpRequest) -> JsonResponse:
     """The live part of the list: each device's status, polled every few seconds."""
     actor = require_actor(request)
@@ -132,6 +135,7 @@ def device_status(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @require_GET
+@customer_access
 def device_detail(request: HttpRequest, public_id) -> HttpResponse:
     actor = require_actor(request)
     device = _device(request, public_id)
@@ -140,16 +144,18 @@ def device_detail(request: HttpRequest, public_id) -> HttpResponse:
         for t in CommandTemplate.objects.filter(organization=actor.organization)
         if commands.may_issue(actor, t)
     ]
+    # The command catalog and the commands run are staff business.
+    staff = not actor.is_customer_user
     now = timezone.now()
     context = {
         "device": device,
         "classes": STATUS_CLASSES,
         "periods": device.offline_periods.all()[:50],
         "incidents": device.incidents.all()[:20],
-        "commands": Command.objects.filter(device=device)[:20],
+        "commands": Command.objects.filter(device=device)[:20] if staff else [],
         "checkins": device.checkins.order_by("-at")[:20],
         "maintenance": MaintenanceWindow.objects.filter(device=device, ends_at__gt=now),
-        "templates": templates,
+        "templates": templates if staff else [],
         "maintenance_form": MaintenanceForm(),
     }
     return render(request, "web/devices/detail.html", context)
@@ -273,6 +279,7 @@ def device_enroll(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@customer_access
 def device_map(request: HttpRequest) -> HttpResponse:
     require_actor(request)
     return render(request, "web/devices/map.html", {"tile_url": conf.map_tile_url()})
@@ -280,6 +287,7 @@ def device_map(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@customer_access
 def device_map_data(request: HttpRequest) -> JsonResponse:
     """Devices with coordinates, for the map's markers."""
     actor = require_actor(request)

@@ -13,16 +13,18 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from sofno.core.access import get_scoped_or_404
+from sofno.core.scoping import customer_access, visible_to
 from sofno.events import catalog
 from sofno.events.models import Event
 from sofno.web.access import require_actor
 
 
+@customer_access
 @login_required
 @require_GET
 def event_list(request: HttpRequest) -> HttpResponse:
     actor = require_actor(request)
-    events = Event.objects.filter(organization=actor.organization)
+    visible = events = visible_to(actor, Event.objects.all())
     filters = {
         "type": request.GET.get("type", "").strip(),
         "subject": request.GET.get("subject", "").strip(),
@@ -38,17 +40,26 @@ def event_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filters": filters,
         "query": urlencode({k: v for k, v in filters.items() if v}),
-        "type_names": sorted(catalog.for_organization(actor.organization)),
+        "type_names": sorted(
+            # A customer user's choices come from their own events, not the catalog.
+            set(visible.values_list("type", flat=True).distinct())
+            if actor.is_customer_user
+            else catalog.for_organization(actor.organization)
+        ),
     }
     return render(request, "web/events/list.html", context)
 
 
+@customer_access
 @login_required
 @require_GET
 def event_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     actor = require_actor(request)
     event = get_scoped_or_404(Event.objects.all(), actor, public_id=public_id)
     deliveries = event.deliveries.select_related("endpoint").order_by("id")
+    if actor.is_customer_user:
+        # Deliveries name webhook endpoints and staff recipients: staff only.
+        deliveries = deliveries.none()
     context = {
         "event": event,
         "payload": json.dumps(event.payload, indent=2, ensure_ascii=False, default=str),

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from sofno.core.access import get_scoped_or_404
+from sofno.core.scoping import customer_access
 from sofno.monitoring import actions
 from sofno.monitoring.models import IncidentStatus
 from sofno.monitoring.selectors import incidents_for
@@ -26,6 +27,7 @@ STATUS_CLASSES = {
 
 @login_required
 @require_GET
+@customer_access
 def incident_list(request: HttpRequest) -> HttpResponse:
     actor = require_actor(request)
     status = request.GET.get("status", "active")
@@ -45,6 +47,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@customer_access
 def incident_detail(request: HttpRequest, public_id) -> HttpResponse:
     actor = require_actor(request)
     incident = get_scoped_or_404(incidents_for(actor), actor, public_id=public_id)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sofno.core.access import get_scoped_or_404
+from sofno.core.scoping import customer_access
 from sofno.events.models import Event
 from sofno.notify import rule_actions
 from sofno.notify.channels.webpush import vapid
@@ -48,6 +49,7 @@ def _items(request: HttpRequest):
 
 @login_required
 @require_GET
+@customer_access
 def inbox(request: HttpRequest) -> HttpResponse:
     """The person's notifications, newest first; unread ones stand out."""
     items = _items(request)
@@ -66,6 +68,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@customer_access
 def unread(request: HttpRequest) -> JsonResponse:
     """The bell's poll: the unread count and the newest unread items."""
     items = _items(request).filter(read_at__isnull=True)
@@ -85,6 +88,7 @@ def unread(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @require_POST
+@customer_access
 def open_item(request: HttpRequest, item_id) -> HttpResponse:
     """Mark one item read and go to what it is about."""
     items = _items(request)
@@ -98,6 +102,7 @@ def open_item(request: HttpRequest, item_id) -> HttpResponse:
 
 @login_required
 @require_POST
+@customer_access
 def mark_read(request: HttpRequest, item_id) -> HttpResponse:
     """Mark one item read and stay on the inbox."""
     items = _items(request)
@@ -108,6 +113,7 @@ def mark_read(request: HttpRequest, item_id) -> HttpResponse:
 
 @login_required
 @require_POST
+@customer_access
 def mark_all_read(request: HttpRequest) -> HttpResponse:
     """Mark every unread item read."""
     _items(request).filter(read_at__isnull=True).update(read_at=timezone.now())
@@ -127,6 +133,7 @@ def _json_error(field: str, rule: str, message: str) -> JsonResponse:
 
 @login_required
 @require_POST
+@customer_access
 def push_subscribe(request: HttpRequest) -> JsonResponse:
     """Store this browser's push subscription (``PushSubscription.toJSON()``)."""
     actor = require_actor(request)
@@ -155,6 +162,7 @@ def push_subscribe(request: HttpRequest) -> JsonResponse:
 
 @login_required
 @require_POST
+@customer_access
 def push_unsubscribe(request: HttpRequest) -> JsonResponse:
     """Forget this browser's push subscription."""
     try:

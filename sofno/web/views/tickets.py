@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from sofno.core.access import get_scoped_or_404
 from sofno.core.models import WRITE_ROLES
+from sofno.core.scoping import customer_access
 from sofno.directory.selectors import customers_for
 from sofno.tickets import actions
 from sofno.tickets.models import Priority, TicketStatus
@@ -54,6 +55,7 @@ def technician_choices(actor):
 
 
 @login_required
+@customer_access
 def ticket_list(request: HttpRequest) -> HttpResponse:
     actor = require_actor(request)
     tickets = tickets_for(actor).prefetch_related("technicians")
@@ -76,6 +78,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@customer_access
 def ticket_create(request: HttpRequest) -> HttpResponse:
     actor = require_actor(request)
     form = TicketForm(actor, request.POST or None)
@@ -99,6 +102,7 @@ def ticket_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@customer_access
 def ticket_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     actor = require_actor(request)
     ticket = get_scoped_or_404(tickets_for(actor), actor, public_id=public_id)
@@ -106,9 +110,10 @@ def ticket_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "ticket": ticket,
         "changes": ticket.changes.select_related("actor"),
         "statuses": TicketStatus.objects.filter(organization=actor.organization),
-        "technician_choices": technician_choices(actor),
+        # Staff names and rule names are not for customer users.
+        "technician_choices": [] if actor.is_customer_user else technician_choices(actor),
         "assigned": set(ticket.technicians.values_list("pk", flat=True)),
-        "reach_problems": reach_problems(ticket),
+        "reach_problems": [] if actor.is_customer_user else reach_problems(ticket),
     }
     return render(request, "web/tickets/detail.html", context)
 
