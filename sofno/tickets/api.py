@@ -109,12 +109,14 @@ def history(request: HttpRequest, ticket_id: UUID):
 
 
 @router.get("/tickets/{ticket_id}/comments", response={200: list[CommentOut], **ERRORS})
+@customer_access
 def list_comments(request: HttpRequest, ticket_id: UUID):
     """The ticket's conversation, oldest first; customer users see public messages only."""
     return comments.comments_for(actor(request), _ticket(request, ticket_id))
 
 
 @router.post("/tickets/{ticket_id}/comments", response={201: CommentOut, **ERRORS})
+@customer_access
 def add_comment(request: HttpRequest, ticket_id: UUID, payload: CommentIn):
     """Add an internal note or a public answer (customer users: a public message)."""
     comment = comments.add_comment(

@@ -191,6 +191,8 @@ class TicketComment(models.Model):
     anything a customer user writes) is shown to the customer too.
     """
 
+    customer_scope = "ticket__customer"
+
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -172,6 +172,7 @@ def _build_world(cast) -> World:
     from sofno.notify.channel_models import InboxItem
     from sofno.oncall.models import OncallSettings, Person
     from sofno.tickets.actions import create_ticket
+    from sofno.tickets.comments import add_comment
 
     org, owner = cast.org, cast.owner
     _seed_demo(org, owner)
@@ -185,7 +186,12 @@ def _build_world(cast) -> World:
     who = Actor(organization=org, role=Role.CUSTOMER, user=carla)
     # Carla's own customer has one of everything too, so open endpoints have a row to show.
     owner_actor = Actor(organization=org, role=Role.OWNER, user=owner)
-    create_ticket(acting_user=owner_actor, customer=mine, title="Till prints blank receipts")
+    ticket = create_ticket(
+        acting_user=owner_actor, customer=mine, title="Till prints blank receipts"
+    )
+    # The conversation of carla's own ticket: the internal note must never reach her.
+    add_comment(acting_user=owner_actor, ticket=ticket, body=f"{STAFF} note", public=False)
+    add_comment(acting_user=owner_actor, ticket=ticket, body="On our way", public=True)
     Incident.objects.create(
         organization=org, device=mine.devices.first(), title="Kitchen till is offline"
     )

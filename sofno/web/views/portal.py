@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from sofno.core.scoping import customer_access
 from sofno.directory.models import StaffProfile
 from sofno.directory.selectors import customers_for
 from sofno.monitoring import availability
@@ -31,6 +32,7 @@ RECENT_TICKETS = 30
 
 @login_required
 @require_GET
+@customer_access
 def portal(request: HttpRequest) -> HttpResponse:
     """A customer user's home."""
     actor = require_actor(request)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from sofno.core.access import get_scoped_or_404
+from sofno.core.scoping import customer_access
 from sofno.directory.actions.status_pages import (
     find_status_page,
     publish_status_page,
@@ -29,6 +30,7 @@ UPTIME_WINDOW = dt.timedelta(days=30)
 
 
 @require_GET
+@customer_access  # open to anyone holding the token, signed in or not
 def public_status(request: HttpRequest, token: str) -> HttpResponse:
     """The page a customer shares: their computers' state and 90 days of availability."""
     page = find_status_page(token)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from sofno.core.access import PermissionDenied as ActionDenied
 from sofno.core.access import get_scoped_or_404
+from sofno.core.scoping import customer_access
 from sofno.tickets.comments import add_comment
 from sofno.tickets.selectors import tickets_for
 from sofno.web.access import require_actor
@@ -20,6 +21,7 @@ from sofno.web.access import require_actor
 
 @login_required
 @require_POST
+@customer_access
 def ticket_comment(request: HttpRequest, public_id: str) -> HttpResponse:
     actor = require_actor(request)
     ticket = get_scoped_or_404(tickets_for(actor), actor, public_id=public_id)
