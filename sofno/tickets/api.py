@@ -2,12 +2,14 @@
 
 from uuid import UUID
 
+from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from sofno.core.access import get_scoped_or_404
 from sofno.core.api import ErrorOut, actor, field_error
+from sofno.core.models import Membership
 from sofno.core.pagination import Pages
 from sofno.core.scoping import customer_access
 from sofno.directory.selectors import customers_for
@@ -50,7 +52,14 @@ def _ticket(request, ticket_id: UUID):
 @customer_access
 def list_tickets(request: HttpRequest, filters: Query[TicketFilter]):
     """Tickets, newest first; customer users see their own customer's only."""
-    return filters.filter(tickets_for(actor(request))).prefetch_related("technicians")
+    who = actor(request)
+    return filters.filter(tickets_for(who)).prefetch_related(
+        Prefetch(
+            "technicians__memberships",
+            queryset=Membership.objects.filter(organization=who.organization),
+            to_attr="org_memberships",
+        )
+    )
 
 
 @router.post("/tickets", response={201: TicketOut, **ERRORS})

@@ -103,9 +103,13 @@ class TicketOut(Schema):
 
     @staticmethod
     def resolve_technicians(obj) -> list[UUID]:
+        technicians = obj.technicians.all()
+        if all(hasattr(user, "org_memberships") for user in technicians):
+            # Prefetched by the list endpoint (technicians' memberships): no query per ticket.
+            return [m.public_id for user in technicians for m in user.org_memberships]
         return list(
             Membership.objects.filter(
-                organization_id=obj.organization_id, user__in=obj.technicians.all()
+                organization_id=obj.organization_id, user__in=technicians
             ).values_list("public_id", flat=True)
         )
 

@@ -307,6 +307,7 @@ def test_the_settings_page_writes_the_rules(cast, client):
     assert names == {
         "Tickets: Closed: email the customer",
         "Tickets: push the assignment to the technicians",
+        "Tickets: email public answers to the customer",
     }
     settings = TicketSettings.objects.get(organization=cast.org)
     assert settings.customer_contact_type.slug == "billing"

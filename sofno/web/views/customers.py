@@ -18,6 +18,7 @@ from sofno.directory.models import Contact, Customer
 from sofno.directory.selectors import contacts_for, customers_for
 from sofno.web.access import require_actor, require_writer
 from sofno.web.forms import ContactForm, CustomerForm, add_action_errors
+from sofno.web.paging import page_of
 
 
 @login_required
@@ -29,7 +30,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         customers = customers.filter(name__icontains=query)
-    return render(request, "web/customers/list.html", {"customers": customers, "q": query})
+    page = page_of(request, customers.order_by("name", "pk"))
+    context = {"customers": page.object_list, "page": page, "q": query}
+    return render(request, "web/customers/list.html", context)
 
 
 @login_required

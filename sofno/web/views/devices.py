@@ -33,6 +33,7 @@ from sofno.monitoring.models import (
 from sofno.monitoring.selectors import devices_for
 from sofno.web.access import require_actor, require_writer
 from sofno.web.forms import BootstrapMixin, add_action_errors
+from sofno.web.paging import page_of
 from sofno.web.views import monitoring_settings
 
 STATUS_CLASSES = {
@@ -99,8 +100,10 @@ def device_list(request: HttpRequest) -> HttpResponse:
         devices = devices.filter(name__icontains=query)
     if status in DeviceStatus.values:
         devices = devices.filter(status=status)
+    page = page_of(request, devices.order_by("name", "pk"))
     context = {
-        "devices": devices[:500],
+        "devices": page.object_list,
+        "page": page,
         "q": query,
         "status": status,
         "statuses": DeviceStatus.choices,

@@ -17,6 +17,7 @@ from sofno.monitoring import actions
 from sofno.monitoring.models import IncidentStatus
 from sofno.monitoring.selectors import incidents_for
 from sofno.web.access import require_actor, require_writer
+from sofno.web.paging import page_of
 
 STATUS_CLASSES = {
     IncidentStatus.OPEN: "danger",
@@ -36,8 +37,10 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         incidents = incidents.filter(status__in=[IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED])
     elif status in IncidentStatus.values:
         incidents = incidents.filter(status=status)
+    page = page_of(request, incidents.order_by("-opened_at", "-pk"))
     context = {
-        "incidents": incidents[:300],
+        "incidents": page.object_list,
+        "page": page,
         "status": status,
         "statuses": IncidentStatus.choices,
         "classes": STATUS_CLASSES,

@@ -20,6 +20,7 @@ from sofno.tickets import actions
 from sofno.tickets.models import Priority, TicketStatus
 from sofno.tickets.selectors import tickets_for
 from sofno.web.access import require_actor, require_writer
+from sofno.web.paging import page_of
 
 
 class TicketForm(forms.Form):
@@ -68,8 +69,10 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         tickets = tickets.filter(technicians=request.user)
     if query := request.GET.get("q", "").strip():
         tickets = tickets.filter(title__icontains=query)
+    page = page_of(request, tickets.order_by("-created_at", "-pk"))
     context = {
-        "tickets": tickets[:200],
+        "tickets": page.object_list,
+        "page": page,
         "state": state,
         "q": query,
         "mine": request.GET.get("mine"),
