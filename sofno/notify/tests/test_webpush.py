@@ -10,7 +10,7 @@ from sofno.notify.testing.fake_push import FakePushService
 
 
 @pytest.fixture
-def push_service():
+def push_service(loopback):
     with FakePushService() as service:
         yield service
 

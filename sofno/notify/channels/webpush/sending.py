@@ -2,6 +2,11 @@
 
 A 404 or 410 from the push service means the subscription is gone: the result says
 ``disable_target`` and the caller deletes the subscription.
+
+The endpoint goes through the outbound guard: its URL is checked (https, port, a host
+known to be non-public, a name resolving only to refused addresses) and pywebpush's
+own connection runs inside :func:`sofno.core.guard.scope`, which checks the address
+it actually connects to. A refused endpoint is a permanent failure.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import json
 
 from pywebpush import WebPushException, webpush
 
+from sofno.core import guard
 from sofno.notify.channels.base import Result
 from sofno.notify.channels.webpush import vapid
 
@@ -22,14 +28,21 @@ def send_push(
     """Push ``payload`` (title, body, url) to one browser subscription."""
     subscription = {"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}}
     try:
-        response = webpush(
-            subscription,
-            json.dumps(payload, separators=(",", ":")),
-            vapid_private_key=vapid.server_key(),
-            vapid_claims={"sub": vapid.claims_subject()},
-            ttl=TTL_SECONDS,
-            timeout=timeout,
-        )
+        guard.check_url(endpoint)
+    except guard.UrlRefused as exc:
+        return Result(ok=False, permanent=True, detail=f"push endpoint refused: {exc}"[:500])
+    try:
+        with guard.scope():
+            response = webpush(
+                subscription,
+                json.dumps(payload, separators=(",", ":")),
+                vapid_private_key=vapid.server_key(),
+                vapid_claims={"sub": vapid.claims_subject()},
+                ttl=TTL_SECONDS,
+                timeout=timeout,
+            )
+    except guard.AddressRefused as exc:
+        return Result(ok=False, permanent=True, detail=str(exc)[:500])
     except WebPushException as exc:
         status = exc.response.status_code if exc.response is not None else None
         gone = status in (404, 410)
