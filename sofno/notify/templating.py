@@ -74,7 +74,10 @@ RENDER_SECONDS = 1.0  # wall-clock budget of one render (all parts of a message)
 FORBIDDEN_TAGS = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
 # Filters that cannot be bounded cheaply and no notification needs.
 REMOVED_FILTERS = ("pprint", "xmlattr", "urlize")
-_WIDE_FORMAT = re.compile(r"\d{6,}|%[^a-zA-Z%]*\*")  # a 6-digit width, or a * width
+# A width or precision of six digits, or one taken from the arguments ("*"), in a
+# %-format; a six-digit width in a str.format field. Other long numbers are text.
+_WIDE_PERCENT = re.compile(r"%(\([^)]*\))?[-+ #0]*(\*|\d{6,}|\d*\.(\*|\d{6,}))")
+_WIDE_BRACE = re.compile(r"\{[^{}]*:[^{}]*\d{6,}")
 
 
 class TemplateRefused(ValueError):
@@ -125,11 +128,9 @@ _BUDGET: contextvars.ContextVar[Budget | None] = contextvars.ContextVar(
 
 
 def _budget() -> Budget:
-    budget = _BUDGET.get()
-    if budget is None:  # rendering outside render(): a budget of its own
-        budget = Budget()
-        _BUDGET.set(budget)
-    return budget
+    # Outside render() (nothing renders there today) the size bounds still hold, on
+    # a throw-away budget: never one left behind in the thread for later renders.
+    return _BUDGET.get() or Budget()
 
 
 def _size(value: Any) -> int:
@@ -148,8 +149,9 @@ def _check_ints(args: Iterable[Any]) -> None:
             raise SecurityError(f"a number argument above {MAX_STRING}")
 
 
-def _check_format(text: Any) -> None:
-    if isinstance(text, str) and _WIDE_FORMAT.search(text):
+def _check_format(text: Any, *, brace: bool = False) -> None:
+    pattern = _WIDE_BRACE if brace else _WIDE_PERCENT
+    if isinstance(text, str) and pattern.search(text):
         raise SecurityError("a format width of six digits or a * width")
 
 
@@ -234,7 +236,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         # Reached on attribute access, so str.format is checked however it is called.
         owner = getattr(value, "__self__", None)
         if isinstance(owner, str) and getattr(value, "__name__", "") in ("format", "format_map"):
-            _check_format(owner)
+            _check_format(owner, brace=True)
         return super().wrap_str_format(value)
 
     def call(__self, __context, __obj, *args: Any, **kwargs: Any) -> Any:

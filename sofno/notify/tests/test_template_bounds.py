@@ -76,6 +76,15 @@ def test_it_still_renders_honest_templates_up_to_the_bounds():
     assert len(render(Parts(text_body=steps), {"s": "x" * 100}).text) == 100 * 100 < MAX_STEPS
 
 
+def test_long_numbers_in_a_format_are_text_not_widths():
+    body = "{{ 'Ticket 1234567: %s' % n }} {{ 'Ref 9876543 {}'.format(n) }} {{ '%5d'|format(n) }}"
+    expected = "Ticket 1234567: 42 Ref 9876543 42    42"
+    assert render(Parts(text_body=body), {"n": 42}).text == expected
+    for bomb in ("{{ '%*s' % (9, 'x') }}", "{{ '%.1000000f' % 1 }}", "{{ '%(a)999999s' % {} }}"):
+        with pytest.raises(TemplateRefused):
+            render(Parts(text_body=bomb), {})
+
+
 def test_it_stays_under_the_memory_cap_rendering_every_bomb():
     code = (
         "import json, os, sys\n"
