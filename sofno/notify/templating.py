@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache, wraps
 from typing import Any
 
-from jinja2 import ChainableUndefined, TemplateSyntaxError, nodes, pass_eval_context
+from jinja2 import ChainableUndefined, TemplateSyntaxError, nodes, pass_context, pass_eval_context
 from jinja2.exceptions import SecurityError
 from jinja2.meta import find_undeclared_variables
 from jinja2.runtime import markup_join, str_join
@@ -296,6 +296,17 @@ def _bounded_concat(eval_ctx, values: list) -> str:
     return budget.produce((markup_join if eval_ctx.autoescape else str_join)(values))
 
 
+@pass_context  # never folded at compile time: every piece is counted when rendered
+def _counted_output(context: Any, value: Any) -> Any:
+    """A piece of output (also inside ``{% set %}`` blocks, macros and filter blocks,
+    which Jinja joins on its own), counted as produced."""
+    budget = _budget()
+    if time.monotonic() > budget.deadline:
+        raise SecurityError(f"rendering took longer than {budget.seconds:g} s")
+    budget.produce(value if isinstance(value, str) else str(value))
+    return value
+
+
 def _counted(iterable: Any) -> Iterator[Any]:
     """A loop's iterable, each iteration counted against the render's budget."""
     budget = _budget()
@@ -307,12 +318,21 @@ def _counted(iterable: Any) -> Iterator[Any]:
 
 
 class _Bounds(NodeTransformer):
-    """Rewrite ``~`` into a checked join and loops into counted loops."""
+    """Rewrite ``~`` into a checked join, loops into counted loops and every piece of
+    output into a counted one."""
 
     def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
         node = self.generic_visit(node)
         values = nodes.List(node.nodes, lineno=node.lineno)
         return nodes.Filter(values, "_sofno_concat", [], [], None, None, lineno=node.lineno)
+
+    def visit_Output(self, node: nodes.Output) -> nodes.Node:
+        node = self.generic_visit(node)
+        node.nodes = [
+            nodes.Filter(child, "_sofno_out", [], [], None, None, lineno=child.lineno)
+            for child in node.nodes
+        ]
+        return node
 
     def visit_For(self, node: nodes.For) -> nodes.Node:
         node = self.generic_visit(node)
@@ -330,6 +350,7 @@ def _environment(autoescape: bool) -> _Sandbox:
     env.filters = {name: _checked_filter(name, f) for name, f in env.filters.items()}
     env.filters["_sofno_concat"] = _bounded_concat
     env.filters["_sofno_steps"] = _counted
+    env.filters["_sofno_out"] = _counted_output
     return env
 
 

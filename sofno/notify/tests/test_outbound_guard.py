@@ -144,6 +144,14 @@ def test_an_apprise_target_is_refused_when_saved(cast, api_client, closed, host)
     assert errors in ({"apprise_urls.0": "address"}, {"apprise_urls.0": "apprise_url"})
 
 
+def test_an_apprise_token_that_looks_numeric_is_not_taken_for_an_address(closed):
+    from sofno.notify.channels.apprise.sending import validate_url
+
+    assert validate_url("tgram://123456789:ABCdefGHI/12345")
+    with pytest.raises(ValueError):
+        validate_url("json://127.1:8080/hook")
+
+
 @pytest.mark.parametrize("host", TARGETS)
 def test_an_apprise_target_is_refused_when_connecting(http_receiver, host):
     result = send_apprise(f"json://{host}:{_port(http_receiver)}/hook", "t", "b")

@@ -47,6 +47,11 @@ BOMBS = {
     "indent": "{{ ('\\n'*199999)|indent(199999) }}",
     "wordwrap": "{{ ('x '*99999)|wordwrap(1, true, 'y'*199999) }}",
     "big list": "{{ ('x'*199999)|list|length }}",
+    "block set": "{% set b = 'x'*199999 %}{% set a %}{% for i in 'x'*9999 %}{{ b }}{% endfor %}"
+    "{% endset %}{{ a|length }}",
+    "macro body": "{% macro m() %}{% for i in 'x'*9999 %}{{ 'x'*199999 }}{% endfor %}"
+    "{% endmacro %}{{ m()|length }}",
+    "template data": "{% for i in 'x'*9999 %}" + "y" * 49_000 + "{% endfor %}",
     "slow steps": "{% set s = 'x '*99999 %}{% for i in s %}{{ s|wordcount }}{% endfor %}",
 }
 

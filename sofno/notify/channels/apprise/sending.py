@@ -52,12 +52,12 @@ def validate_url(url: str, *, lookup: bool = True) -> str:
         return url
     name = host.strip("[]").lower()
     try:
-        # Strict parsing only: "2130706433" as a host is a token more often than an
-        # address; if it is one, the connect-time check sees the address.
         ipaddress.ip_address(name.split("%", 1)[0])
         literal = True
     except ValueError:
-        literal = False
+        # "127.1" is an address; "2130706433" without a dot is a token more often
+        # (a Telegram bot id): if it is an address, the connect-time check sees it.
+        literal = "." in name and guard.literal_address(name) is not None
     if literal or name in ("localhost", "ip6-localhost", "ip6-loopback"):
         guard.check_host(name, port, lookup=False)
     elif _DNS_NAME.match(name) or name.endswith(".localhost"):
