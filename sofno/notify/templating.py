@@ -37,7 +37,7 @@ import contextvars
 import datetime as dt
 import re
 import time
-from collections.abc import Iterable, Iterator, Sized
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache, wraps
 from typing import Any
@@ -139,8 +139,33 @@ def _size(value: Any) -> int:
     return 0
 
 
-def _length(value: Any) -> int:
-    return len(value) if isinstance(value, Sized) else len(str(value))
+def _text_size(value: Any, limit: int = MAX_STRING) -> int:
+    """How long ``str(value)`` would be, walking containers without building the
+    text; stops counting once past ``limit`` (a list of 10,000 references to one
+    long string is small in memory and gigabytes as text)."""
+    total, stack = 0, [value]
+    while stack and total <= limit:
+        item = stack.pop()
+        if isinstance(item, str | bytes):
+            total += len(item) + 2
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+            total += 2 + 2 * len(item)
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend(item)
+            total += 2 + 2 * len(item)
+        elif isinstance(item, int) and not isinstance(item, bool):
+            total += max(1, item.bit_length() // 3)
+        else:
+            total += 24  # numbers, None, undefined: short
+    return total
+
+
+def _check_text(*values: Any) -> None:
+    """Refuse turning ``values`` into text when that text would be too long."""
+    if sum(_text_size(v) for v in values if not isinstance(v, str)) > MAX_STRING:
+        raise SecurityError(f"a string longer than {MAX_STRING} characters")
 
 
 def _check_ints(args: Iterable[Any]) -> None:
@@ -166,7 +191,7 @@ def _take(items: Any) -> list:
 
 
 def _joined_length(separator: Any, items: list) -> int:
-    return sum(_length(i) for i in items) + len(str(separator)) * len(items)
+    return sum(_text_size(i) for i in items) + len(str(separator)) * len(items)
 
 
 def _grown_length(name: str, text: str, args: tuple, kwargs: dict) -> int:
@@ -193,6 +218,13 @@ def _grown_length(name: str, text: str, args: tuple, kwargs: dict) -> int:
 
 
 _GROWING = {"replace", "indent", "wordwrap", "expandtabs"}
+# Filters that do not turn their value into text (the others are checked first).
+_NOT_TEXT = {
+    "abs", "attr", "batch", "count", "d", "default", "dictsort", "first", "float",
+    "groupby", "int", "items", "join", "last", "length", "list", "map", "max", "min",
+    "random", "reject", "rejectattr", "reverse", "round", "select", "selectattr",
+    "slice", "sort", "sum", "unique", "_sofno_concat", "_sofno_steps", "_sofno_out",
+}  # fmt: skip
 
 
 def _checked_filter(name: str, function: Any) -> Any:
@@ -207,6 +239,8 @@ def _checked_filter(name: str, function: Any) -> Any:
         lead = 1 if passes_first else 0  # the eval context or environment comes first
         value, rest = (args[lead], args[lead + 1 :]) if len(args) > lead else (None, ())
         _check_ints((*rest, *kwargs.values()))
+        if name not in _NOT_TEXT:
+            _check_text(value, *rest, *kwargs.values())
         if name == "format":
             _check_format(value)
         if name in _GROWING and _grown_length(name, str(value), rest, kwargs) > MAX_STRING:
@@ -246,6 +280,8 @@ class _Sandbox(ImmutableSandboxedEnvironment):
         name = getattr(__obj, "__name__", "")
         owner = getattr(__obj, "__self__", None)
         if isinstance(owner, str):
+            if name in ("format", "format_map"):
+                _check_text(*args, *kwargs.values())
             if name in _GROWING and _grown_length(name, owner, args, kwargs) > MAX_STRING:
                 raise SecurityError(f"{name}() would build a string too long")
             if name == "join" and args:
@@ -284,6 +320,7 @@ def _check_binop(operator: str, left: Any, right: Any) -> None:
     elif operator == "%" and isinstance(left, str):
         _check_format(left)
         _check_ints(right if isinstance(right, tuple) else (right,))
+        _check_text(right)
 
 
 @pass_eval_context
@@ -291,7 +328,7 @@ def _bounded_concat(eval_ctx, values: list) -> str:
     """``a ~ b ~ c``, refused before joining when the result would be too long."""
     budget = _budget()
     budget.step()
-    if sum(_length(v) for v in values) > MAX_STRING:
+    if sum(len(v) if isinstance(v, str) else _text_size(v) for v in values) > MAX_STRING:
         raise SecurityError(f"a string longer than {MAX_STRING} characters")
     return budget.produce((markup_join if eval_ctx.autoescape else str_join)(values))
 
@@ -303,7 +340,10 @@ def _counted_output(context: Any, value: Any) -> Any:
     budget = _budget()
     if time.monotonic() > budget.deadline:
         raise SecurityError(f"rendering took longer than {budget.seconds:g} s")
-    budget.produce(value if isinstance(value, str) else str(value))
+    if not isinstance(value, str):
+        _check_text(value)
+        value = str(value)
+    budget.produce(value)
     return value
 
 

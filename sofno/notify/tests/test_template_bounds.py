@@ -52,6 +52,9 @@ BOMBS = {
     "macro body": "{% macro m() %}{% for i in 'x'*9999 %}{{ 'x'*199999 }}{% endfor %}"
     "{% endmacro %}{{ m()|length }}",
     "template data": "{% for i in 'x'*9999 %}" + "y" * 49_000 + "{% endfor %}",
+    "list as text": "{% set l = ['x'*199999]*10000 %}{{ l }}",
+    "list to json": "{% set l = ['x'*199999]*10000 %}{{ l|tojson|length }}",
+    "list in a format": "{% set l = ['x'*199999]*10000 %}{{ '%s' % (l,) }}",
     "slow steps": "{% set s = 'x '*99999 %}{% for i in s %}{{ s|wordcount }}{% endfor %}",
 }
 
