@@ -350,8 +350,6 @@ def _counted_output(context: Any, value: Any) -> Any:
 def _counted(iterable: Any) -> Iterator[Any]:
     """A loop's iterable, each iteration counted against the render's budget."""
     budget = _budget()
-    if isinstance(iterable, int | float) or iterable is None:
-        iterable = ()  # Jinja itself would fail on it: keep its error path
     for item in iterable:
         budget.step()
         yield item

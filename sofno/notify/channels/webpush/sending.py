@@ -31,13 +31,17 @@ def send_push(
         guard.check_url(endpoint)
     except guard.UrlRefused as exc:
         return Result(ok=False, permanent=True, detail=f"push endpoint refused: {exc}"[:500])
+    # Everything that may touch the database or files happens before the scope:
+    # inside it, only pywebpush's own connection to the push service.
+    body = json.dumps(payload, separators=(",", ":"))
+    key, claims = vapid.server_key(), {"sub": vapid.claims_subject()}
     try:
         with guard.scope():
             response = webpush(
                 subscription,
-                json.dumps(payload, separators=(",", ":")),
-                vapid_private_key=vapid.server_key(),
-                vapid_claims={"sub": vapid.claims_subject()},
+                body,
+                vapid_private_key=key,
+                vapid_claims=claims,
                 ttl=TTL_SECONDS,
                 timeout=timeout,
             )
