@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 
+import requests
 from pywebpush import WebPushException, webpush
 
 from sofno.core import guard
@@ -35,8 +36,11 @@ def send_push(
     # inside it, only pywebpush's own connection to the push service.
     body = json.dumps(payload, separators=(",", ":"))
     key, claims = vapid.server_key(), {"sub": vapid.claims_subject()}
+    session = requests.Session()
+    # No proxy from the environment: the guard must see the push service's address.
+    session.trust_env = False
     try:
-        with guard.scope():
+        with session, guard.scope():
             response = webpush(
                 subscription,
                 body,
@@ -44,6 +48,7 @@ def send_push(
                 vapid_claims=claims,
                 ttl=TTL_SECONDS,
                 timeout=timeout,
+                requests_session=session,
             )
     except guard.AddressRefused as exc:
         return Result(ok=False, permanent=True, detail=str(exc)[:500])
