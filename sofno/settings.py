@@ -201,6 +201,9 @@ AUTHENTICATION_BACKENDS = [
 # /metrics answers only with "Authorization: Bearer <this token>"; unset: no /metrics.
 METRICS_TOKEN = env_str("SOFNO_METRICS_TOKEN")
 
-# Outbound webhooks may not reach private networks unless an administrator allows
-# ranges here (comma-separated CIDRs).
-WEBHOOK_ALLOWED_NETWORKS = env_list("SOFNO_WEBHOOK_ALLOWED_NETWORKS")
+# Nothing SOFNO connects out to (webhooks, web push, Apprise, SMTP, the caller lookup)
+# may reach private networks unless an administrator allows ranges here
+# (comma-separated CIDRs; SOFNO_WEBHOOK_ALLOWED_NETWORKS is the older name).
+OUTBOUND_ALLOWED_NETWORKS = env_list("SOFNO_OUTBOUND_ALLOWED_NETWORKS") + env_list(
+    "SOFNO_WEBHOOK_ALLOWED_NETWORKS"
+)

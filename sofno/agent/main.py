@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import json
 import logging
 import os
@@ -36,6 +37,9 @@ VERSION = "1.0.0"
 log = logging.getLogger("sofno.agent")
 HTTP_TIMEOUT = 20
 MAX_BACKOFF = 300
+# Ids remembered by an older agent (a plain list, without expiry) are kept this long:
+# longer than any command lives on the server (an hour).
+LEGACY_REMEMBER = dt.timedelta(days=1)
 
 
 def default_config_path() -> Path:
@@ -176,8 +180,12 @@ class Agent:
         return {"Authorization": f"Device {self.config['key']}"}
 
     def checkin_once(self) -> float:
-        """Check in, run what came back; returns the seconds until the next check-in."""
-        interval = float(self.config.get("interval") or 300)
+        """Check in, run what came back; returns the seconds until the next check-in.
+
+        A malformed answer or command is logged and skipped: nothing the server (or
+        whoever answers in its name) sends can stop the loop.
+        """
+        interval = _seconds(self.config.get("interval"), 300.0)
         try:
             answer = call(f"{self.config['server']}/api/v1/checkin", facts(), self.headers())
         except ServerError as exc:
@@ -185,13 +193,23 @@ class Agent:
                 return exc.retry_after or 60.0
             log.warning("check-in refused: %s", exc)
             return self.backoff(interval)
-        except (OSError, ValueError) as exc:
-            log.warning("server unreachable: %s", exc)
+        except (OSError, ValueError, RecursionError) as exc:
+            log.warning("server unreachable or answering nonsense: %s", exc)
             return self.backoff(interval)
         self.failures = 0
-        for item in answer.get("commands") or []:
-            self.run_command(item)
-        return float(answer.get("next_checkin_in") or interval)
+        if not isinstance(answer, dict):
+            log.warning("check-in answer is not an object: ignored")
+            return interval
+        commands = answer.get("commands") or []
+        if not isinstance(commands, list):
+            log.warning("check-in answer's commands are not a list: ignored")
+            commands = []
+        for item in commands:
+            try:
+                self.run_command(item)
+            except Exception:  # one bad command must not stop the agent
+                log.exception("a command could not be handled")
+        return _seconds(answer.get("next_checkin_in") or interval, interval)
 
     def backoff(self, interval: float) -> float:
         """1, 2, 4, ... seconds (with jitter), never longer than the interval or 5 min."""
@@ -200,34 +218,74 @@ class Agent:
         delay = min(ceiling, 2 ** (self.failures - 1))
         return delay * random.uniform(0.8, 1.0)
 
-    def run_command(self, item: dict) -> None:
+    def run_command(self, item: Any) -> None:
+        """Check and run one command; report and remember it only if it verified."""
         result = runner.execute(self.config, item)
         if result is None:
-            return
+            return  # unverified or malformed: refused and logged by the runner
         command_id, outcome = result
-        self.remember(command_id)
+        self.remember(command_id, runner.expiry(json.loads(item["payload"])))
         try:
             call(
                 f"{self.config['server']}/api/v1/agent/commands/{command_id}/result",
                 outcome,
                 self.headers(),
             )
-        except (ServerError, OSError) as exc:
+        except (ServerError, OSError, ValueError) as exc:
             log.warning("could not report command %s: %s", command_id, exc)
 
-    def remember(self, command_id: str) -> None:
-        done = self.config.setdefault("done", [])
-        done.append(command_id)
-        del done[:-500]
+    def remember(self, command_id: str, expires_at: dt.datetime | None) -> None:
+        """Keep ``command_id`` (a verified command's) until it expires.
+
+        Not by count: a flood of ids cannot push a real one out, and only verified
+        ids get here. An expired command is refused for its expiry anyway, so
+        forgetting it then is safe.
+        """
+        now = dt.datetime.now(dt.UTC)
+        done = remembered(self.config.get("done"), now)
+        done[command_id] = (expires_at or now + LEGACY_REMEMBER).isoformat()
+        self.config["done"] = done
         save_config(self.path, self.config)
 
     def run(self, once: bool = False) -> int:
         while not self.stop.is_set():
-            wait = self.checkin_once()
+            try:
+                wait = self.checkin_once()
+            except Exception:  # a bug of ours must not stop the agent either
+                log.exception("check-in failed")
+                wait = self.backoff(_seconds(self.config.get("interval"), 300.0))
             if once:
                 return 0
             self.stop.wait(wait)
         return 0
+
+
+def remembered(done: Any, now: dt.datetime) -> dict[str, str]:
+    """The remembered command ids that have not expired, as ``{id: expires_at}``
+    (an older agent's plain list is read as ids to keep for ``LEGACY_REMEMBER``)."""
+    if isinstance(done, list):
+        later = (now + LEGACY_REMEMBER).isoformat()
+        return {str(command_id): later for command_id in done}
+    kept = {}
+    for command_id, expires_at in (done or {}).items() if isinstance(done, dict) else ():
+        try:
+            when = dt.datetime.fromisoformat(str(expires_at))
+        except ValueError:
+            continue
+        if when.tzinfo is not None and when > now:
+            kept[str(command_id)] = when.isoformat()
+    return kept
+
+
+def _seconds(value: Any, default: float) -> float:
+    """A wait from the server or config: a number of seconds within 1 s and a day."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return default
+    if seconds != seconds:  # NaN
+        return default
+    return min(max(seconds, 1.0), 86400.0)
 
 
 def run(args: argparse.Namespace) -> int:

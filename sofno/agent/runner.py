@@ -1,9 +1,14 @@
 """Running remote commands on the agent, only when every check passes.
 
 Before anything runs:
-1. the server's Ed25519 signature over the exact payload verifies against the
-   public key pinned at enrollment;
-2. the payload names this device, has not expired and was not run before;
+1. the command is well formed (an object with a string payload and signature) and
+   the server's Ed25519 signature over the exact payload verifies against the
+   public key pinned at enrollment; only then is the payload parsed, and it must
+   carry a safe id, this device, an expiry with a timezone, a kind and an argument.
+   Anything else is refused, logged and never reported or remembered: its id is
+   not trustworthy (reporting it could mark a real command refused);
+2. the payload names this device, has not expired and was not run before (the
+   agent remembers verified ids until they expire, see ``main.Agent.remember``);
 3. the kind and argument are in this computer's own allowlist (the ``allow``
    section of the config file, edited by whoever installs the agent):
 
@@ -18,8 +23,10 @@ is killed at its timeout.
 from __future__ import annotations
 
 import base64
+import binascii
 import datetime as dt
 import json
+import logging
 import os
 import platform
 import re
@@ -36,32 +43,78 @@ EMPTY_ALLOWLIST: dict[str, Any] = {
 }
 MAX_OUTPUT = 64 * 1024
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,200}$")
+_COMMAND_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")  # goes into the result URL's path
+log = logging.getLogger("sofno.agent")
 
 
 def _refused(command_id: str, why: str) -> tuple[str, dict]:
     return command_id, {"status": "refused", "exit_code": None, "output": why}
 
 
-def check(config: dict[str, Any], item: dict[str, Any]) -> tuple[dict | None, str]:
-    """``(payload, "")`` when the command may run, else ``(payload or None, reason)``."""
+def verified_payload(config: dict[str, Any], item: Any) -> tuple[dict | None, str]:
+    """``(payload, "")`` for a well-formed command whose signature verifies, else
+    ``(None, reason)``. Nothing of an unverified command is believed, not even its id."""
+    if not isinstance(item, dict):
+        return None, "malformed command: not an object"
+    text, signature_text = item.get("payload"), item.get("signature")
+    if not isinstance(text, str) or not isinstance(signature_text, str):
+        return None, "malformed command: payload and signature must be strings"
     try:
-        text = item["payload"]
-        signature = base64.b64decode(item["signature"], validate=True)
-        public_key = base64.b64decode(config["public_key"], validate=True)
-    except (KeyError, TypeError, ValueError):
-        return None, "malformed command"
-    if not verify(public_key, text.encode(), signature):
-        try:
-            return json.loads(text), "signature does not verify"
-        except ValueError:
-            return None, "signature does not verify"
-    payload = json.loads(text)
-    if payload.get("device") != config.get("device"):
+        signature = base64.b64decode(signature_text, validate=True)
+        public_key = base64.b64decode(str(config["public_key"]), validate=True)
+        message = text.encode()
+    except (KeyError, ValueError, binascii.Error):
+        return None, "malformed command: undecodable signature, key or payload"
+    if not verify(public_key, message, signature):
+        return None, "signature does not verify"
+    try:
+        payload = json.loads(text)
+    except (ValueError, RecursionError):
+        return None, "malformed command: the payload is not JSON"
+    problem = _payload_problem(payload)
+    if problem:
+        return None, f"malformed command: {problem}"
+    return payload, ""
+
+
+def _payload_problem(payload: Any) -> str:
+    if not isinstance(payload, dict):
+        return "the payload is not an object"
+    if not isinstance(payload.get("id"), str) or not _COMMAND_ID.match(payload["id"]):
+        return "no usable id"
+    for name in ("device", "kind", "argument", "expires_at"):
+        if not isinstance(payload.get(name), str):
+            return f"{name} is missing or not text"
+    timeout = payload.get("timeout")
+    if timeout is not None and (not isinstance(timeout, int) or isinstance(timeout, bool)):
+        return "timeout is not a number"
+    expires = expiry(payload)
+    if expires is None:
+        return "expires_at is not a time with a timezone"
+    return ""
+
+
+def expiry(payload: dict) -> dt.datetime | None:
+    """The payload's ``expires_at`` as an aware datetime, or ``None``."""
+    try:
+        expires = dt.datetime.fromisoformat(str(payload.get("expires_at")))
+    except ValueError:
+        return None
+    return expires if expires.tzinfo is not None else None
+
+
+def check(config: dict[str, Any], item: Any) -> tuple[dict | None, str]:
+    """``(payload, "")`` when the command may run, else ``(payload or None, reason)``;
+    ``payload`` is ``None`` unless the signature verified."""
+    payload, reason = verified_payload(config, item)
+    if payload is None:
+        return None, reason
+    if payload["device"] != config.get("device"):
         return payload, "command is for another device"
-    expires = dt.datetime.fromisoformat(payload["expires_at"])
-    if expires <= dt.datetime.now(dt.UTC):
+    expires = expiry(payload)
+    if expires is None or expires <= dt.datetime.now(dt.UTC):
         return payload, "command expired"
-    if payload["id"] in config.get("done", []):
+    if payload["id"] in (config.get("done") or {}):
         return payload, "command already run"
     if command_line(config.get("allow") or {}, payload["kind"], payload["argument"]) is None:
         return (
@@ -106,13 +159,15 @@ def execute(config: dict[str, Any], item: dict[str, Any]) -> tuple[str, dict] | 
     """Check and run one command; ``(command id, result)`` to report, or ``None``
     when nothing trustworthy identifies it."""
     payload, reason = check(config, item)
-    if payload is None or "id" not in payload:
+    if payload is None:
+        log.warning("command refused and ignored: %s", reason)
         return None
     if reason:
+        log.warning("command %s refused: %s", payload["id"], reason)
         return _refused(payload["id"], reason)
-    argv = command_line(config["allow"], payload["kind"], payload["argument"])
+    argv = command_line(config.get("allow") or {}, payload["kind"], payload["argument"])
     assert argv is not None  # check() made sure
-    timeout = max(1, int(payload.get("timeout") or 60))
+    timeout = min(max(1, int(payload.get("timeout") or 60)), 24 * 3600)
     try:
         completed = subprocess.run(
             argv,

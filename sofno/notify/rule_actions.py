@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from sofno.core import guard
 from sofno.core.access import Actor
 from sofno.core.models import Membership
 from sofno.events import catalog
@@ -82,7 +83,8 @@ def _apply_rule_fields(actor: Actor, rule: NotificationRule, data: dict[str, Any
         try:
             validate_url(url)
         except ValueError as exc:
-            raise _invalid(f"apprise_urls.{index}", "apprise_url", str(exc)) from None
+            rule = getattr(exc, "rule", "apprise_url")  # "address": the outbound guard
+            raise _invalid(f"apprise_urls.{index}", rule, str(exc)) from None
     for name in (
         "name", "enabled", "event_types", "conditions", "ticket_status_from",
         "ticket_status_to", "recipients", "channels", "apprise_urls", "quiet_action",
@@ -190,6 +192,17 @@ def delete_template(*, acting_user: Actor, template: Template) -> None:
     template.delete()
 
 
+def _check_smtp_host(host: str, port: int) -> None:
+    """The outbound guard at save time: a host name or address, public (or allowed)."""
+    literal = guard.literal_address(host)
+    if not host or any(c in host for c in " /@") or (":" in host and literal is None):
+        raise _invalid("host", "hostname", "a host name or address, without port or scheme")
+    try:
+        guard.check_host(host, port)
+    except guard.UrlRefused as refused:
+        raise _invalid("host", refused.rule, refused.message) from None
+
+
 @transaction.atomic
 def save_smtp_profile(
     *, acting_user: Actor, data: dict[str, Any], profile: SmtpProfile | None = None
@@ -203,6 +216,8 @@ def save_smtp_profile(
             profile.set_password(value)
         else:
             setattr(profile, name, value)
+    if "host" in data or "port" in data or profile.pk is None:
+        _check_smtp_host(profile.host, profile.port)
     first = not SmtpProfile.objects.filter(organization=acting_user.organization).exists()
     created = profile.pk is None
     profile.save()

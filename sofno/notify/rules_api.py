@@ -134,7 +134,7 @@ def preview_template(request: HttpRequest, payload: PreviewIn):
     _staff(request)
     event_type = catalog.for_organization(actor(request).organization).get(payload.event_type)
     parts = Parts(payload.subject, payload.html_body, payload.text_body)
-    problems = check(parts, event_type)
+    problems = check(parts, event_type, trial=False)  # rendered just below, once
     sample = sample_context(event_type)
     try:
         rendered = render(parts, sample)

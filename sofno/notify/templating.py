@@ -7,8 +7,11 @@ Templates are Jinja2 text rendered by an :class:`ImmutableSandboxedEnvironment`:
   ``lipsum``, ``dict`` are removed), so a template can only read the event's tokens;
 - no ``{% include %}``, ``{% import %}``, ``{% extends %}`` (no loader: no file access),
   and nothing in the sandbox reaches the network;
-- ``*`` and ``**`` are checked so a template cannot build a gigabyte string;
 - HTML bodies are autoescaped, text bodies and subjects are not.
+
+Every render is bounded (see :mod:`sofno.notify.template_sandbox`): intermediate
+values, loop steps, produced size and time, so a template can neither bloat nor
+hang the process that renders it.
 
 At save time :func:`check` parses a template and names every token the event type
 does not carry (``{{ custmer.name }}``), so a typo is refused before anything is sent.
@@ -21,12 +24,44 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import ChainableUndefined, TemplateSyntaxError, nodes
+from jinja2 import TemplateSyntaxError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.meta import find_undeclared_variables
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from sofno.events.catalog import EventType, Token
+from sofno.notify.template_sandbox import (
+    FORBIDDEN_TAGS,
+    HTML,
+    MAX_OUTPUT,
+    MAX_SEQUENCE,
+    MAX_SOURCE,
+    MAX_STEPS,
+    MAX_STRING,
+    RENDER_SECONDS,
+    TEXT,
+    Bounds,
+    TemplateRefused,
+    budgeted,
+    current_budget,
+)
+
+__all__ = [
+    "MAX_OUTPUT",
+    "MAX_SEQUENCE",
+    "MAX_STEPS",
+    "MAX_STRING",
+    "RENDER_SECONDS",
+    "Parts",
+    "Problem",
+    "Rendered",
+    "TemplateRefused",
+    "check",
+    "event_context",
+    "render",
+    "render_source",
+    "sample_context",
+    "trial_render",
+]
 
 # Names every template may use besides the event type's tokens.
 EVENT_TOKENS = (
@@ -39,44 +74,6 @@ EVENT_TOKENS = (
     Token("organization.name", "string", "Your organization.", "Acme Support"),
     Token("base_url", "string", "SOFNO's public address.", "https://sofno.example"),
 )
-MAX_OUTPUT = 200_000  # characters: more is a mistake or an attack, never a notification
-FORBIDDEN_TAGS = (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)
-
-
-class TemplateRefused(ValueError):
-    """A template that may not be saved or rendered; ``rule`` is machine-readable."""
-
-    def __init__(self, rule: str, message: str) -> None:
-        super().__init__(message)
-        self.rule = rule
-        self.message = message
-
-
-class _Sandbox(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset(["*", "**"])
-
-    def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**":
-            if isinstance(right, int | float) and abs(right) > 64:
-                raise SecurityError("exponent too large")
-            return left**right
-        for seq, count in ((left, right), (right, left)):
-            sized = isinstance(seq, str | list | tuple) and isinstance(count, int)
-            if sized and len(seq) * count > MAX_OUTPUT:
-                raise SecurityError("result too large")
-        return left * right
-
-
-def _environment(autoescape: bool) -> _Sandbox:
-    env = _Sandbox(autoescape=autoescape, undefined=ChainableUndefined, loader=None)
-    # The default globals (range, dict, lipsum, cycler, joiner, namespace) are the
-    # classic ways out of a sandbox, or at least to burn CPU: a template gets none.
-    env.globals.clear()
-    return env
-
-
-TEXT = _environment(autoescape=False)
-HTML = _environment(autoescape=True)
 
 
 @dataclass
@@ -134,6 +131,8 @@ def check_source(source: str, event_type: EventType | None, field_name: str) -> 
     """Problems with one template text: syntax, forbidden tags, unknown tokens."""
     if not source:
         return []
+    if len(source) > MAX_SOURCE:
+        return [Problem(field_name, "too_large", f"at most {MAX_SOURCE} characters")]
     try:
         ast = TEXT.parse(source)
         TEXT.compile(ast)  # unknown filters and tests are compile-time errors
@@ -193,13 +192,19 @@ class Parts:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def check(parts: Parts, event_type: EventType | None) -> list[Problem]:
-    """Every problem in a template's parts, each naming its field and rule."""
+def check(parts: Parts, event_type: EventType | None, *, trial: bool = True) -> list[Problem]:
+    """Every problem in a template's parts, each naming its field and rule.
+
+    With ``trial`` (saving), a template without other problems is also rendered with
+    the event type's sample data within the render budget (:func:`trial_render`).
+    """
     problems = []
     for name in ("subject", "html_body", "text_body"):
         problems += check_source(getattr(parts, name), event_type, name)
     for name, source in parts.extra.items():
         problems += check_source(source, event_type, name)
+    if trial and not problems:
+        problems += trial_render(parts, event_type)
     return problems
 
 
@@ -216,38 +221,69 @@ class Rendered:
 @lru_cache(maxsize=512)
 def _compiled(source: str, html: bool):
     env = HTML if html else TEXT
+    if len(source) > MAX_SOURCE:
+        raise TemplateRefused("too_large", f"a template part is at most {MAX_SOURCE} characters")
     ast = env.parse(source)
     if any(True for _ in ast.find_all(FORBIDDEN_TAGS)):
         raise TemplateRefused("forbidden_tag", "include, import and extends are not allowed")
-    return env.from_string(ast)
+    return env.from_string(Bounds().visit(ast))
 
 
 def render_source(source: str, context: dict[str, Any], *, html: bool = False) -> str:
-    """Render one template text in the sandbox; refuses escapes with TemplateRefused."""
+    """Render one template text in the sandbox, within the current render's budget
+    (a budget of its own when called alone); refusals raise TemplateRefused."""
     if not source:
         return ""
+    if current_budget() is None:
+        with budgeted():
+            return render_source(source, context, html=html)
+    pieces, size = [], 0
     try:
-        out = _compiled(source, html).render(context)
+        for piece in _compiled(source, html).generate(context):
+            size += len(piece)
+            if size > MAX_OUTPUT:
+                raise TemplateRefused("too_large", "the rendered text is too large")
+            pieces.append(piece)
     except TemplateRefused:
         raise
     except SecurityError as exc:
         raise TemplateRefused("sandbox", f"refused by the template sandbox: {exc}") from None
+    except MemoryError:
+        raise TemplateRefused("too_large", "the template needs too much memory") from None
     except Exception as exc:  # any other failure of a user's template is a render error
         raise TemplateRefused("render", f"could not render: {exc}") from None
-    if len(out) > MAX_OUTPUT:
-        raise TemplateRefused("too_large", "the rendered text is too large")
-    return out
+    return "".join(pieces)
 
 
-def render(parts: Parts, context: dict[str, Any]) -> Rendered:
-    """Render every part; the subject is one line."""
-    subject = " ".join(render_source(parts.subject, context).split())
-    return Rendered(
-        subject=subject[:300],
-        html=render_source(parts.html_body, context, html=True),
-        text=render_source(parts.text_body, context),
-        extra={k: render_source(v, context) for k, v in parts.extra.items()},
-    )
+def render(parts: Parts, context: dict[str, Any], seconds: float = RENDER_SECONDS) -> Rendered:
+    """Render every part within one budget (``seconds``); the subject is one line."""
+    with budgeted(seconds):
+        subject = " ".join(render_source(parts.subject, context).split())
+        return Rendered(
+            subject=subject[:300],
+            html=render_source(parts.html_body, context, html=True),
+            text=render_source(parts.text_body, context),
+            extra={k: render_source(v, context) for k, v in parts.extra.items()},
+        )
+
+
+def trial_render(parts: Parts, event_type: EventType | None) -> list[Problem]:
+    """Render ``parts`` with the event type's sample data, as saving does: a part that
+    breaks a bound (or fails) is a problem naming its field."""
+    problems = []
+    context = sample_context(event_type)
+    with budgeted():
+        for name, source, html in (
+            ("subject", parts.subject, False),
+            ("html_body", parts.html_body, True),
+            ("text_body", parts.text_body, False),
+            *((k, v, False) for k, v in parts.extra.items()),
+        ):
+            try:
+                render_source(source, context, html=html)
+            except TemplateRefused as refused:
+                problems.append(Problem(name, refused.rule, refused.message))
+    return problems
 
 
 def _nest(flat: dict[str, Any]) -> dict[str, Any]:

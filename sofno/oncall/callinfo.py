@@ -119,7 +119,7 @@ def external_lookup(actor: Actor, number: str) -> dict | None:
     if not url:
         return None
     try:
-        check_url(url)
+        check_url(url, lookup=False)  # the client checks the resolved address
         with sync_client(timeout=LOOKUP_TIMEOUT) as client:
             response = client.get(url, params={"phone": number})
         response.raise_for_status()

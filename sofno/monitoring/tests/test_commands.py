@@ -133,9 +133,9 @@ def test_the_agent_rejects_a_tampered_command(cast, api_client, device, template
     payload = json.loads(item["payload"])
     payload["argument"] = "cleanup-everything"
     tampered = {"payload": signing.canonical(payload), "signature": item["signature"]}
-    _, result = runner.execute(agent_config, tampered)
-    assert result["status"] == "refused"
-    assert "signature" in result["output"]
+    # Refused, and neither reported nor remembered: its id is not to be believed.
+    assert runner.execute(agent_config, tampered) is None
+    assert runner.check(agent_config, tampered) == (None, "signature does not verify")
     assert not agent_config["marker"].exists()
     # A flipped bit in the signature fails too, with and without ``cryptography``.
     signature = bytearray(base64.b64decode(item["signature"]))

@@ -7,10 +7,11 @@ from sofno.notify.tests.receiver import Receiver
 
 @pytest.fixture
 def loopback(settings):
-    """The test settings: plain http on any port to loopback, allowed explicitly."""
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    settings.WEBHOOK_ALLOW_HTTP = True
-    settings.WEBHOOK_ALLOWED_PORTS = "*"
+    """The test settings: plain http on any port to loopback, allowed explicitly
+    (for every outbound channel: webhooks, SMTP, web push, Apprise)."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.OUTBOUND_ALLOW_HTTP = True
+    settings.OUTBOUND_ALLOWED_PORTS = "*"
     settings.WEBHOOK_TIMEOUT_SECONDS = 5
     return settings
 

@@ -9,7 +9,7 @@ from sofno.notify.tests.receiver import Receiver
 
 
 @pytest.fixture
-def http_receiver():
+def http_receiver(loopback):
     server = Receiver(answer=lambda r: (200, {}, b"ok")).start()
     yield server
     server.stop()
@@ -25,7 +25,7 @@ def test_it_posts_title_and_body_to_a_json_apprise_target(http_receiver):
     assert received.json["message"] == "Pizzeria Roma: Till 1 stopped checking in."
 
 
-def test_it_reports_a_failing_target_as_retryable():
+def test_it_reports_a_failing_target_as_retryable(loopback):
     failing = Receiver(answer=lambda r: (500, {}, b"no")).start()
     try:
         url = failing.url.replace("http://", "json://")
@@ -36,7 +36,7 @@ def test_it_reports_a_failing_target_as_retryable():
     assert len(failing.received) == 1  # one target, one try: no fan-out behind our back
 
 
-def test_it_refuses_urls_apprise_does_not_understand():
+def test_it_refuses_urls_apprise_does_not_understand(loopback):
     with pytest.raises(ValueError):
         validate_url("nosuchscheme://x")
     assert send_apprise("nosuchscheme://x", "t", "b").permanent

@@ -14,14 +14,14 @@ from sofno.notify.testing.smtp_server import SmtpServer
 
 
 @pytest.fixture
-def smtp_server():
+def smtp_server(loopback):
     with SmtpServer(username="mailer", password="s3cret") as server:
         yield server
         POOL.close_all()
 
 
 @pytest.fixture
-def second_server():
+def second_server(loopback):
     with SmtpServer() as server:
         yield server
         POOL.close_all()
@@ -151,7 +151,7 @@ def test_it_falls_back_when_the_login_is_refused(smtp_server, second_server):
     assert len(second_server.messages) == 1 and smtp_server.messages == []
 
 
-def test_it_fails_retryably_when_the_default_itself_is_down():
+def test_it_fails_retryably_when_the_default_itself_is_down(loopback):
     broken = SmtpSettings("127.0.0.1", closed_port(), from_address="x@acme.test", timeout=3)
     result = send_with_fallback(Email("x", text="x", to=["a@x.test"]), None, broken)
     assert not result.ok and not result.permanent
@@ -175,7 +175,7 @@ def test_it_encrypts_passwords_at_rest(settings):
 
 
 @pytest.mark.parametrize("mode", ["starttls", "tls"])
-def test_it_speaks_starttls_and_implicit_tls(mode):
+def test_it_speaks_starttls_and_implicit_tls(loopback, mode):
     with SmtpServer(username="mailer", password="s3cret", tls=mode) as server:
         smtp = SmtpSettings(
             "127.0.0.1",
@@ -200,7 +200,7 @@ def test_it_speaks_starttls_and_implicit_tls(mode):
         assert len(server.messages) == 1
 
 
-def test_starttls_is_required_by_a_server_that_demands_it():
+def test_starttls_is_required_by_a_server_that_demands_it(loopback):
     with SmtpServer(tls="starttls") as server:
         plain = SmtpSettings("127.0.0.1", server.port, from_address="alerts@acme.test")
         result = send_with_fallback(Email("x", text="x", to=["a@x.test"]), plain, None)

@@ -30,7 +30,7 @@ from sofno.notify.tests.helpers import owner, set_profile
 
 
 @pytest.fixture
-def smtp(cast):
+def smtp(cast, loopback):
     with SmtpServer() as server:
         profile = SmtpProfile.objects.create(
             organization=cast.org,

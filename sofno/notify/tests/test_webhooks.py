@@ -226,7 +226,7 @@ def test_it_honours_retry_after_within_bounds(cast, owner_actor, receiver):
 
 def test_it_records_refused_addresses_as_failed_attempts(cast, owner_actor, receiver, settings):
     endpoint = make_endpoint(owner_actor, receiver.url.replace("127.0.0.1", "localhost"))
-    settings.WEBHOOK_ALLOWED_NETWORKS = []
+    settings.OUTBOUND_ALLOWED_NETWORKS = []
     emit(cast.org, "customer.created", "c", {})
     run_until_idle()
     row = Delivery.objects.get(endpoint=endpoint)

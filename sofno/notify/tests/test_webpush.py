@@ -10,7 +10,7 @@ from sofno.notify.testing.fake_push import FakePushService
 
 
 @pytest.fixture
-def push_service():
+def push_service(loopback):
     with FakePushService() as service:
         yield service
 
@@ -53,3 +53,14 @@ def test_it_retries_when_the_push_service_is_unreachable(push_service):
 def test_the_fake_service_refuses_a_forged_vapid_header(push_service):
     with pytest.raises(ValueError):
         push_service.check_vapid("vapid t=a.b.c, k=" + vapid.public_key())
+
+
+def test_it_ignores_proxies_from_the_environment(push_service, monkeypatch):
+    # A proxy would be what the guard sees; the push service's own address must be.
+    monkeypatch.setenv("HTTP_PROXY", "http://10.0.0.1:3128")
+    monkeypatch.setenv("http_proxy", "http://10.0.0.1:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    browser = push_service.subscribe("adam")
+    result = send_push(browser.endpoint, browser.p256dh, browser.auth_b64, {"title": "x"}, 2)
+    assert result.ok, result.detail

@@ -23,7 +23,8 @@ PUSH = ("inapp", "webpush")
 
 
 @pytest.fixture
-def smtp(cast):
+def smtp(cast, settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]  # the loopback mail server
     with SmtpServer() as server:
         SmtpProfile.objects.create(
             organization=cast.org,

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from sofno.core import guard
 from sofno.core.access import get_scoped_or_404
 from sofno.core.scoping import customer_access
 from sofno.events.models import Event
@@ -145,6 +146,11 @@ def push_subscribe(request: HttpRequest) -> JsonResponse:
     keys = data.get("keys") if isinstance(data, dict) else None
     if not isinstance(endpoint, str) or not endpoint.startswith("https://"):
         return _json_error("endpoint", "https_url", _("The endpoint must be an https:// URL."))
+    try:
+        guard.check_url(endpoint)  # the outbound guard: no private or local push service
+    except guard.UrlRefused as refused:
+        message = _("The endpoint is not allowed: %(reason)s") % {"reason": refused.message}
+        return _json_error("endpoint", refused.rule, message)
     if not isinstance(keys, dict) or not keys.get("p256dh") or not keys.get("auth"):
         return _json_error("keys", "required", _("keys.p256dh and keys.auth are required."))
     PushSubscription.objects.update_or_create(

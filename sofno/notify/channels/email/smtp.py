@@ -3,6 +3,11 @@
 One SMTP session per (thread, profile settings): opening a TLS session and logging in
 costs more than sending a message, so a send loop that sends hundreds of messages
 does it once. A connection the server closed is reopened once, transparently.
+
+Every connection goes through the outbound guard (:func:`sofno.core.guard.open_connection`):
+the profile's host is resolved, each address checked, and smtplib connects to the
+checked address while TLS (SMTPS or STARTTLS) still verifies the certificate against
+the host name. A refused address is a permanent failure.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import formataddr, formatdate, make_msgid
+
+from sofno.core.guard import AddressRefused, open_connection
 
 # A connection unused this long is closed rather than reused: servers drop idle
 # sessions (Postfix after 300 s), and a dead socket costs a failed send.
@@ -114,6 +121,21 @@ class SendError(Exception):
         self.code = code
 
 
+class GuardedSMTP(smtplib.SMTP):
+    """``smtplib.SMTP`` whose socket comes from the guard (``_host`` stays the name)."""
+
+    def _get_socket(self, host, port, timeout):
+        return open_connection(host, port, timeout, self.source_address)
+
+
+class GuardedSMTPSSL(smtplib.SMTP_SSL):
+    """``smtplib.SMTP_SSL`` connected through the guard, TLS checked against the name."""
+
+    def _get_socket(self, host, port, timeout):
+        sock = open_connection(host, port, timeout, self.source_address)
+        return self.context.wrap_socket(sock, server_hostname=self._host)
+
+
 @dataclass
 class _Session:
     client: smtplib.SMTP
@@ -137,11 +159,11 @@ class SmtpPool:
             context.check_hostname = False
             context.verify_mode = ssl.CERT_NONE
         if smtp.tls_mode == TlsMode.TLS:
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
+            client: smtplib.SMTP = GuardedSMTPSSL(
                 smtp.host, smtp.port, timeout=smtp.timeout, context=context
             )
         else:
-            client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+            client = GuardedSMTP(smtp.host, smtp.port, timeout=smtp.timeout)
             if smtp.tls_mode == TlsMode.STARTTLS:
                 client.starttls(context=context)
         if smtp.username:
@@ -185,6 +207,9 @@ class SmtpPool:
                 if reused:
                     continue  # the kept session had gone stale: open a fresh one once
                 raise SendError(f"connection lost: {exc}") from None
+            except AddressRefused as exc:
+                self._drop(smtp)
+                raise SendError(f"{smtp.host}: {exc}", permanent=True) from None
             except smtplib.SMTPRecipientsRefused as exc:
                 self._drop_if_broken(smtp)
                 raise SendError(

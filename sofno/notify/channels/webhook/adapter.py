@@ -198,7 +198,7 @@ class WebhookChannel(BaseChannel):
     def _post(self, client: httpx.Client, delivery: Delivery) -> Result:
         started = time.monotonic()
         try:
-            http.check_url(delivery.endpoint.url)
+            http.check_url(delivery.endpoint.url, lookup=False)
             body = body_for(delivery)
             headers = headers_for(delivery, body)
             with client.stream(

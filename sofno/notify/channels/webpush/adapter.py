@@ -37,4 +37,7 @@ class WebPushChannel(BaseChannel):
         retryable = [r for r in results if not r.permanent]
         if retryable:
             return retryable[0]
+        refused = [r for r in results if not r.disable_target]
+        if refused:  # e.g. the outbound guard refused the endpoint: a failure to see
+            return refused[0]
         return Result(ok=True, detail="every subscription was gone and is removed")

@@ -2,14 +2,21 @@
 
 A 404 or 410 from the push service means the subscription is gone: the result says
 ``disable_target`` and the caller deletes the subscription.
+
+The endpoint goes through the outbound guard: its URL is checked (https, port, a host
+known to be non-public, a name resolving only to refused addresses) and pywebpush's
+own connection runs inside :func:`sofno.core.guard.scope`, which checks the address
+it actually connects to. A refused endpoint is a permanent failure.
 """
 
 from __future__ import annotations
 
 import json
 
+import requests
 from pywebpush import WebPushException, webpush
 
+from sofno.core import guard
 from sofno.notify.channels.base import Result
 from sofno.notify.channels.webpush import vapid
 
@@ -22,14 +29,29 @@ def send_push(
     """Push ``payload`` (title, body, url) to one browser subscription."""
     subscription = {"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}}
     try:
-        response = webpush(
-            subscription,
-            json.dumps(payload, separators=(",", ":")),
-            vapid_private_key=vapid.server_key(),
-            vapid_claims={"sub": vapid.claims_subject()},
-            ttl=TTL_SECONDS,
-            timeout=timeout,
-        )
+        guard.check_url(endpoint)
+    except guard.UrlRefused as exc:
+        return Result(ok=False, permanent=True, detail=f"push endpoint refused: {exc}"[:500])
+    # Everything that may touch the database or files happens before the scope:
+    # inside it, only pywebpush's own connection to the push service.
+    body = json.dumps(payload, separators=(",", ":"))
+    key, claims = vapid.server_key(), {"sub": vapid.claims_subject()}
+    session = requests.Session()
+    # No proxy from the environment: the guard must see the push service's address.
+    session.trust_env = False
+    try:
+        with session, guard.scope():
+            response = webpush(
+                subscription,
+                body,
+                vapid_private_key=key,
+                vapid_claims=claims,
+                ttl=TTL_SECONDS,
+                timeout=timeout,
+                requests_session=session,
+            )
+    except guard.AddressRefused as exc:
+        return Result(ok=False, permanent=True, detail=str(exc)[:500])
     except WebPushException as exc:
         status = exc.response.status_code if exc.response is not None else None
         gone = status in (404, 410)
