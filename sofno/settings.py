@@ -171,6 +171,8 @@ HUEY = {
     "name": "sofno",
     "url": QUEUE_URL,
     "immediate": QUEUE_URL.startswith("memory://"),
+    # Nothing reads task results: storing them grew the queue's store by a row per task.
+    "results": False,
     "consumer": {"workers": env_int("SOFNO_WORKER_THREADS", 4), "worker_type": "thread"},
 }
 
