@@ -114,8 +114,13 @@ def test_the_project_queue_stores_no_results():
 
 
 @pytest.fixture
-def queued():
-    """The project's queue holding tasks instead of running them inline."""
+def queued(transactional_db):
+    """The project's queue holding tasks instead of running them inline.
+
+    Tasks then run as in a worker, closing the database connection around each, so
+    the test's rows must be committed (a transactional test), not held in a
+    transaction that the first task would cut.
+    """
     HUEY.immediate = False  # huey's own switch; the storage becomes a fresh queue
     yield HUEY
     HUEY.storage.flush_all()
@@ -126,9 +131,7 @@ def _pending(huey, name: str, *args) -> int:
     return sum(1 for t in huey.pending() if t.name == name and tuple(t.args) == args)
 
 
-def test_it_keeps_one_dispatch_pending_per_organization_and_loses_no_event(
-    cast, queued, django_capture_on_commit_callbacks
-):
+def test_it_keeps_one_dispatch_pending_per_organization_and_loses_no_event(queued, cast):
     WebhookEndpoint.objects.create(
         organization=cast.org,
         url="https://hooks.example.com/sofno",
@@ -136,11 +139,9 @@ def test_it_keeps_one_dispatch_pending_per_organization_and_loses_no_event(
         secrets=[{"secret": "whsec_" + "A" * 32, "expires_at": None}],
     )
     for n in range(25):  # 25 commits, each telling dispatch to wake up
-        with django_capture_on_commit_callbacks(execute=True):
-            emit(cast.org, "test.burst", f"thing:{n}", {"n": n})
+        emit(cast.org, "test.burst", f"thing:{n}", {"n": n})
         assert _pending(queued, "dispatch_task", cast.org.pk) == 1
-    with django_capture_on_commit_callbacks(execute=True):
-        emit(cast.other_org, "test.burst", "thing:other")
+    emit(cast.other_org, "test.burst", "thing:other")
     assert _pending(queued, "dispatch_task", cast.other_org.pk) == 1
 
     ran = drain(queued, skip=frozenset({"deliver_task"}))
@@ -151,14 +152,13 @@ def test_it_keeps_one_dispatch_pending_per_organization_and_loses_no_event(
     assert DispatchCursor.objects.get(organization=cast.org).last_sequence == last
 
     # Once the pending wake-up has run, the next commit gets a new one.
-    with django_capture_on_commit_callbacks(execute=True):
-        emit(cast.org, "test.burst", "thing:late")
+    emit(cast.org, "test.burst", "thing:late")
     assert _pending(queued, "dispatch_task", cast.org.pk) == 1
     drain(queued, skip=frozenset({"deliver_task"}))
     assert Delivery.objects.filter(organization=cast.org).count() == 26
 
 
-def test_it_clears_the_flag_when_the_wake_up_starts_not_when_it_ends(cast, queued):
+def test_it_clears_the_flag_when_the_wake_up_starts_not_when_it_ends(queued, cast):
     seen_pending_during_run = []
 
     def during(signal, task, *rest):
@@ -176,7 +176,7 @@ def test_it_clears_the_flag_when_the_wake_up_starts_not_when_it_ends(cast, queue
     assert seen_pending_during_run == [True]
 
 
-def test_it_replaces_a_flag_whose_message_was_lost(cast, queued):
+def test_it_replaces_a_flag_whose_message_was_lost(queued, cast):
     with time_machine.travel(time.time(), tick=False) as traveller:
         assert wake_once(dispatch_task, cast.org.pk)
         queued.storage.flush_queue()  # the message is gone, the flag is not
@@ -186,7 +186,7 @@ def test_it_replaces_a_flag_whose_message_was_lost(cast, queued):
     assert _pending(queued, "dispatch_task", cast.org.pk) == 1
 
 
-def test_it_reports_how_long_the_next_task_has_waited(cast, queued):
+def test_it_reports_how_long_the_next_task_has_waited(queued, cast):
     assert oldest_task_age(queued) == 0.0
     with time_machine.travel(time.time(), tick=False) as traveller:
         wake_once(dispatch_task, cast.org.pk)
@@ -196,7 +196,7 @@ def test_it_reports_how_long_the_next_task_has_waited(cast, queued):
         assert oldest_task_age(queued) == pytest.approx(42, abs=0.01)
 
 
-def test_it_exposes_the_queue_depth_and_the_oldest_task_age_as_metrics(cast, queued):
+def test_it_exposes_the_queue_depth_and_the_oldest_task_age_as_metrics(queued, cast):
     from sofno.ops.metrics import queue_metrics
 
     wake_once(dispatch_task, cast.org.pk)
