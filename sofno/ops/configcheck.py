@@ -109,7 +109,7 @@ class ConnectionBudget:
         return sum(n for _, n in self.parts)
 
     def describe(self) -> str:
-        return " + ".join(f"{label} {n}" for label, n in self.parts)
+        return " + ".join(f"{label}={n}" for label, n in self.parts)
 
 
 def _same_server(url: str) -> bool:

@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
@@ -35,17 +35,19 @@ RETRY_AFTER_BUSY = 2
 
 
 def pool_exhausted(exception: BaseException) -> bool:
-    """Whether ``exception`` is a wait for a pooled connection that timed out."""
+    """Whether ``exception`` is a wait for a pooled connection that timed out while
+    the pool had connections (all busy), rather than none it could open (an outage)."""
     try:
         from psycopg_pool import PoolTimeout
     except ImportError:  # no pool installed: every failure is an outage
         return False
     seen: BaseException | None = exception
-    while seen is not None:
-        if isinstance(seen, PoolTimeout):
-            return True
+    while seen is not None and not isinstance(seen, PoolTimeout):
         seen = seen.__cause__ or seen.__context__
-    return False
+    if seen is None:
+        return False
+    pool = getattr(connection, "pool", None)
+    return pool is None or pool.get_stats().get("pool_size", 1) > 0
 
 
 def database_unavailable(exception: BaseException | None = None) -> HttpResponse:
