@@ -98,6 +98,33 @@ TEMPLATES = [
 ]
 
 
+def _env_seconds(name: str, default: float) -> float:
+    raw = env_str(name, str(default))
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name} must be a positive number of seconds, got {raw!r}")
+    return value
+
+
+# The connection budget (see docs/deploy.md): each process holds at most
+# SOFNO_DB_POOL_SIZE connections to PostgreSQL, and a request that finds them all
+# busy waits SOFNO_DB_POOL_TIMEOUT seconds, then answers 503 with Retry-After.
+# SOFNO_WEB_PROCESSES / SOFNO_WORKER_PROCESSES say how many processes share the
+# server, so that ``sofno check`` can add the budget up against max_connections.
+DB_POOL_SIZE = env_int("SOFNO_DB_POOL_SIZE", 10)
+DB_POOL_TIMEOUT = _env_seconds("SOFNO_DB_POOL_TIMEOUT", 3.0)
+WEB_PROCESSES = env_int("SOFNO_WEB_PROCESSES", 1)
+WORKER_PROCESSES = env_int("SOFNO_WORKER_PROCESSES", 1)
+DB_MAX_CONNECTIONS = env_int("SOFNO_DB_MAX_CONNECTIONS", 0)  # 0: ask the server
+if DB_POOL_SIZE < 0 or WEB_PROCESSES < 0 or WORKER_PROCESSES < 0:
+    raise ImproperlyConfigured(
+        "SOFNO_DB_POOL_SIZE, SOFNO_WEB_PROCESSES and SOFNO_WORKER_PROCESSES cannot be negative"
+    )
+
+
 def _database(url: str) -> dict:
     config = dj_database_url.parse(url, conn_max_age=0)
     engine = config["ENGINE"]
@@ -110,8 +137,24 @@ def _database(url: str) -> dict:
             "timeout": 20,
         }
     elif engine == "django.db.backends.postgresql":
-        config["CONN_MAX_AGE"] = env_int("SOFNO_DB_CONN_MAX_AGE", 60)
         config["CONN_HEALTH_CHECKS"] = True
+        options = config.setdefault("OPTIONS", {})
+        # Names this installation's connections in pg_stat_activity.
+        options.setdefault("application_name", env_str("SOFNO_DB_APPLICATION_NAME", "sofno"))
+        if DB_POOL_SIZE:
+            # One bounded pool per process instead of one connection per request
+            # thread (ASGI runs each request in a thread of its own, and with
+            # persistent connections a burst left one open per thread).
+            config["CONN_MAX_AGE"] = 0  # required by the pool: connections go back to it
+            options["pool"] = {
+                "min_size": min(2, DB_POOL_SIZE),
+                "max_size": DB_POOL_SIZE,
+                "timeout": DB_POOL_TIMEOUT,
+                "max_idle": 300,
+            }
+        else:
+            # No pool (PgBouncer in front does the pooling): a connection per thread.
+            config["CONN_MAX_AGE"] = env_int("SOFNO_DB_CONN_MAX_AGE", 0)
     else:
         raise ImproperlyConfigured(
             f"SOFNO_DATABASE_URL must be a sqlite:// or postgres:// URL, got {engine}"
@@ -129,6 +172,8 @@ HUEY = {
     "name": "sofno",
     "url": QUEUE_URL,
     "immediate": QUEUE_URL.startswith("memory://"),
+    # Nothing reads task results: storing them grew the queue's store by a row per task.
+    "results": False,
     "consumer": {"workers": env_int("SOFNO_WORKER_THREADS", 4), "worker_type": "thread"},
 }
 

@@ -16,3 +16,6 @@ urlpatterns = [
     # Pages.
     path("", include("sofno.web.urls")),
 ]
+
+# A database outage met outside a view answers 503, not 500 (see sofno.ops.views).
+handler500 = "sofno.ops.views.server_error"

@@ -94,4 +94,7 @@ def _run(loop: Loop, stop: threading.Event) -> None:
             if failing_since is not None:
                 log.warning("loop %s recovered", loop.name)
             failing_since = None
+        # Hand the connection back (to the pool) while sleeping: a worker's loops
+        # each pinning one would leave its task threads too few.
+        close_old_connections()
         stop.wait(max(0.0, loop.interval - (time.monotonic() - started)))

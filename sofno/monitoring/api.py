@@ -13,7 +13,7 @@ from sofno.core.net import client_ip
 from sofno.core.pagination import Pages
 from sofno.core.scoping import customer_access
 from sofno.directory.selectors import customers_for
-from sofno.monitoring import actions, checkin, commands, signing
+from sofno.monitoring import actions, checkin, commands, onboarding, signing
 from sofno.monitoring.models import (
     Command,
     CommandTemplate,
@@ -30,6 +30,8 @@ from sofno.monitoring.schemas import (
     CustomerMonitoringOut,
     DefaultsIn,
     DefaultsOut,
+    DeviceBulkIn,
+    DeviceBulkOut,
     DeviceCreated,
     DeviceFilter,
     DeviceIn,
@@ -158,6 +160,23 @@ def create_device(request: HttpRequest, payload: DeviceIn):
     device, key = actions.create_device(acting_user=who, customer=customer, fields=fields)
     device.key = key
     return Status(201, device)
+
+
+@router.post("/devices/bulk", response={201: DeviceBulkOut, **ERRORS})
+def create_devices_in_bulk(request: HttpRequest, payload: DeviceBulkIn):
+    """Create up to 1,000 devices at once, all or nothing; each answer carries its key,
+    shown this once. A refusal lists every broken field as ``devices.<index>.<field>``."""
+    who = actor(request)
+    items = [item.dict() for item in payload.devices]
+    try:
+        created = onboarding.bulk_create_devices(acting_user=who, items=items)
+    except onboarding.BulkRefused as exc:
+        errors = [e.as_dict() for e in exc.errors]
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        raise error("validation_error", summary, 422, errors) from None
+    for device, key in created:
+        device.key = key
+    return Status(201, {"devices": [device for device, _ in created]})
 
 
 def _customer(who, customer_id):

@@ -69,6 +69,14 @@ class DeviceCreated(DeviceOut):
     key: str = Field(description="the device key, shown this once")
 
 
+class DeviceBulkIn(Schema):
+    devices: list[DeviceIn] = Field(min_length=1, max_length=1000)
+
+
+class DeviceBulkOut(Schema):
+    devices: list[DeviceCreated] = Field(description="in the order sent; keys shown this once")
+
+
 class KeyOut(Schema):
     key: str
 

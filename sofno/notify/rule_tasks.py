@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from huey.contrib.djhuey import db_task
 
+from sofno.core.queue import wake_once
 from sofno.notify import escalation, routing
 
 
@@ -40,13 +41,13 @@ def on_events_committed(events: list) -> None:
         .distinct()
     )
     for organization_id in sorted(with_rules):
-        route_task(organization_id)
+        wake_once(route_task, organization_id)  # one pending per organization
 
 
 def reconcile() -> None:
     """The ``notify.rules`` loop: route organizations whose log is ahead of the cursor."""
     for organization_id in routing.pending_organizations():
-        route_task(organization_id)
+        wake_once(route_task, organization_id)  # one pending per organization
 
 
 def escalate() -> None:

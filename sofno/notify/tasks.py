@@ -11,6 +11,7 @@ import time
 
 from huey.contrib.djhuey import db_task
 
+from sofno.core.queue import wake_once
 from sofno.notify import delivery
 
 # The reconciler enqueues at most one wake-up per interval per process.
@@ -40,7 +41,7 @@ def deliver_task() -> int:
 def on_events_committed(events: list) -> None:
     """``events.on_committed`` listener: dispatch each organization that emitted."""
     for organization_id in sorted({e.organization_id for e in events}):
-        dispatch_task(organization_id)
+        wake_once(dispatch_task, organization_id)  # one pending per organization
 
 
 def _wake() -> None:

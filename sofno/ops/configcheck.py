@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db import connection
 
 from sofno.ops.readiness import Probe, check_database, check_migrations, check_queue
+
+# Connections the budget leaves free on the server: for psql, backups, migrations and
+# whatever else shares it. The budget must fit in this share of the usable limit.
+BUDGET_SHARE = 0.8
 
 
 def settings_findings() -> list[Probe]:
@@ -92,6 +98,123 @@ def _redis_probe(url: str) -> Probe:
         )
 
 
+@dataclass(frozen=True)
+class ConnectionBudget:
+    """The most PostgreSQL connections this installation may hold at once."""
+
+    parts: tuple[tuple[str, int], ...]
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.parts)
+
+    def describe(self) -> str:
+        return " + ".join(f"{label}={n}" for label, n in self.parts)
+
+
+def _same_server(url: str) -> bool:
+    """Whether ``url`` (the queue's) points at the database's PostgreSQL server."""
+    queue = urlsplit(url)
+    if queue.scheme not in {"postgres", "postgresql"}:
+        return False
+    db = settings.DATABASES["default"]
+    return (queue.hostname or "localhost", queue.port or 5432) == (
+        db.get("HOST") or "localhost",
+        int(db.get("PORT") or 5432),
+    )
+
+
+def connection_budget() -> ConnectionBudget:
+    """Add up what every process of the installation may hold (see docs/deploy.md).
+
+    - each ``sofno serve`` and ``sofno worker`` process: its pool
+      (``SOFNO_DB_POOL_SIZE``), times ``SOFNO_WEB_PROCESSES`` / ``SOFNO_WORKER_PROCESSES``;
+    - each ``sofno serve``: the check-in writers' own connections
+      (``SOFNO_CHECKIN_WRITERS``);
+    - with the task queue on the same PostgreSQL server: one connection per process
+      plus one listening connection per worker thread.
+    """
+    from sofno.monitoring import conf as monitoring_conf
+
+    pool = settings.DB_POOL_SIZE
+    web, workers = settings.WEB_PROCESSES, settings.WORKER_PROCESSES
+    parts = [
+        (f"web {web}x{pool}", web * pool),
+        (f"workers {workers}x{pool}", workers * pool),
+        (
+            f"check-in writers {web}x{monitoring_conf.writers()}",
+            web * monitoring_conf.writers(),
+        ),
+    ]
+    if _same_server(settings.QUEUE_URL):
+        threads = settings.HUEY["consumer"]["workers"]
+        parts.append((f"queue {web}+{workers}x{1 + threads}", web + workers * (1 + threads)))
+    return ConnectionBudget(tuple(parts))
+
+
+def _server_limit() -> tuple[int, str]:
+    """Connections this installation may use on the server, and where that came from."""
+    if settings.DB_MAX_CONNECTIONS:
+        return settings.DB_MAX_CONNECTIONS, "SOFNO_DB_MAX_CONNECTIONS"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('max_connections')::int"
+            " - current_setting('superuser_reserved_connections')::int"
+        )
+        (usable,) = cursor.fetchone()
+    return usable, "the server's max_connections less its reserved ones"
+
+
+def check_connection_budget() -> Probe:
+    """The connection budget fits the server's limit with headroom (PostgreSQL only)."""
+    if connection.vendor != "postgresql":
+        return Probe("connection budget", True, f"{connection.vendor}: no connection limit")
+    if not settings.DB_POOL_SIZE:
+        return Probe(
+            "connection budget",
+            True,
+            "SOFNO_DB_POOL_SIZE=0: no pool, connections are bounded only by what is in "
+            "front of PostgreSQL (PgBouncer, see docs/deploy.md)",
+        )
+    budget = connection_budget()
+    try:
+        limit, source = _server_limit()
+    except Exception as exc:  # the database probe reports the outage itself
+        return Probe("connection budget", False, f"cannot read max_connections: {exc}")
+    allowed = int(limit * BUDGET_SHARE)
+    detail = (
+        f"{budget.total} connections at most ({budget.describe()}); "
+        f"{allowed} allowed ({int(BUDGET_SHARE * 100)}% of {limit}, {source})"
+    )
+    if budget.total > allowed:
+        detail += (
+            ": lower SOFNO_DB_POOL_SIZE, run fewer processes, or put PgBouncer in front "
+            "(docs/deploy.md)"
+        )
+    return Probe("connection budget", budget.total <= allowed, detail)
+
+
+def check_worker_pool() -> Probe:
+    """A worker's threads fit its pool, so tasks do not queue for connections."""
+    threads = settings.HUEY["consumer"]["workers"]
+    pool = settings.DB_POOL_SIZE
+    if connection.vendor != "postgresql" or not pool:
+        return Probe("worker pool", True, "no pool")
+    ok = threads + 1 <= pool
+    detail = f"{threads} worker threads and the loops share a pool of {pool}"
+    if not ok:
+        detail += ": raise SOFNO_DB_POOL_SIZE above SOFNO_WORKER_THREADS"
+    return Probe("worker pool", ok, detail)
+
+
 def run_checks() -> list[Probe]:
-    """Settings first, then the database, its migrations, and the queue."""
-    return [*settings_findings(), check_database(), check_migrations(), check_queue()]
+    """Settings first, then the database, its migrations, the connection budget and the
+    queue."""
+    return [
+        *settings_findings(),
+        check_database(),
+        check_migrations(),
+        check_connection_budget(),
+        check_worker_pool(),
+        check_queue(),
+    ]

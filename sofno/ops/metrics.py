@@ -168,12 +168,20 @@ def delivery_metrics() -> list[Metric]:
 
 
 def queue_metrics() -> list[Metric]:
-    """Tasks waiting in the queue."""
+    """Tasks waiting in the queue, and how long the next one has waited."""
     from huey.contrib.djhuey import HUEY
+
+    from sofno.core.queue import oldest_task_age
 
     depth = Metric("sofno_queue_pending_tasks", "gauge", "Tasks waiting in the task queue.")
     depth.add(HUEY.pending_count())
-    return [depth]
+    age = Metric(
+        "sofno_queue_oldest_task_age_seconds",
+        "gauge",
+        "How long the next task in the queue has waited (0 when the queue is empty).",
+    )
+    age.add(round(oldest_task_age(HUEY), 3))
+    return [depth, age]
 
 
 SECTIONS = (monitoring_metrics, event_metrics, delivery_metrics, queue_metrics)

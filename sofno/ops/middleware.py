@@ -9,7 +9,11 @@ Rules:
 - Under ``/api/``, a 404/405 that is not already JSON is rewritten into our error
   shape (``{"code", "message", "errors"}``), keeping the ``Allow`` header.
 - While the database cannot be reached, requests answer 503 with ``Retry-After``
-  (a passing outage, not a server bug), in the error shape.
+  (a passing outage, not a server bug), in the error shape. So does a request that
+  waited ``SOFNO_DB_POOL_TIMEOUT`` for a connection of this process's full pool
+  (code ``busy``, a shorter ``Retry-After``). A failure raised outside a view (in a
+  middleware that reads the session) gets the same answer through
+  :func:`sofno.ops.views.server_error`.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import json
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
@@ -27,10 +31,33 @@ from sofno.ops import throttle
 API_PREFIX = "/api/"
 DATABASE_DOWN = (OperationalError, InterfaceError)
 RETRY_AFTER_OUTAGE = 5
+RETRY_AFTER_BUSY = 2
 
 
-def database_unavailable() -> HttpResponse:
-    """503 while the database cannot be reached: clients should retry, not give up."""
+def pool_exhausted(exception: BaseException) -> bool:
+    """Whether ``exception`` is a wait for a pooled connection that timed out while
+    the pool had connections (all busy), rather than none it could open (an outage)."""
+    try:
+        from psycopg_pool import PoolTimeout
+    except ImportError:  # no pool installed: every failure is an outage
+        return False
+    seen: BaseException | None = exception
+    while seen is not None and not isinstance(seen, PoolTimeout):
+        seen = seen.__cause__ or seen.__context__
+    if seen is None:
+        return False
+    pool = getattr(connection, "pool", None)
+    return pool is None or pool.get_stats().get("pool_size", 1) > 0
+
+
+def database_unavailable(exception: BaseException | None = None) -> HttpResponse:
+    """503 while the database cannot be reached or this process's connections are all
+    busy: clients should retry, not give up."""
+    if exception is not None and pool_exhausted(exception):
+        message = _("The server is busy; retry in a moment.")
+        response = error_response(503, "busy", message)
+        response["Retry-After"] = str(RETRY_AFTER_BUSY)
+        return response
     message = _("The database cannot be reached right now; retry in a few seconds.")
     response = error_response(503, "unavailable", message)
     response["Retry-After"] = str(RETRY_AFTER_OUTAGE)
@@ -80,8 +107,8 @@ class AbuseLimitMiddleware:
         if is_api:
             try:
                 refused = throttle.check_api(request)
-            except DATABASE_DOWN:
-                return database_unavailable()
+            except DATABASE_DOWN as exc:
+                return database_unavailable(exc)
             if refused is not None:
                 return self._rate_limited(*refused)
         response = self.get_response(request)
@@ -92,7 +119,7 @@ class AbuseLimitMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception):
         """A view that lost the database answers 503; anything else stays a 500."""
         if isinstance(exception, DATABASE_DOWN):
-            return database_unavailable()
+            return database_unavailable(exception)
         return None
 
     def _rate_limited(self, name: str, verdict: throttle.Verdict) -> HttpResponse:

@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import hmac
+import sys
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from sofno.ops import metrics as metrics_module
+from sofno.ops.middleware import DATABASE_DOWN, database_unavailable
 from sofno.ops.readiness import readiness
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The ``handler500``: a database outage or a full connection pool met outside a
+    view (a middleware reading the session) answers 503 like one met in a view;
+    anything else is Django's plain 500 page."""
+    exception = sys.exc_info()[1]
+    if isinstance(exception, DATABASE_DOWN):
+        return database_unavailable(exception)
+    return defaults.server_error(request)
 
 
 @never_cache
