@@ -219,6 +219,9 @@ def solution_report(problem, meta: dict, solution: Solution) -> dict:
         "unfilled_cost": scores["unfilled"],
         "empty_lines": solution.empty_lines,
         "unfilled": solution.unfilled,
+        "summary": solution.summary,
+        "fewest_empty": solution.fewest_empty,
+        "rules": problem.rules(),
         "weights": problem.weights.as_dict(),
         "people": people,
     }

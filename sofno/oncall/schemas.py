@@ -226,6 +226,11 @@ class SettingsOut(Schema):
     program_queue: bool
     queue_name: str
     lookup_url: str
+    max_overload: int
+    max_per_desk: int | None
+    no_split_days: bool
+    max_empty_per_turn: int | None
+    closed_days: list[str]
     team_feed: str
 
     @staticmethod
@@ -247,3 +252,25 @@ class SettingsPatch(Schema):
     program_queue: bool | None = None
     queue_name: str | None = Field(None, max_length=80)
     lookup_url: str | None = Field(None, max_length=200)
+    max_overload: int | None = Field(
+        None, ge=0, le=100, description="turns a person may take above their ideal load"
+    )
+    max_per_desk: int | None = Field(
+        None, ge=1, le=100, description="most people of one desk in a turn; null: no cap"
+    )
+    no_split_days: bool | None = Field(None, description="a person's turns of a day are together")
+    max_empty_per_turn: int | None = Field(
+        None, ge=0, le=100, description="most empty lines in a turn; null: no cap"
+    )
+    closed_days: list[dt.date] | None = Field(
+        None, description='organization holidays, nobody scheduled: ["2026-12-25"]'
+    )
+
+    @field_validator("closed_days")
+    @classmethod
+    def _closed_days(cls, value):
+        if value is None:
+            return value
+        if len(set(value)) != len(value):
+            raise ValueError("each closed day is listed once")
+        return [day.isoformat() for day in sorted(value)]

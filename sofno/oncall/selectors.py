@@ -93,6 +93,7 @@ def published_between(organization: Organization, start: dt.date, end: dt.date):
 
 def timetable_data(timetable: Timetable) -> dict:
     """A timetable as the page and the API show it, with the rules it breaks now."""
+    from sofno.oncall.explain import render_report
     from sofno.oncall.planning import grid_of, problem_for
     from sofno.oncall.solver import violations
     from sofno.oncall.turns import DAY_LABELS
@@ -125,7 +126,7 @@ def timetable_data(timetable: Timetable) -> dict:
         "dates": timetable.day_dates(),
         "lines": timetable.lines,
         "grid": grid,
-        "report": timetable.report,
+        "report": render_report(timetable.report),
         "warnings": violations(problem_for(timetable), keys),
         "edits": list(timetable.edits.select_related("by")),
     }
