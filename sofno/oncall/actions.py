@@ -170,6 +170,13 @@ def generate_draft(
         relative_gap=relative_gap,
         progress=progress,
     )
+    if solution.status == "infeasible":  # only the empty-line cap can contradict the rest
+        raise invalid(
+            "max_empty_per_turn",
+            f"no timetable leaves at most {problem.max_empty} empty lines in every turn "
+            "with the people available; raise the cap or clear it",
+            "infeasible",
+        )
     return _store_draft(acting_user, conf, week_start, problem, meta, solution)
 
 

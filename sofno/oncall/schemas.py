@@ -7,7 +7,7 @@ from typing import Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_serializer, field_validator, model_validator
 
 from sofno.core.schemas import check_phone
 from sofno.oncall.turns import parse_day
@@ -269,8 +269,11 @@ class SettingsPatch(Schema):
     @field_validator("closed_days")
     @classmethod
     def _closed_days(cls, value):
-        if value is None:
-            return value
-        if len(set(value)) != len(value):
+        if value is not None and len(set(value)) != len(value):
             raise ValueError("each closed day is listed once")
-        return [day.isoformat() for day in sorted(value)]
+        return value
+
+    @field_serializer("closed_days")
+    def _closed_days_as_text(self, value):
+        # Stored in a JSON field: ISO text, in date order.
+        return None if value is None else [day.isoformat() for day in sorted(value)]

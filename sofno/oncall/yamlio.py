@@ -33,7 +33,7 @@ from typing import Literal
 import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from sofno.core.access import Actor
@@ -75,9 +75,8 @@ class SettingsDoc(_Strict):
     max_empty_per_turn: int | None = Field(None, ge=0, le=100)
     closed_days: list[dt.date] | None = None
 
-    @field_validator("closed_days")
-    @classmethod
-    def _closed_days(cls, value):
+    @field_serializer("closed_days")
+    def _closed_days_as_text(self, value):
         # Stored as ISO text: YAML reads an unquoted 2026-12-25 as a date.
         return None if value is None else [day.isoformat() for day in sorted(set(value))]
 
