@@ -3,6 +3,7 @@ from hypothesis import strategies as st
 
 from sofno.oncall.explain import describe_gap, describe_summary
 from sofno.oncall.solver import (
+    PATTERN_BUDGET,
     PersonSpec,
     Problem,
     Weights,
@@ -10,6 +11,8 @@ from sofno.oncall.solver import (
     explain_unfilled,
     fewest_empty,
     fillable_now,
+    greedy,
+    repair_days,
     solve,
     summarize,
     violations,
@@ -161,14 +164,18 @@ def test_it_says_the_targets_add_up_to_fewer_than_the_lines():
 
 
 def test_it_names_people_at_their_maximum_and_lines_only_a_reshuffle_fills():
-    # Ann (max 1 a week) sits on Mon; Bob (busy Mon) is at his maximum on Tue: the
-    # Wed line has two people free but at their maximum. Moving Ann would not help
-    # (no valid week fills all three), so one line is unfillable.
+    # Ann and Bob may take one turn a week each (Bob is busy Mon); three days of one
+    # line: one line stays empty, its free people are at their maximum, and no
+    # valid week fills all three, so that line is unfillable.
     ann, bob = person("ann", 1, 1), person("bob", 1, 1, busy={(0, 0): "x"})
     problem = Problem(["Mon", "Tue", "Wed"], TURNS[:1], [[1], [1], [1]], [ann, bob])
     solution = solve(problem, time_limit=5)
     assert solution.empty_lines == 1
-    assert summary_of(solution, "at_maximum") == {"code": "at_maximum", "people": 2}
+    # Whichever day stays empty, everyone not busy then is at their weekly maximum.
+    (gap,) = solution.unfilled
+    free_then = sum(1 for p in problem.people if (gap["day"], 0) not in p.busy)
+    assert gap["reasons"]["maximum"] == free_then
+    assert summary_of(solution, "at_maximum") == {"code": "at_maximum", "people": free_then}
     assert summary_of(solution, "unfillable") == {"code": "unfillable", "lines": 1}
     assert summary_of(solution, "reshuffle") is None
     # A hand-made week that blocks itself: Ann on Mon and Wed, Bob busy on Tue.
@@ -242,6 +249,33 @@ def test_it_sets_the_weekly_maximum_from_the_ideal_load():
     assert weekly_maximum(7, 2, 6, 10) == 9  # Tomatic's maxOverload
     assert weekly_maximum(7, 2, 6, 8) == 8  # never above real capacity
     assert weekly_maximum(4, 0, 6, 10) == 6  # a carried debt may ask more than ideal
+
+
+def test_it_repairs_a_split_day_and_keeps_each_persons_turns():
+    people = [person("ann", 2), person("bob", 1)]
+    problem = Problem(["Mon"], TURNS[:3], [[1, 1, 1]], people)
+    split = [[["ann"], ["bob"], ["ann"]]]
+    repaired = repair_days(problem, split, time_limit=5)
+    assert violations(problem, repaired) == []
+    assert evaluate(problem, repaired)["total"] == 0 < evaluate(problem, split)["total"]
+    assert sum("ann" in cell for cell in repaired[0]) == 2
+
+
+def test_it_fills_a_week_too_big_to_prove_within_its_budget():
+    # 60 people x 6 days of 8 turns, up to 3 a day: more day patterns than the exact
+    # model takes, so the greedy week repaired day by day is the search's start.
+    people = [
+        person(f"p{i:02d}", 12, 3, limit=14, desk=f"d{i % 4}", busy={(i % 6, i % 8): "x"})
+        for i in range(60)
+    ]
+    days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    turns = [f"{h:02d}:00-{h + 1:02d}:00" for h in range(8, 16)]
+    problem = Problem(days, turns, [[15] * 8 for _ in days], people, lunch_pairs=[(3, 4)])
+    assert sum(len(p.busy) for p in problem.people) and PATTERN_BUDGET < 60 * 6 * 92
+    solution = solve(problem, time_limit=6)
+    assert violations(problem, solution.grid) == []
+    assert solution.empty_lines == 0 and solution.status in ("feasible", "optimal")
+    assert solution.objective <= evaluate(problem, greedy(problem))["total"]
 
 
 @st.composite
