@@ -681,6 +681,8 @@ def solve(
     from ortools.sat.python import cp_model
 
     started = time.monotonic()
+    # Made first so that progress times count from the start, greedy week included.
+    callback = _progress_callback(cp_model, progress)
     built = _Model(problem, cp_model)
     start = greedy(problem)
     start_valid = not violations(problem, start)  # only the empty-line cap can fail
@@ -696,7 +698,6 @@ def solve(
     solver = _solver(cp_model, budget, workers, seed)
     if relative_gap:
         solver.parameters.relative_gap_limit = relative_gap
-    callback = _progress_callback(cp_model, progress)
     status = solver.solve(built.model, callback)
 
     grid: Grid = [[[] for _ in problem.turns] for _ in problem.days]
