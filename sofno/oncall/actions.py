@@ -289,7 +289,7 @@ def _on(timetable: Timetable, person: Person, day: int, turn: int) -> Assignment
 
 
 def _record(
-    actor: Actor, timetable: Timetable, kind: str, reason: str, detail: dict, before: list[str]
+    actor: Actor, timetable: Timetable, kind: str, reason: str, detail: dict, before: list[dict]
 ) -> TimetableEdit:
     after = violations(problem_for(timetable), grid_of(timetable))
     new = [text for text in after if text not in before]
@@ -305,7 +305,7 @@ def _record(
     return edit
 
 
-def _rules_now(timetable: Timetable) -> list[str]:
+def _rules_now(timetable: Timetable) -> list[dict]:
     return violations(problem_for(timetable), grid_of(timetable))
 
 

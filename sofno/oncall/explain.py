@@ -59,12 +59,16 @@ def _reason(name: str, n: int) -> str:
     return text % {"n": n}
 
 
+def _when(item: dict) -> str:
+    day = item.get("day_label", "")
+    return f"{_WEEKDAYS[day]() if day in _WEEKDAYS else day} {item.get('turn_label', '')}".strip()
+
+
 def describe_gap(gap: dict) -> str:
     """``Tue 12:45-14:00: 2 of 7 lines empty: 5 people on holiday, 3 busy, ...``."""
     if "day_label" not in gap and "text" in gap:
         return gap["text"]  # a report stored before explanations were translatable
-    day = gap.get("day_label", "")
-    when = f"{_WEEKDAYS[day]() if day in _WEEKDAYS else day} {gap.get('turn_label', '')}".strip()
+    when = _when(gap)
     parts = [_reason(name, count) for name, count in (gap.get("reasons") or {}).items() if count]
     because = ", ".join(parts) if parts else _("nobody else is on the team")
     return ngettext(
@@ -126,6 +130,30 @@ def describe_summary(item: dict) -> str:
             ) % {"n": item["max_empty"]}
         return _("No timetable keeps every hard rule.")
     return str(code)
+
+
+def describe_break(item: dict | str) -> str:
+    """One broken hard rule (see ``solver.violations``) as a sentence."""
+    if isinstance(item, str):
+        return item  # an edit's warning stored before warnings were translatable
+    code = item.get("code")
+    values = {**item, "when": _when(item)}
+    if "day_label" in item and "turn_label" not in item:
+        values["day"] = _when(item)
+    texts = {
+        "over_lines": _("%(when)s: %(staffed)s people on %(lines)s lines"),
+        "too_empty": _("%(when)s: %(empty)s empty lines, more than %(cap)s"),
+        "two_lines": _("%(when)s: %(name)s holds two lines"),
+        "not_on_team": _("%(when)s: %(name)s is not on the team"),
+        "on_holiday": _("%(when)s: %(name)s is on holiday"),
+        "busy": _("%(when)s: %(name)s is busy (%(reason)s)"),
+        "desk_cap": _("%(when)s: %(count)s people of %(desk)s, more than %(cap)s"),
+        "max_per_day": _("%(day)s: %(name)s has %(count)s turns, more than %(cap)s a day"),
+        "lunch": _("%(day)s: %(name)s takes %(first)s and %(second)s back to back (lunch rule)"),
+        "split_day": _("%(day)s: %(name)s has a split day"),
+        "over_maximum": _("%(name)s has %(count)s turns, over the weekly maximum of %(cap)s"),
+    }
+    return texts[code] % values if code in texts else str(code)
 
 
 def render_report(report: dict) -> dict:

@@ -134,6 +134,12 @@ class EditOut(Schema):
     at: dt.datetime
 
     @staticmethod
+    def resolve_warnings(obj) -> list[str]:
+        from sofno.oncall.explain import describe_break
+
+        return [describe_break(item) for item in obj.warnings or []]
+
+    @staticmethod
     def resolve_by(obj) -> str | None:
         return obj.by.get_username() if obj.by else None
 

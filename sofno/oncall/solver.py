@@ -913,59 +913,76 @@ def fillable_now(problem: Problem, grid: Grid) -> list[tuple[Slot, str]]:
     return found
 
 
-def violations(problem: Problem, grid: Grid) -> list[str]:
-    """Every hard rule ``grid`` breaks, as sentences (empty when it breaks none)."""
-    found: list[str] = []
+def violations(problem: Problem, grid: Grid) -> list[dict]:
+    """Every hard rule ``grid`` breaks (empty when it breaks none).
+
+    Each break is a code with its numbers and names (rendered in the reader's
+    language by :func:`sofno.oncall.explain.describe_break`).
+    """
+    found: list[dict] = []
     index = {person.key: person for person in problem.people}
     for d, t in problem.slots():
         staffed = grid[d][t]
-        label = problem.label((d, t))
-        if len(staffed) > problem.lines[d][t]:
-            found.append(f"{label}: {len(staffed)} people on {problem.lines[d][t]} lines")
-        empty = problem.lines[d][t] - len(staffed)
+        when = {"day_label": problem.days[d], "turn_label": problem.turns[t]}
+        lines = problem.lines[d][t]
+        if len(staffed) > lines:
+            found.append({"code": "over_lines", **when, "staffed": len(staffed), "lines": lines})
+        empty = lines - len(staffed)
         if problem.max_empty is not None and empty > problem.max_empty:
-            found.append(f"{label}: {empty} empty lines, more than {problem.max_empty}")
-        for key in set(staffed):
-            if staffed.count(key) > 1:
-                found.append(f"{label}: {index[key].name} holds two lines")
+            found.append({"code": "too_empty", **when, "empty": empty, "cap": problem.max_empty})
+        for key in sorted(set(staffed)):
+            if staffed.count(key) > 1 and key in index:
+                found.append({"code": "two_lines", **when, "name": index[key].name})
         desks: dict[str, int] = {}
         for key in staffed:
             person = index.get(key)
             if person is None:
-                found.append(f"{label}: {key} is not on the team")
+                found.append({"code": "not_on_team", **when, "name": key})
                 continue
             if person.desk:
                 desks[person.desk] = desks.get(person.desk, 0) + 1
             if d in person.holidays:
-                found.append(f"{label}: {person.name} is on holiday")
+                found.append({"code": "on_holiday", **when, "name": person.name})
             elif (d, t) in person.busy:
-                found.append(f"{label}: {person.name} is busy ({person.busy[(d, t)]})")
+                found.append(
+                    {"code": "busy", **when, "name": person.name, "reason": person.busy[(d, t)]}
+                )
         if problem.max_per_desk is not None:
             for desk, count in desks.items():
                 if count > problem.max_per_desk:
                     found.append(
-                        f"{label}: {count} people of {desk}, more than {problem.max_per_desk}"
+                        {
+                            "code": "desk_cap",
+                            **when,
+                            "desk": desk,
+                            "count": count,
+                            "cap": problem.max_per_desk,
+                        }
                     )
     for key, person in index.items():
         week = 0
         for d in range(len(problem.days)):
             today = [t for t in range(len(problem.turns)) if key in grid[d][t]]
             week += len(today)
+            day = {"day_label": problem.days[d], "name": person.name}
             if len(today) > person.max_per_day:
                 found.append(
-                    f"{problem.days[d]}: {person.name} has {len(today)} turns, "
-                    f"more than {person.max_per_day} a day"
+                    {"code": "max_per_day", **day, "count": len(today), "cap": person.max_per_day}
                 )
             for a, b in problem.lunch_pairs:
                 if a in today and b in today:
                     found.append(
-                        f"{problem.days[d]}: {person.name} takes {problem.turns[a]} and "
-                        f"{problem.turns[b]} back to back (lunch rule)"
+                        {
+                            "code": "lunch",
+                            **day,
+                            "first": problem.turns[a],
+                            "second": problem.turns[b],
+                        }
                     )
             if problem.no_split and _blocks(tuple(today)) > 1:
-                found.append(f"{problem.days[d]}: {person.name} has a split day")
+                found.append({"code": "split_day", **day})
         if week > person.maximum:
             found.append(
-                f"{person.name} has {week} turns, over the weekly maximum of {person.maximum}"
+                {"code": "over_maximum", "name": person.name, "count": week, "cap": person.maximum}
             )
     return found

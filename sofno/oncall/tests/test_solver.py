@@ -1,7 +1,7 @@
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sofno.oncall.explain import describe_gap, describe_summary
+from sofno.oncall.explain import describe_break, describe_gap, describe_summary
 from sofno.oncall.solver import (
     PATTERN_BUDGET,
     PersonSpec,
@@ -205,9 +205,8 @@ def test_it_caps_the_people_of_one_desk_in_a_turn():
     assert solution.optimal and len(staffed) == 2 and "b0" in staffed
     assert sum(key.startswith("a") for key in staffed) == 1
     assert solution.unfilled[0]["reasons"]["desk_cap"] == 2
-    assert violations(problem, [[["a0", "a1", "b0"]]]) == [
-        "Mon 09:00-10:15: 2 people of a, more than 1"
-    ]
+    (broken,) = violations(problem, [[["a0", "a1", "b0"]]])
+    assert describe_break(broken) == "Mon 09:00-10:15: 2 people of a, more than 1"
     uncapped = solve(Problem(["Mon"], TURNS[:1], [[3]], people), time_limit=5)
     assert uncapped.empty_lines == 0
 
@@ -221,7 +220,8 @@ def test_it_keeps_a_day_together_when_split_days_are_refused():
     solution = solve(together, time_limit=5)
     assert solution.optimal and solution.empty_lines == 1
     assert solution.unfilled[0]["reasons"]["no_split"] == 1
-    assert violations(together, [[["ann"], [], ["ann"]]]) == ["Mon: Ann has a split day"]
+    (broken,) = violations(together, [[["ann"], [], ["ann"]]])
+    assert describe_break(broken) == "Mon: Ann has a split day"
 
 
 def test_it_keeps_at_most_n_empty_lines_in_a_turn():
@@ -332,10 +332,12 @@ def test_it_sees_every_broken_rule_in_a_hand_made_grid():
     ann = person("ann", 1, 1, holidays={1}, busy={(0, 1): "dentist"})
     problem = Problem(["Mon", "Tue"], TURNS, [[1, 1, 1, 1], [1, 1, 1, 1]], [ann], [(2, 3)])
     grid = [[["ann"], ["ann"], ["ann"], ["ann", "ann"]], [["ann"], [], [], []]]
-    found = violations(problem, grid)
-    assert any("busy (dentist)" in v for v in found)
-    assert any("on holiday" in v for v in found)
-    assert any("lunch rule" in v for v in found)
-    assert any("more than 1 a day" in v for v in found)
-    assert any("over the weekly maximum of 1" in v for v in found)
-    assert any("2 people on 1 lines" in v for v in found)
+    found = [describe_break(v) for v in violations(problem, grid)]
+    assert "Mon 10:15-11:30: Ann is busy (dentist)" in found
+    assert "Tue 09:00-10:15: Ann is on holiday" in found
+    assert "Mon: Ann takes 11:30-12:45 and 12:45-14:00 back to back (lunch rule)" in found
+    assert "Mon: Ann has 4 turns, more than 1 a day" in found
+    assert "Ann has 5 turns, over the weekly maximum of 1" in found
+    assert "Mon 12:45-14:00: 2 people on 1 lines" in found
+    assert "Mon 12:45-14:00: Ann holds two lines" in found
+    assert describe_break("an old warning") == "an old warning"

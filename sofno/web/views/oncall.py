@@ -23,6 +23,7 @@ from sofno.core.access import get_scoped_or_404
 from sofno.core.models import Membership
 from sofno.oncall import actions, yamlio
 from sofno.oncall.callinfo import caller_info
+from sofno.oncall.explain import describe_break
 from sofno.oncall.models import (
     BusyEntry,
     Call,
@@ -201,7 +202,10 @@ def edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     else:
         messages.success(request, _t("Change saved."))
         for warning in record.warnings:
-            messages.warning(request, _t("This change breaks a rule: %(rule)s") % {"rule": warning})
+            messages.warning(
+                request,
+                _t("This change breaks a rule: %(rule)s") % {"rule": describe_break(warning)},
+            )
     return redirect("web:oncall-timetable-detail", public_id=timetable.public_id)
 
 
