@@ -10,6 +10,7 @@ from sofno.oncall.solver import (
     evaluate,
     explain_unfilled,
     fewest_empty,
+    fill_what_can_be_filled,
     fillable_now,
     greedy,
     repair_days,
@@ -276,6 +277,18 @@ def test_it_fills_a_week_too_big_to_prove_within_its_budget():
     assert violations(problem, solution.grid) == []
     assert solution.empty_lines == 0 and solution.status in ("feasible", "optimal")
     assert solution.objective <= evaluate(problem, greedy(problem))["total"]
+
+
+def test_it_gives_an_empty_line_to_whoever_can_take_it_when_that_costs_less():
+    ann = person("ann", 1, limit=2)
+    problem = Problem(["Mon"], TURNS[:2], [[1, 1]], [ann])
+    stopped_early = [[["ann"], []]]  # as a search cut short by its budget might leave it
+    cost = evaluate(problem, stopped_early)["total"]
+    grid, new_cost = fill_what_can_be_filled(problem, stopped_early, cost)
+    assert grid == [[["ann"], ["ann"]]] and new_cost == Weights().overload < cost
+    cheap = Problem(["Mon"], TURNS[:2], [[1, 1]], [ann], weights=Weights(unfilled=1))
+    cost = evaluate(cheap, stopped_early)["total"]
+    assert fill_what_can_be_filled(cheap, stopped_early, cost) == (stopped_early, cost)
 
 
 @st.composite
