@@ -132,7 +132,7 @@ def run(size: int, seed: int, time_limit: float | None) -> dict:
         def progress(objective: int, bound: float, seconds: float) -> None:
             if not first:
                 first.append(seconds)
-                print(f"  first timetable after {seconds:.2f}s: cost {objective}")
+            print(f"  {seconds:7.2f}s  cost {objective:>8}  bound {bound:>9.1f}")
 
         total = problem.total_lines()
         print(

@@ -155,8 +155,10 @@ MAX_PATTERNS = 300
 # help within a budget (80 people x 6 days x 92 patterns took 8 s for a first
 # bound on 2 cores); the plain rules then find better weeks sooner.
 PATTERN_BUDGET = 15_000
-# Workers for a week the exact model can prove (see ``solve``).
+# Workers for a week (or a day) the exact model can prove (see ``solve``).
 PROVING_WORKERS = 1
+# The share of a big week's budget spent repairing the greedy week day by day.
+REPAIR_SHARE = 0.6
 
 
 def _blocks(turns: tuple[int, ...]) -> int:
@@ -686,11 +688,26 @@ def solve(
     built = _Model(problem, cp_model)
     start = greedy(problem)
     start_valid = not violations(problem, start)  # only the empty-line cap can fail
+
+    def report(grid: Grid) -> None:
+        """Tell ``progress`` about a week found before the search (no bound yet)."""
+        if progress is not None:
+            progress(evaluate(problem, grid)["total"], 0.0, time.monotonic() - started)
+
     if not built.use_patterns:
         if start_valid:
+            report(start)
+            # Most of the budget goes here: each day is a small exact model that
+            # one worker solves to optimality in about 2 s (80 people, 8 turns),
+            # while the whole week's search rarely improves a good start in time.
             start = repair_days(
-                problem, start, time_limit=0.4 * time_limit, workers=workers, seed=seed
+                problem,
+                start,
+                time_limit=REPAIR_SHARE * time_limit,
+                workers=PROVING_WORKERS,
+                seed=seed,
             )
+            report(start)
             built.hint(start)
     else:
         workers = min(workers, PROVING_WORKERS)
