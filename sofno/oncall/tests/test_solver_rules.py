@@ -49,6 +49,11 @@ def test_it_fills_a_week_whose_targets_add_up_to_fewer_turns_than_its_lines(cast
     assert shown["summary_text"][0].startswith("The week's targets add up to 3 turns for 4 lines")
     assert "1 person takes turns above their target" in shown["summary_text"][1]
     assert people[str(ann.public_id)]["overload"] == report["weights"]["overload"]
+    owner = Client()
+    owner.force_login(cast.owner)
+    page = owner.get(f"/oncall/timetables/{draft.public_id}/").content.decode()
+    assert "The week&#x27;s targets add up to 3 turns for 4 lines" in page
+    assert "1 person takes turns above their target" in page
     assert bob.public_id
 
 
