@@ -12,7 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone as django_tz
@@ -125,6 +125,8 @@ class OncallSettings(models.Model):
         _("people of one desk per turn"),
         null=True,
         blank=True,
+        # 0 would keep everyone with a desk off the phones: "no cap" is empty.
+        validators=[MinValueValidator(1)],
         help_text=_("At most this many people of one desk on the phones at once. Empty: no cap."),
     )
     no_split_days = models.BooleanField(
