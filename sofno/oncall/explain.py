@@ -156,9 +156,29 @@ def describe_break(item: dict | str) -> str:
     return texts[code] % values if code in texts else str(code)
 
 
+def describe_status(status: str, gap: float | None = None) -> str:
+    """How good a draft is, in words: proven best, within its gap, or the best found."""
+    if status == "optimal":
+        return _("the best possible week (proven)")
+    if status == "within_gap":
+        return _("within %(gap)s of the best possible week") % {"gap": f"{(gap or 0):.1%}"}
+    if status == "feasible":
+        if gap is None:
+            return _("the best week found in the time budget")
+        return _("the best week found in the time budget (at most %(gap)s from the best)") % {
+            "gap": f"{gap:.1%}"
+        }
+    if status == "infeasible":
+        return _("no week keeps every hard rule")
+    return _("no week found in the time budget")
+
+
 def render_report(report: dict) -> dict:
-    """``report`` with each gap's ``text`` and the week's ``summary_text`` rendered."""
+    """``report`` with each gap's ``text``, the week's ``summary_text`` and the
+    ``status_text`` rendered."""
     rendered = dict(report or {})
+    if rendered.get("status"):
+        rendered["status_text"] = describe_status(rendered["status"], rendered.get("gap"))
     rendered["unfilled"] = [
         {**gap, "text": describe_gap(gap)} for gap in rendered.get("unfilled") or []
     ]

@@ -54,6 +54,7 @@ def test_it_fills_a_week_whose_targets_add_up_to_fewer_turns_than_its_lines(cast
     page = owner.get(f"/oncall/timetables/{draft.public_id}/").content.decode()
     assert "The week&#x27;s targets add up to 3 turns for 4 lines" in page
     assert "1 person takes turns above their target" in page
+    assert "the best possible week (proven)" in page and ">optimal<" not in page
     assert bob.public_id
 
 

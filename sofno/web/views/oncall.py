@@ -23,7 +23,7 @@ from sofno.core.access import get_scoped_or_404
 from sofno.core.models import Membership
 from sofno.oncall import actions, yamlio
 from sofno.oncall.callinfo import caller_info
-from sofno.oncall.explain import describe_break
+from sofno.oncall.explain import describe_break, describe_status
 from sofno.oncall.models import (
     BusyEntry,
     Call,
@@ -141,7 +141,9 @@ def generate(request: HttpRequest) -> HttpResponse:
         _problem(request, exc)
         return redirect(reverse("web:oncall-timetable"))
     messages.success(
-        request, _t("Draft ready: %(status)s.") % {"status": timetable.report["status"]}
+        request,
+        _t("Draft ready: %(status)s.")
+        % {"status": describe_status(timetable.report["status"], timetable.report.get("gap"))},
     )
     return redirect("web:oncall-timetable-detail", public_id=timetable.public_id)
 
