@@ -170,6 +170,13 @@ def generate_draft(
         relative_gap=relative_gap,
         progress=progress,
     )
+    if solution.status == "infeasible":  # only the empty-line cap can contradict the rest
+        raise invalid(
+            "max_empty_per_turn",
+            f"no timetable leaves at most {problem.max_empty} empty lines in every turn "
+            "with the people available; raise the cap or clear it",
+            "infeasible",
+        )
     return _store_draft(acting_user, conf, week_start, problem, meta, solution)
 
 
@@ -219,6 +226,9 @@ def solution_report(problem, meta: dict, solution: Solution) -> dict:
         "unfilled_cost": scores["unfilled"],
         "empty_lines": solution.empty_lines,
         "unfilled": solution.unfilled,
+        "summary": solution.summary,
+        "fewest_empty": solution.fewest_empty,
+        "rules": problem.rules(),
         "weights": problem.weights.as_dict(),
         "people": people,
     }
@@ -279,7 +289,7 @@ def _on(timetable: Timetable, person: Person, day: int, turn: int) -> Assignment
 
 
 def _record(
-    actor: Actor, timetable: Timetable, kind: str, reason: str, detail: dict, before: list[str]
+    actor: Actor, timetable: Timetable, kind: str, reason: str, detail: dict, before: list[dict]
 ) -> TimetableEdit:
     after = violations(problem_for(timetable), grid_of(timetable))
     new = [text for text in after if text not in before]
@@ -295,7 +305,7 @@ def _record(
     return edit
 
 
-def _rules_now(timetable: Timetable) -> list[str]:
+def _rules_now(timetable: Timetable) -> list[dict]:
     return violations(problem_for(timetable), grid_of(timetable))
 
 

@@ -12,7 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone as django_tz
@@ -67,6 +67,25 @@ def validate_weights(value: dict) -> None:
         raise ValidationError(str(exc), code="weights") from None
 
 
+def validate_closed_days(value: list) -> None:
+    """A list of distinct ISO dates (``2026-12-25``): the organization's holidays."""
+    if not isinstance(value, list):
+        raise ValidationError(_("closed days are a list of dates like 2026-12-25"), code="dates")
+    for item in value:
+        try:
+            # Exactly YYYY-MM-DD: fromisoformat alone would also take 20261225.
+            valid = isinstance(item, str) and len(item) == 10 and bool(dt.date.fromisoformat(item))
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ValidationError(
+                _("%(value)s is not a date like 2026-12-25") % {"value": str(item)[:40]},
+                code="dates",
+            )
+    if len(set(value)) != len(value):
+        raise ValidationError(_("each closed day is listed once"), code="dates")
+
+
 class OncallSettings(models.Model):
     """An organization's turn layout, solver weights, phone queue and caller lookup."""
 
@@ -93,6 +112,44 @@ class OncallSettings(models.Model):
         _("penalty weights"), default=default_weights, blank=True, validators=[validate_weights]
     )
     time_budget = models.PositiveIntegerField(_("solver time budget (seconds)"), default=30)
+    # Tomatic's rules, as options: each one a hard rule of every new draft.
+    max_overload = models.PositiveSmallIntegerField(
+        _("turns above the ideal load"),
+        default=0,
+        help_text=_(
+            "The most turns a person may take above their ideal weekly load to fill lines "
+            "(each one costs the overload penalty)."
+        ),
+    )
+    max_per_desk = models.PositiveSmallIntegerField(
+        _("people of one desk per turn"),
+        null=True,
+        blank=True,
+        # 0 would keep everyone with a desk off the phones: "no cap" is empty.
+        validators=[MinValueValidator(1)],
+        help_text=_("At most this many people of one desk on the phones at once. Empty: no cap."),
+    )
+    no_split_days = models.BooleanField(
+        _("no split days"),
+        default=False,
+        help_text=_("A person's turns of one day are always consecutive."),
+    )
+    max_empty_per_turn = models.PositiveSmallIntegerField(
+        _("empty lines per turn"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "At most this many lines of a turn left empty; a week that cannot keep it gets "
+            "no draft. Empty: no cap."
+        ),
+    )
+    closed_days = models.JSONField(
+        _("organization holidays"),
+        default=list,
+        blank=True,
+        validators=[validate_closed_days],
+        help_text=_("Dates on which nobody is scheduled, e.g. 2026-12-25."),
+    )
     program_queue = models.BooleanField(
         _("program the phone queue"),
         default=False,

@@ -21,7 +21,14 @@ from sofno.oncall.models import (
     Timetable,
     TimetableStatus,
 )
-from sofno.oncall.solver import PersonSpec, Problem, Weights, day_capacity, weekly_target
+from sofno.oncall.solver import (
+    PersonSpec,
+    Problem,
+    Weights,
+    day_capacity,
+    weekly_maximum,
+    weekly_target,
+)
 from sofno.oncall.turns import DAY_LABELS, parse_turns
 
 # How far back a person's deficit or excess keeps counting.
@@ -97,21 +104,33 @@ def build_problem(
     lines: list[list[int]] | None = None,
     lunch_pairs: list | None = None,
     targets: dict[str, int] | None = None,
+    maxima: dict[str, int] | None = None,
+    rules: dict | None = None,
 ) -> tuple[Problem, dict[str, dict]]:
     """The week's problem and, per person, how their target was reached.
 
-    The layout (turns, days, lines, lunch pairs) comes from the organization's
-    settings unless given (an existing timetable passes its own snapshot).
-    ``targets`` overrides the computed weekly targets (a published week keeps its own).
+    - The layout (turns, days, lines, lunch pairs) and the rules (desk cap, no split
+      days, empty-line cap) come from the organization's settings unless given (an
+      existing timetable passes its own snapshot).
+    - On the organization's closed days (holidays for everyone) every turn has 0
+      lines and nobody's load counts that day.
+    - ``targets`` and ``maxima`` override the computed weekly targets and maxima (a
+      published week keeps its own).
     """
     conf = OncallSettings.for_org(organization)
+    rules = rules if rules is not None else rules_of(conf)
     turns = list(turns if turns is not None else conf.turns)
     days = sorted(days if days is not None else conf.days)
     ranges = parse_turns(turns)
-    if lines is None:
-        lines = [[conf.lines] * len(ranges) for _ in days]
-    lunch = [tuple(p) for p in (lunch_pairs if lunch_pairs is not None else conf.lunch_pairs)]
     dates = [week_start + dt.timedelta(days=d) for d in days]
+    closed_dates = {dt.date.fromisoformat(day) for day in conf.closed_days or []}
+    closed = {d for d, day in enumerate(dates) if day in closed_dates}
+    if lines is None:
+        lines = [[0 if d in closed else conf.lines] * len(ranges) for d in range(len(days))]
+    else:
+        closed = {d for d, row in enumerate(lines) if not any(row)}
+    lunch = [tuple(p) for p in (lunch_pairs if lunch_pairs is not None else conf.lunch_pairs)]
+    no_split = bool(rules.get("no_split"))
     people = people_of(organization)
     holidays: dict[int, list[Holiday]] = {}
     for h in Holiday.objects.filter(person__in=people, start__lte=dates[-1], end__gte=dates[0]):
@@ -133,20 +152,29 @@ def build_problem(
                 [t for t in range(len(ranges)) if (d, t) not in hard],
                 person.max_per_day,
                 lunch,
+                no_split=no_split,
             )
             for d in range(len(days))
-            if d not in off
+            if d not in off and d not in closed
         )
         # A day with every turn hard-busy is a day off too: it shrinks what is due
-        # instead of running up a debt the person could never have avoided.
-        days_off = off | {
-            d for d in range(len(days)) if all((d, t) in hard for t in range(len(ranges)))
-        }
+        # instead of running up a debt the person could never have avoided; so does
+        # a day the whole organization is closed.
+        days_off = (
+            off
+            | closed
+            | {d for d in range(len(days)) if all((d, t) in hard for t in range(len(ranges)))}
+        )
         due, target = weekly_target(
             person.ideal_load, len(days) - len(days_off), len(days), carry[key], capacity
         )
         if targets is not None and key in targets:
             target = targets[key]
+        # The hard limit is the real maximum, not the scaled target: a week whose
+        # targets add up to fewer turns than its lines still fills them.
+        maximum = weekly_maximum(person.ideal_load, conf.max_overload, target, capacity)
+        if maxima is not None and key in maxima:
+            maximum = maxima[key]
         specs.append(
             PersonSpec(
                 key=key,
@@ -157,6 +185,7 @@ def build_problem(
                 holidays=off,
                 busy=hard,
                 soft=soft,
+                limit=maximum,
             )
         )
         meta[key] = {
@@ -165,6 +194,7 @@ def build_problem(
             "carry": round(carry[key], 3),
             "capacity": capacity,
             "target": target,
+            "maximum": maximum,
             "days_worked": len(days) - len(days_off),
         }
     problem = Problem(
@@ -174,17 +204,29 @@ def build_problem(
         people=specs,
         lunch_pairs=lunch,
         weights=Weights.from_dict(conf.weights),
+        max_per_desk=rules.get("max_per_desk"),
+        no_split=no_split,
+        max_empty=rules.get("max_empty"),
     )
     return problem, meta
 
 
+def rules_of(conf: OncallSettings) -> dict:
+    """The optional hard rules a draft is made under (stored in its report)."""
+    return {
+        "max_per_desk": conf.max_per_desk,
+        "no_split": conf.no_split_days,
+        "max_empty": conf.max_empty_per_turn,
+    }
+
+
 def problem_for(timetable: Timetable) -> Problem:
     """The rules ``timetable`` must keep: its own layout and stored targets."""
-    targets = {
-        key: int(info["target"])
-        for key, info in (timetable.report.get("people") or {}).items()
-        if "target" in info
-    }
+    people = timetable.report.get("people") or {}
+    targets = {key: int(info["target"]) for key, info in people.items() if "target" in info}
+    maxima = {key: int(info["maximum"]) for key, info in people.items() if "maximum" in info}
+    # A week drafted before weekly maxima existed had its target as the hard limit.
+    maxima.update({key: targets[key] for key in targets if key not in maxima})
     problem, _ = build_problem(
         timetable.organization,
         timetable.week_start,
@@ -193,6 +235,8 @@ def problem_for(timetable: Timetable) -> Problem:
         lines=timetable.lines,
         lunch_pairs=timetable.lunch_pairs,
         targets=targets,
+        maxima=maxima,
+        rules=timetable.report.get("rules") or {},
     )
     # Someone who joined after the draft was made gets this week's computed target.
     return problem

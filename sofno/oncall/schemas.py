@@ -7,7 +7,7 @@ from typing import Literal
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_serializer, field_validator, model_validator
 
 from sofno.core.schemas import check_phone
 from sofno.oncall.turns import parse_day
@@ -134,6 +134,12 @@ class EditOut(Schema):
     at: dt.datetime
 
     @staticmethod
+    def resolve_warnings(obj) -> list[str]:
+        from sofno.oncall.explain import describe_break
+
+        return [describe_break(item) for item in obj.warnings or []]
+
+    @staticmethod
     def resolve_by(obj) -> str | None:
         return obj.by.get_username() if obj.by else None
 
@@ -226,6 +232,11 @@ class SettingsOut(Schema):
     program_queue: bool
     queue_name: str
     lookup_url: str
+    max_overload: int
+    max_per_desk: int | None
+    no_split_days: bool
+    max_empty_per_turn: int | None
+    closed_days: list[str]
     team_feed: str
 
     @staticmethod
@@ -247,3 +258,28 @@ class SettingsPatch(Schema):
     program_queue: bool | None = None
     queue_name: str | None = Field(None, max_length=80)
     lookup_url: str | None = Field(None, max_length=200)
+    max_overload: int | None = Field(
+        None, ge=0, le=100, description="turns a person may take above their ideal load"
+    )
+    max_per_desk: int | None = Field(
+        None, ge=1, le=100, description="most people of one desk in a turn; null: no cap"
+    )
+    no_split_days: bool | None = Field(None, description="a person's turns of a day are together")
+    max_empty_per_turn: int | None = Field(
+        None, ge=0, le=100, description="most empty lines in a turn; null: no cap"
+    )
+    closed_days: list[dt.date] | None = Field(
+        None, description='organization holidays, nobody scheduled: ["2026-12-25"]'
+    )
+
+    @field_validator("closed_days")
+    @classmethod
+    def _closed_days(cls, value):
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("each closed day is listed once")
+        return value
+
+    @field_serializer("closed_days")
+    def _closed_days_as_text(self, value):
+        # Stored in a JSON field: ISO text, in date order.
+        return None if value is None else [day.isoformat() for day in sorted(value)]

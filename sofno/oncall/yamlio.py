@@ -33,7 +33,7 @@ from typing import Literal
 import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from sofno.core.access import Actor
@@ -69,6 +69,16 @@ class SettingsDoc(_Strict):
     program_queue: bool | None = None
     queue_name: str | None = Field(None, max_length=80)
     lookup_url: str | None = Field(None, max_length=200)
+    max_overload: int | None = Field(None, ge=0, le=100)
+    max_per_desk: int | None = Field(None, ge=1, le=100)
+    no_split_days: bool | None = None
+    max_empty_per_turn: int | None = Field(None, ge=0, le=100)
+    closed_days: list[dt.date] | None = None
+
+    @field_serializer("closed_days")
+    def _closed_days_as_text(self, value):
+        # Stored as ISO text: YAML reads an unquoted 2026-12-25 as a date.
+        return None if value is None else [day.isoformat() for day in sorted(set(value))]
 
     @field_validator("turns")
     @classmethod
@@ -166,6 +176,11 @@ def export_data(organization, weeks: list[dt.date] | None = None) -> dict:
             "program_queue": conf.program_queue,
             "queue_name": conf.queue_name,
             "lookup_url": conf.lookup_url,
+            "max_overload": conf.max_overload,
+            "max_per_desk": conf.max_per_desk,
+            "no_split_days": conf.no_split_days,
+            "max_empty_per_turn": conf.max_empty_per_turn,
+            "closed_days": list(conf.closed_days),
         },
         "people": [],
         "timetables": [],

@@ -8,6 +8,7 @@ from sofno.events.models import Event
 from sofno.oncall import actions, on_call_at
 from sofno.oncall.models import BusyEntry, EditKind, Holiday, Timetable, TimetableStatus
 from sofno.oncall.planning import build_problem, carry_before, grid_of
+from sofno.oncall.selectors import timetable_data
 from sofno.oncall.tests.helpers import BEFORE_WEEK, WEEK, owner_actor, team
 
 pytestmark = pytest.mark.django_db
@@ -125,7 +126,12 @@ def test_it_swaps_replaces_and_changes_lines_with_history_and_warnings(cast):
         reason="cover",
     )
     assert grid_of(draft)[0][turn] == [cat_key]
-    assert any("busy (course)" in w for w in edit.warnings)
+    assert any(w["code"] == "busy" and w["reason"] == "course" for w in edit.warnings)
+    shown = timetable_data(draft)
+    assert any(text.endswith("is busy (course)") for text in shown["warnings"])
+    assert any(
+        text.endswith("is busy (course)") for e in shown["edits"] for text in e.warning_texts
+    )
     edit = actions.add_line(acting_user=actor, timetable=draft, day=1, turn=1, reason="busy day")
     draft.refresh_from_db()
     assert draft.lines[1][1] == 2 and edit.warnings == []

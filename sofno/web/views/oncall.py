@@ -23,6 +23,7 @@ from sofno.core.access import get_scoped_or_404
 from sofno.core.models import Membership
 from sofno.oncall import actions, yamlio
 from sofno.oncall.callinfo import caller_info
+from sofno.oncall.explain import describe_break, describe_status
 from sofno.oncall.models import (
     BusyEntry,
     Call,
@@ -35,6 +36,7 @@ from sofno.oncall.models import (
 )
 from sofno.oncall.planning import monday_of
 from sofno.oncall.selectors import timetable_data, turn_at
+from sofno.oncall.solver import Weights
 from sofno.oncall.telephony import TelephonyError, provider_for
 from sofno.oncall.turns import DAY_CODES
 from sofno.web.access import require_actor, require_writer
@@ -139,7 +141,9 @@ def generate(request: HttpRequest) -> HttpResponse:
         _problem(request, exc)
         return redirect(reverse("web:oncall-timetable"))
     messages.success(
-        request, _t("Draft ready: %(status)s.") % {"status": timetable.report["status"]}
+        request,
+        _t("Draft ready: %(status)s.")
+        % {"status": describe_status(timetable.report["status"], timetable.report.get("gap"))},
     )
     return redirect("web:oncall-timetable-detail", public_id=timetable.public_id)
 
@@ -200,7 +204,10 @@ def edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
     else:
         messages.success(request, _t("Change saved."))
         for warning in record.warnings:
-            messages.warning(request, _t("This change breaks a rule: %(rule)s") % {"rule": warning})
+            messages.warning(
+                request,
+                _t("This change breaks a rule: %(rule)s") % {"rule": describe_break(warning)},
+            )
     return redirect("web:oncall-timetable-detail", public_id=timetable.public_id)
 
 
@@ -501,7 +508,39 @@ def calls_page(request: HttpRequest) -> HttpResponse:
 
 # ---------------------------------------------------------------- settings
 
-WEIGHT_NAMES = ("unfilled", "load", "split", "soft_busy", "desk")
+WEIGHT_NAMES = ("unfilled", "load", "overload", "split", "soft_busy", "desk")
+
+
+def _weight_labels() -> dict[str, str]:
+    return {
+        "unfilled": _t("Empty line"),
+        "load": _t("Turn below target"),
+        "overload": _t("Turn above target"),
+        "split": _t("Split day"),
+        "soft_busy": _t("Prefers not"),
+        "desk": _t("Desk mate in the same turn"),
+    }
+
+
+def _cap(request: HttpRequest, name: str, current: int | None) -> int | None:
+    """An optional whole number: empty means no cap; a field not sent keeps ``current``."""
+    if name not in request.POST:
+        return current
+    if not request.POST[name].strip():
+        return None
+    return _int(request, name)
+
+
+def _closed_days(request: HttpRequest, current: list[str]) -> list[str]:
+    """Dates like 2026-12-25, separated by commas or spaces."""
+    if "closed_days" not in request.POST:
+        return list(current)
+    days = []
+    for raw in request.POST["closed_days"].replace(",", " ").split():
+        day = _date(raw, "closed_days")
+        if day.isoformat() not in days:
+            days.append(day.isoformat())
+    return sorted(days)
 
 
 @login_required
@@ -528,11 +567,23 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 "days": [int(d) for d in request.POST.getlist("days") if d.isdigit()],
                 "lines": _int(request, "lines"),
                 "lunch_pairs": lunch,
-                "weights": {name: _int(request, f"weight_{name}") for name in WEIGHT_NAMES},
+                "weights": {
+                    name: _int(request, f"weight_{name}")
+                    if f"weight_{name}" in request.POST
+                    else Weights.from_dict(conf.weights).as_dict()[name]
+                    for name in WEIGHT_NAMES
+                },
                 "time_budget": _int(request, "time_budget"),
                 "program_queue": request.POST.get("program_queue") == "on",
                 "queue_name": request.POST.get("queue_name", "").strip(),
                 "lookup_url": request.POST.get("lookup_url", "").strip(),
+                "max_overload": _int(request, "max_overload")
+                if "max_overload" in request.POST
+                else conf.max_overload,
+                "max_per_desk": _cap(request, "max_per_desk", conf.max_per_desk),
+                "no_split_days": request.POST.get("no_split_days") == "on",
+                "max_empty_per_turn": _cap(request, "max_empty_per_turn", conf.max_empty_per_turn),
+                "closed_days": _closed_days(request, conf.closed_days),
             }
             actions.update_settings(acting_user=actor, fields=fields)
             messages.success(request, _t("Settings saved; the next draft uses them."))
@@ -548,7 +599,11 @@ def settings_page(request: HttpRequest) -> HttpResponse:
             "conf": conf,
             "weekdays": list(enumerate(DAY_CODES)),
             "lunch": ", ".join(f"{a}-{b}" for a, b in conf.lunch_pairs),
-            "weights": [(n, (conf.weights or {}).get(n, 0)) for n in WEIGHT_NAMES],
+            "weights": [
+                (n, _weight_labels()[n], Weights.from_dict(conf.weights).as_dict()[n])
+                for n in WEIGHT_NAMES
+            ],
+            "closed_days": " ".join(conf.closed_days or []),
         },
     )
 

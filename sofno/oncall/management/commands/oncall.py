@@ -20,6 +20,7 @@ from django.utils import timezone
 from sofno.core.access import Actor
 from sofno.core.models import Organization, Role
 from sofno.oncall import actions, queue, yamlio
+from sofno.oncall.explain import describe_gap
 from sofno.oncall.models import OncallSettings, Person
 from sofno.oncall.planning import monday_of
 from sofno.oncall.telephony import TelephonyError, provider_for
@@ -99,7 +100,7 @@ class Command(BaseCommand):
             f"{report['empty_lines']} empty lines"
         )
         for gap in report["unfilled"]:
-            self.stdout.write(f"  {gap['text']}")
+            self.stdout.write(f"  {describe_gap(gap)}")
         for info in sorted(report["people"].values(), key=lambda i: i["name"]):
             self.stdout.write(
                 f"  {info['name']:<20} {info['assigned']:>2}/{info['target']:<2} turns "
