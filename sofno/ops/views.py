@@ -64,5 +64,4 @@ def metrics(request: HttpRequest) -> HttpResponse:
         response = HttpResponse("401 Unauthorized\n", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    body = metrics_module.render(metrics_module.collect())
-    return HttpResponse(body, content_type="text/plain; version=0.0.4; charset=utf-8")
+    return HttpResponse(metrics_module.exposition(), content_type=metrics_module.CONTENT_TYPE)
