@@ -205,7 +205,7 @@ class TriggerForm(forms.Form):
 
     def __init__(self, *args: Any, actor: Actor, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        types = _type_choices(actor)
+        types = [("", "—"), *_type_choices(actor)]  # a person picks; no silent default
         self.fields["source_type"].choices = types
         self.fields["emit_type"].choices = types
         zones = sorted(available_timezones())
