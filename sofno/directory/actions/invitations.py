@@ -96,12 +96,18 @@ def accept(*, token: str, fields: dict[str, Any]) -> Membership:
     """Use an invitation: create the account (``username``, ``password``, optional
     ``first_name``/``last_name``) and its membership with the invited role.
 
-    - The link works once: the row is locked and marked used in the same transaction.
+    - The link works once: it is claimed by a compare-and-set first, so of two people
+      using it at the same moment one wins (on SQLite as on PostgreSQL); a refused
+      account rolls the claim back with everything else.
     """
-    found = open_invitation(token)
-    invitation = Invitation.objects.select_for_update().get(pk=found.pk)
-    if not invitation.is_open():
+    invitation = open_invitation(token)
+    now = timezone.now()
+    claimed = Invitation.objects.filter(
+        pk=invitation.pk, accepted_at__isnull=True, expires_at__gt=now
+    ).update(accepted_at=now)
+    if not claimed:
         raise InvitationClosed
+    invitation.accepted_at = now
     actor = _inviter(invitation)
     member_fields = {
         "username": fields.get("username", ""),
@@ -114,9 +120,8 @@ def accept(*, token: str, fields: dict[str, Any]) -> Membership:
     if invitation.customer_id:
         member_fields["customer"] = invitation.customer.public_id
     membership = add_member(acting_user=actor, fields=member_fields)
-    invitation.accepted_at = timezone.now()
     invitation.accepted_by = membership.user
-    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    invitation.save(update_fields=["accepted_by"])
     actor.audit("invitation.accepted", invitation, username=membership.user.get_username())
     return membership
 

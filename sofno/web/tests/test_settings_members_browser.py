@@ -83,6 +83,9 @@ def test_it_invites_from_the_desktop_and_the_link_makes_a_member(cast, crowd, pa
     shot(page, "members-desktop")
     page.click("#invite-member")
     page.fill("#id_email", "nina@example.com")
+    assert not page.locator("#field-customer").is_visible()  # agents see no customer
+    page.select_option("#id_role", "customer")
+    assert page.locator("#field-customer").is_visible()
     page.select_option("#id_role", "admin")
     page.click("#invite-form button[type=submit]")
     link = page.locator("#invitation-link").input_value()  # no mail server: shown once
