@@ -268,3 +268,24 @@ def test_it_names_the_field_a_trigger_breaks(cast, invoice_type, fields, field):
     assert response.status_code == 200
     assert f'data-field="{field}"' in response.content.decode()
     assert not TimeTrigger.objects.exists()
+
+
+def test_it_installs_a_ready_made_set_once(cast, invoice_type):
+    client = login(cast.owner)
+    assert "Billing and subscriptions" in client.get("/settings/event-types/").content.decode()
+    first = client.post("/settings/event-types/install/", {"catalog": "billing"}, follow=True)
+    added = CustomEventType.objects.filter(organization=cast.org).count() - 1
+    assert added > 5 and f"{added} event types added" in first.content.decode()
+    again = client.post("/settings/event-types/install/", {"catalog": "billing"}, follow=True)
+    assert "0 event types added" in again.content.decode()
+    odd = client.post("/settings/event-types/install/", {"catalog": "nope"}, follow=True)
+    assert "Choose one of the ready-made sets" in odd.content.decode()
+    assert CustomEventType.objects.filter(organization=cast.org).count() == added + 1
+    assert (
+        login(cast.viewer)
+        .post("/settings/event-types/install/", {"catalog": "billing"})
+        .status_code
+        == 403
+    )
+    assert client.get("/settings/event-types/install/").status_code == 405
+    assert not CustomEventType.objects.filter(organization=cast.other_org).exists()

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sofno.core.access import Actor, get_scoped_or_404
 from sofno.events import actions, catalog
+from sofno.events.event_types import TEMPLATE_CATALOGS
 from sofno.events.models import Consumer, CustomEventType, TimeTrigger, TimezoneSource
 from sofno.web.access import require_actor
 from sofno.web.views.settings_common import (
@@ -285,13 +286,33 @@ TRIGGER = {
 # --- custom event types ----------------------------------------------------------
 
 
+# Ready-made sets of custom types, by the name the events app gives them.
+CATALOG_TITLES = {"billing": gettext_lazy("Billing and subscriptions")}
+
+
 @login_required
 @require_GET
 def event_type_list(request: HttpRequest) -> HttpResponse:
     """The organization's own event types and their tokens."""
     actor = require_actor(request)
     types = CustomEventType.objects.filter(organization=actor.organization)
-    return render(request, "web/settings/event_types.html", {"types": types})
+    sets = [(name, CATALOG_TITLES.get(name, name)) for name in TEMPLATE_CATALOGS]
+    return render(request, "web/settings/event_types.html", {"types": types, "sets": sets})
+
+
+@login_required
+@require_POST
+def event_type_install(request: HttpRequest) -> HttpResponse:
+    """Add a ready-made set of custom types; names the organization has already stay."""
+    actor = require_settings_admin(request)
+    name = request.POST.get("catalog", "")
+    if name not in TEMPLATE_CATALOGS:
+        messages.error(request, _("Choose one of the ready-made sets."))
+        return redirect("web:settings-event-types")
+    with action_denied_as_403():
+        created = actions.install_catalog(acting_user=actor, name=name)
+    messages.success(request, _("%(count)d event types added.") % {"count": len(created)})
+    return redirect("web:settings-event-types")
 
 
 @login_required
@@ -448,6 +469,7 @@ def trigger_delete(request: HttpRequest, public_id: str) -> HttpResponse:
 patterns = [
     path("event-types/", event_type_list, name="settings-event-types"),
     path("event-types/new/", event_type_new, name="settings-event-type-new"),
+    path("event-types/install/", event_type_install, name="settings-event-type-install"),
     path("event-types/<uuid:public_id>/", event_type_edit, name="settings-event-type-edit"),
     path(
         "event-types/<uuid:public_id>/delete/",
