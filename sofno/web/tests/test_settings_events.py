@@ -228,6 +228,7 @@ def test_it_creates_and_edits_a_trigger(cast, invoice_type):
     )
     listing = client.get("/settings/triggers/").content.decode()
     assert "Reminder" in listing and "A fixed timezone" in listing and ">fixed<" not in listing
+    assert "1 hour later" in listing
     url = f"/settings/triggers/{trigger.public_id}/"
     assert 'value="09:00"' in client.get(url).content.decode()
     client.post(
@@ -289,3 +290,18 @@ def test_it_installs_a_ready_made_set_once(cast, invoice_type):
     )
     assert client.get("/settings/event-types/install/").status_code == 405
     assert not CustomEventType.objects.filter(organization=cast.other_org).exists()
+
+
+@pytest.mark.parametrize(
+    ("minutes", "words"),
+    [
+        (0, "at once"),
+        (1, "1 minute later"),
+        (4410, "3 days 1 hour 30 minutes later"),
+        (-120, "2 hours before"),
+    ],
+)
+def test_it_says_a_trigger_offset_in_words(minutes, words):
+    from sofno.web.views.settings_events import offset_in_words
+
+    assert offset_in_words(minutes) == words

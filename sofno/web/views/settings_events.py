@@ -21,7 +21,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sofno.core.access import Actor, get_scoped_or_404
@@ -411,12 +411,31 @@ def consumer_delete(request: HttpRequest, public_id: str) -> HttpResponse:
 # --- time triggers ---------------------------------------------------------------
 
 
+def offset_in_words(minutes: int) -> str:
+    """``4410`` → "3 days 1 hour 30 minutes later"; ``-60`` → "1 hour before"; 0 → "at once"."""
+    if not minutes:
+        return _("at once")
+    days, rest = divmod(abs(minutes), 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [
+        ngettext("%(n)d day", "%(n)d days", days) % {"n": days} if days else "",
+        ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours} if hours else "",
+        ngettext("%(n)d minute", "%(n)d minutes", mins) % {"n": mins} if mins else "",
+    ]
+    span = " ".join(part for part in parts if part)
+    if minutes > 0:
+        return _("%(span)s later") % {"span": span}
+    return _("%(span)s before") % {"span": span}
+
+
 @login_required
 @require_GET
 def trigger_list(request: HttpRequest) -> HttpResponse:
     """Every time trigger in words."""
     actor = require_actor(request)
-    triggers = TimeTrigger.objects.filter(organization=actor.organization)
+    triggers = list(TimeTrigger.objects.filter(organization=actor.organization))
+    for trigger in triggers:
+        trigger.offset_words = offset_in_words(trigger.offset_minutes)
     return render(request, "web/settings/triggers.html", {"triggers": triggers})
 
 
