@@ -305,3 +305,20 @@ def test_it_says_a_trigger_offset_in_words(minutes, words):
     from sofno.web.views.settings_events import offset_in_words
 
     assert offset_in_words(minutes) == words
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/settings/event-types/new/",
+        "/settings/consumers/new/",
+        "/settings/triggers/new/",
+        "/settings/api-keys/new/",
+        "/settings/members/invite/",
+    ],
+)
+def test_an_empty_post_names_the_required_fields(cast, url):
+    response = login(cast.owner).post(url, {})
+    html = response.content.decode()
+    assert response.status_code == 200 and "This field is required." in html
+    assert 'data-field="name"' in html or 'data-field="email"' in html

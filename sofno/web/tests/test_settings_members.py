@@ -184,6 +184,9 @@ def test_it_invites_by_email_end_to_end(cast, customer, smtp):
     received = smtp.messages[0]
     assert received.rcpt_tos == ["carla@pizzeria.test"]
     assert "Acme Support" in received.message["Subject"]
+    body = received.message.get_body(preferencelist=("plain",)).get_content()
+    assert "Acme Support" in body and "Customer user" in body
+    assert "&amp;" not in body and "Valid until" in body
     link = _link_in(received.message)
     path = link.split("://", 1)[1].split("/", 1)[1]
     invitation = Invitation.objects.get()
@@ -254,6 +257,10 @@ def test_it_names_the_field_of_bad_input(cast, smtp):
         account("adam"),
     )
     assert taken.status_code == 200 and 'data-field="username"' in taken.content.decode()
+    odd_name = Client().post(f"/invite/{token}/", account("bea trice!"))
+    assert odd_name.status_code == 200 and 'data-field="username"' in odd_name.content.decode()
+    empty = Client().post(f"/invite/{token}/", {})
+    assert empty.status_code == 200 and 'data-field="password"' in empty.content.decode()
     short = Client().post(
         f"/invite/{token}/", {"username": "bea", "password": "abc", "password_again": "abc"}
     )

@@ -22,6 +22,7 @@ from sofno.core.models import ApiKey
 from sofno.web.views.settings_common import (
     action_denied_as_403,
     add_errors,
+    posted,
     require_settings_admin,
     style,
 )
@@ -57,7 +58,7 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
 def api_key_new(request: HttpRequest) -> HttpResponse:
     """Make a key; its plain text appears on this one answer and is never stored."""
     actor = require_settings_admin(request)
-    form = ApiKeyForm(request.POST or None)
+    form = ApiKeyForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             with action_denied_as_403():

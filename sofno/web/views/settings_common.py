@@ -38,6 +38,13 @@ def action_denied_as_403() -> Iterator[None]:
         raise PermissionDenied(exc.message) from None
 
 
+def posted(request: HttpRequest):
+    """The form data of a POST (even an empty one, so its fields say they are
+    required), ``None`` otherwise; ``request.POST or None`` would treat an empty
+    POST as a first visit."""
+    return request.POST if request.method == "POST" else None
+
+
 def add_errors(form: forms.Form, error: ValidationError) -> None:
     """Put an action's ``ValidationError`` beside the fields it names (else above the form)."""
     if not hasattr(error, "error_dict"):

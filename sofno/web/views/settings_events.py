@@ -32,6 +32,7 @@ from sofno.web.access import require_actor
 from sofno.web.views.settings_common import (
     action_denied_as_403,
     add_errors,
+    posted,
     require_settings_admin,
     style,
 )
@@ -320,7 +321,7 @@ def event_type_install(request: HttpRequest) -> HttpResponse:
 def event_type_new(request: HttpRequest) -> HttpResponse:
     """Add a custom event type."""
     actor = require_settings_admin(request)
-    form = EventTypeForm(request.POST or None, actor=actor, custom=None)
+    form = EventTypeForm(posted(request), actor=actor, custom=None)
     save = lambda: actions.create_custom_type(acting_user=actor, fields=form.cleaned_data)  # noqa: E731
     return _edit_page(request, form=form, save=save, obj=None, kind=EVENT_TYPE)
 
@@ -333,7 +334,7 @@ def event_type_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     custom = get_scoped_or_404(CustomEventType.objects.all(), actor, public_id=public_id)
     actor = require_settings_admin(request)
     form = EventTypeForm(
-        request.POST or None, actor=actor, custom=custom, initial=EventTypeForm.initial_for(custom)
+        posted(request), actor=actor, custom=custom, initial=EventTypeForm.initial_for(custom)
     )
 
     def save() -> CustomEventType:
@@ -371,7 +372,7 @@ def consumer_list(request: HttpRequest) -> HttpResponse:
 def consumer_new(request: HttpRequest) -> HttpResponse:
     """Add a pull consumer."""
     actor = require_settings_admin(request)
-    form = ConsumerForm(request.POST or None, actor=actor)
+    form = ConsumerForm(posted(request), actor=actor)
     save = lambda: actions.save_consumer(acting_user=actor, fields=dict(form.cleaned_data))  # noqa: E731
     return _edit_page(request, form=form, save=save, obj=None, kind=CONSUMER)
 
@@ -388,7 +389,7 @@ def consumer_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         "event_types": "\n".join(consumer.event_types or []),
         "cursor": consumer.cursor,
     }
-    form = ConsumerForm(request.POST or None, actor=actor, initial=initial)
+    form = ConsumerForm(posted(request), actor=actor, initial=initial)
 
     def save() -> Consumer:
         fields = dict(form.cleaned_data)
@@ -450,7 +451,7 @@ def _trigger_fields(form: TriggerForm) -> dict[str, Any]:
 def trigger_new(request: HttpRequest) -> HttpResponse:
     """Add a time trigger."""
     actor = require_settings_admin(request)
-    form = TriggerForm(request.POST or None, actor=actor)
+    form = TriggerForm(posted(request), actor=actor)
     save = lambda: actions.save_trigger(acting_user=actor, fields=_trigger_fields(form))  # noqa: E731
     return _edit_page(request, form=form, save=save, obj=None, kind=TRIGGER)
 
@@ -464,7 +465,7 @@ def trigger_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     actor = require_settings_admin(request)
     names = [field for field in TriggerForm.base_fields]
     form = TriggerForm(
-        request.POST or None, actor=actor, initial={n: getattr(trigger, n) for n in names}
+        posted(request), actor=actor, initial={n: getattr(trigger, n) for n in names}
     )
 
     def save() -> TimeTrigger:

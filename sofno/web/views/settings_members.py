@@ -34,6 +34,7 @@ from sofno.web.access import require_actor
 from sofno.web.views.settings_common import (
     action_denied_as_403,
     add_errors,
+    posted,
     require_settings_admin,
     style,
 )
@@ -136,7 +137,7 @@ def member_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     link = CustomerUser.objects.filter(organization=actor.organization, user=membership.user)
     customer = link.values_list("customer__public_id", flat=True).first()
     initial = {"role": membership.role, "customer": str(customer) if customer else ""}
-    form = RoleForm(request.POST or None, actor=actor, initial=initial)
+    form = RoleForm(posted(request), actor=actor, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             with action_denied_as_403():
@@ -201,7 +202,7 @@ def send_invitation(invitation: Invitation, link: str) -> Result:
 def invitation_new(request: HttpRequest) -> HttpResponse:
     """Invite someone by email; the page then says whether the email went out."""
     actor = require_settings_admin(request)
-    form = InviteForm(request.POST or None, actor=actor, initial={"role": Role.AGENT})
+    form = InviteForm(posted(request), actor=actor, initial={"role": Role.AGENT})
     if request.method == "POST" and form.is_valid():
         fields = {**form.action_fields(), "email": form.cleaned_data["email"]}
         try:
@@ -248,7 +249,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         invitation = invitations.open_invitation(token)
     except invitations.InvitationClosed:
         return _closed(request)
-    form = AcceptForm(request.POST or None)
+    form = AcceptForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             membership = invitations.accept(token=token, fields=form.cleaned_data)
