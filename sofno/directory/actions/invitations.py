@@ -45,16 +45,23 @@ def invite(*, acting_user: Actor, fields: dict[str, Any]) -> tuple[Invitation, s
     - ``fields``: ``email``, ``role``, ``customer`` (a customer id: required for the
       customer role, refused for every other role).
     - Owners and admins may invite; only an owner may invite an owner.
+    - Nobody whose email is already a member's is invited again.
     """
     role = fields.get("role") or Role.AGENT
     _check_may_invite(acting_user, role)
     customer_id = fields.get("customer")
     _check_link(role, customer_id)
     customer = resolve_customer(acting_user, customer_id) if customer_id else None
+    email = (fields.get("email") or "").strip()
+    members = Membership.objects.filter(organization=acting_user.organization)
+    if email and members.filter(user__email__iexact=email).exists():
+        raise ValidationError(
+            {"email": ValidationError(_("someone with this email is a member already"), "member")}
+        )
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         organization=acting_user.organization,
-        email=(fields.get("email") or "").strip(),
+        email=email,
         role=role,
         customer=customer,
         token_hash=hash_secret(token),

@@ -250,6 +250,10 @@ def test_it_names_the_field_of_bad_input(cast, smtp):
     assert bad.status_code == 200 and 'data-field="email"' in bad.content.decode()
     odd = client.post("/settings/members/invite/", {"email": "a@example.com", "role": "wizard"})
     assert 'data-field="role"' in odd.content.decode()
+    taken_email = {"email": "ADAM@example.com", "role": "agent"}
+    member = client.post("/settings/members/invite/", taken_email)
+    assert 'data-field="email"' in member.content.decode()
+    assert "member already" in member.content.decode()
     assert not Invitation.objects.exists() and not smtp.messages
     _, token = invitations.invite(acting_user=owner_of(cast), fields={"email": "b@example.com"})
     taken = Client().post(
