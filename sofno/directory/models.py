@@ -12,7 +12,7 @@ from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
 from sofno.core.modeling import FieldConstraintsMixin
-from sofno.core.models import Organization
+from sofno.core.models import Organization, Role
 from sofno.core.validators import (
     validate_country,
     validate_phone,
@@ -278,3 +278,42 @@ class StatusPage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer} status page"
+
+
+class Invitation(models.Model):
+    """An invitation by email to join the organization with a role.
+
+    Only the token's hash is kept: the link is mailed once. It works once (``accepted_at``)
+    and only until ``expires_at``; a customer-user invitation names its customer.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(_("email"))
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.AGENT)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=django_tz.now, editable=False)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("invitation")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.role})"
+
+    def is_open(self) -> bool:
+        """Not used yet and not expired."""
+        return self.accepted_at is None and self.expires_at > django_tz.now()
