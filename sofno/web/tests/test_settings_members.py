@@ -40,7 +40,8 @@ def customer_user(cast, customer):
 
 
 @pytest.fixture
-def smtp(cast):
+def smtp(cast, settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]  # the loopback mail server
     with SmtpServer() as server:
         SmtpProfile.objects.create(
             organization=cast.org,
