@@ -1,0 +1,246 @@
+"""Incidents: alerts coming due, recovery, acknowledgement and resolution."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from sofno.core.access import Actor
+from sofno.events.emit import emit
+from sofno.monitoring.actions.payloads import (
+    SYSTEM,
+    actor_label,
+    device_data,
+    incident_data,
+    subject_of,
+    timeline_entry,
+)
+from sofno.monitoring.alerts import ALERTS_DISABLED, CUSTOMER_INACTIVE, Planner
+from sofno.monitoring.errors import field_error
+from sofno.monitoring.models import (
+    OPEN_STATUSES,
+    Device,
+    DeviceStatus,
+    Incident,
+    IncidentEntry,
+    IncidentStatus,
+    OfflinePeriod,
+    TimelineKind,
+)
+
+
+def send_due_alerts(now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Send alerts held back by business hours or maintenance once they are due.
+
+    Re-checks the rules first (a window may have been extended); claims each alert
+    by compare-and-set on ``alerted_at`` so two workers never send it twice.
+    """
+    now = now or timezone.now()
+    sent = 0
+    with transaction.atomic():
+        due = list(
+            Incident.objects.select_related("device__customer", "organization")
+            .filter(status=IncidentStatus.OPEN, alerted_at__isnull=True, alert_due_at__lte=now)
+            .order_by("alert_due_at")[:limit]
+        )
+        if not due:
+            return 0
+        planner = Planner.for_devices([i.device for i in due], now)
+        for incident in due:
+            device = incident.device
+            when, reason = planner.plan(device, device.customer, now)
+            if when is None or when > now:
+                Incident.objects.filter(pk=incident.pk, alerted_at__isnull=True).update(
+                    alert_due_at=when, suppressed_reason=reason
+                )
+                continue
+            claimed = Incident.objects.filter(pk=incident.pk, alerted_at__isnull=True).update(
+                alerted_at=now
+            )
+            if not claimed:
+                continue
+            IncidentEntry.objects.create(
+                incident=incident,
+                at=now,
+                kind=TimelineKind.ALERT,
+                actor_label=SYSTEM,
+                message="Held back until now.",
+            )
+            emit(
+                incident.organization,
+                "incident.alert",
+                subject_of(device),
+                incident_data(incident, device),
+                occurred_at=now,
+            )
+            sent += 1
+    return sent
+
+
+def replan_held_alerts(customer_ids: list[str], now: dt.datetime | None = None) -> int:
+    """Plan again the alerts held back because a customer's alerts were off (or the
+    customer inactive), for open incidents that have not alerted; returns how many
+    now have an alert due (sent by :func:`send_due_alerts` when due).
+
+    Called when a customer's ``alerts_enabled`` or ``active`` changes. Each incident
+    is updated by compare-and-set on ``alerted_at`` so a concurrent send wins.
+    """
+    now = now or timezone.now()
+    planned = 0
+    with transaction.atomic():
+        held = list(
+            Incident.objects.select_related("device__customer")
+            .filter(
+                device__customer__public_id__in=customer_ids,
+                status=IncidentStatus.OPEN,
+                alerted_at__isnull=True,
+                suppressed_reason__in=[ALERTS_DISABLED, CUSTOMER_INACTIVE],
+            )
+            .order_by("opened_at")
+        )
+        if not held:
+            return 0
+        planner = Planner.for_devices([i.device for i in held], now)
+        entries = []
+        for incident in held:
+            device = incident.device
+            due, reason = planner.plan(device, device.customer, now)
+            if reason == incident.suppressed_reason:
+                continue  # still off: nothing changed for this one
+            updated = Incident.objects.filter(pk=incident.pk, alerted_at__isnull=True).update(
+                alert_due_at=due, suppressed_reason=reason
+            )
+            if not updated:
+                continue
+            # Still held (outside hours, maintenance): say until when.
+            when = due.isoformat() if due else "never"
+            message = f"Alerts on again; {reason}; due {when}" if reason else "Alerts on again."
+            entries.append(timeline_entry(incident, now, TimelineKind.SUPPRESSED, message))
+            planned += due is not None
+        IncidentEntry.objects.bulk_create(entries)
+    return planned
+
+
+# --- coming back online -------------------------------------------------------------
+
+
+def come_online(device: Device, at: dt.datetime) -> bool:
+    """Mark a new, offline or paused device online (in the caller's transaction).
+
+    Closes its offline period, resolves its open incident automatically and emits
+    ``device.online`` / ``incident.resolved``. Returns False when another request
+    already did it (compare-and-set on the old status).
+    """
+    old = device.status
+    changed = Device.objects.filter(pk=device.pk, status=old).update(
+        status=DeviceStatus.ONLINE,
+        status_changed_at=at,
+    )
+    if not changed:
+        return False
+    device.status, device.status_changed_at = DeviceStatus.ONLINE, at
+    OfflinePeriod.objects.filter(device=device, ended_at__isnull=True).update(ended_at=at)
+    data = device_data(device)
+    emit(
+        device.organization,
+        "device.online",
+        subject_of(device),
+        {**data, "previous": old},
+        occurred_at=at,
+    )
+    incident = Incident.objects.filter(device=device, status__in=OPEN_STATUSES).first()
+    if incident is not None:
+        Incident.objects.filter(pk=incident.pk).update(
+            status=IncidentStatus.RESOLVED, resolved_at=at, auto_resolved=True
+        )
+        incident.status, incident.resolved_at = IncidentStatus.RESOLVED, at
+        IncidentEntry.objects.bulk_create(
+            [
+                IncidentEntry(
+                    incident=incident, at=at, kind=TimelineKind.RECOVERED, actor_label=SYSTEM
+                ),
+                IncidentEntry(
+                    incident=incident,
+                    at=at,
+                    kind=TimelineKind.RESOLVED,
+                    message="Resolved automatically on recovery.",
+                    actor_label=SYSTEM,
+                ),
+            ]
+        )
+        emit(
+            device.organization,
+            "incident.resolved",
+            subject_of(device),
+            {**incident_data(incident, device), "auto": True},
+            occurred_at=at,
+        )
+    return True
+
+
+# --- incidents by people ------------------------------------------------------------
+
+
+@transaction.atomic
+def acknowledge_incident(*, acting_user: Actor, incident: Incident, note: str = "") -> Incident:
+    """Someone is on it: stops the alert from going out if it has not yet."""
+    acting_user.require_write()
+    now = timezone.now()
+    changed = Incident.objects.filter(pk=incident.pk, status=IncidentStatus.OPEN).update(
+        status=IncidentStatus.ACKNOWLEDGED, acknowledged_at=now, acknowledged_by=acting_user.user
+    )
+    if not changed:
+        raise field_error("status", "only an open incident can be acknowledged", "state")
+    incident.refresh_from_db()
+    IncidentEntry.objects.create(
+        incident=incident,
+        at=now,
+        kind=TimelineKind.ACKNOWLEDGED,
+        message=note[:300],
+        user=acting_user.user,
+        actor_label=actor_label(acting_user),
+    )
+    acting_user.audit("incident.acknowledged", incident)
+    device = incident.device
+    emit(
+        acting_user.organization,
+        "incident.acknowledged",
+        subject_of(device),
+        {**incident_data(incident, device), "by": actor_label(acting_user)},
+    )
+    return incident
+
+
+@transaction.atomic
+def resolve_incident(*, acting_user: Actor, incident: Incident, note: str = "") -> Incident:
+    """Close an incident by hand (the device may still be offline)."""
+    acting_user.require_write()
+    now = timezone.now()
+    changed = Incident.objects.filter(pk=incident.pk, status__in=OPEN_STATUSES).update(
+        status=IncidentStatus.RESOLVED,
+        resolved_at=now,
+        resolved_by=acting_user.user,
+        auto_resolved=False,
+    )
+    if not changed:
+        raise field_error("status", "the incident is already resolved", "state")
+    incident.refresh_from_db()
+    IncidentEntry.objects.create(
+        incident=incident,
+        at=now,
+        kind=TimelineKind.RESOLVED,
+        message=note[:300],
+        user=acting_user.user,
+        actor_label=actor_label(acting_user),
+    )
+    acting_user.audit("incident.resolved", incident)
+    device = incident.device
+    emit(
+        acting_user.organization,
+        "incident.resolved",
+        subject_of(device),
+        {**incident_data(incident, device), "auto": False, "by": actor_label(acting_user)},
+    )
+    return incident

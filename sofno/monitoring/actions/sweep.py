@@ -1,0 +1,330 @@
+"""The sweeper's flips: overdue online devices go offline, incidents open."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from sofno.core.models import Organization
+from sofno.directory.models import Customer
+from sofno.events.emit import NewEvent, emit_many
+from sofno.monitoring.actions.payloads import SYSTEM
+from sofno.monitoring.alerts import Planner
+from sofno.monitoring.models import (
+    DEFAULT_FLAP_WINDOW,
+    OPEN_STATUSES,
+    Device,
+    DeviceStatus,
+    Incident,
+    IncidentEntry,
+    IncidentStatus,
+    MonitoringDefaults,
+    OfflinePeriod,
+    TimelineKind,
+)
+
+# --- going offline (the sweeper) ---------------------------------------------------
+
+# Devices flipped per transaction. Each batch commits (its events become visible)
+# before the next is claimed, so during a mass outage the first devices are not held
+# back by the last; big enough that per-statement overhead stays small.
+SWEEP_BATCH = 1000
+
+
+@dataclass(slots=True)
+class _Flipped:
+    """A device the sweeper just flipped: only what the flip needs, no model instance
+    (building thousands of ``Device`` objects is a large part of a mass outage)."""
+
+    id: int
+    organization_id: int
+    customer_id: int
+    public_id: uuid.UUID
+    name: str
+    since: dt.datetime
+    last_checkin_at: dt.datetime | None
+    last_ip: str | None
+
+
+def _claim(now: dt.datetime, limit: int) -> list[_Flipped]:
+    """Flip up to ``limit`` overdue online devices to offline in one statement.
+
+    ``WITH claimed AS MATERIALIZED (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED) UPDATE
+    ... WHERE id IN claimed AND status = 'online' RETURNING id``: a compare-and-set,
+    so several workers each get their own devices (SQLite serializes writers and has
+    no row locks, hence no lock clause). The CTE is materialized so the locking
+    subquery runs once: written inline as ``id IN (SELECT ... LIMIT n)``, PostgreSQL
+    may run it again per row and flip more than ``n``.
+    """
+    table = connection.ops.quote_name(Device._meta.db_table)
+    lock = (
+        " FOR UPDATE SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    # Identifiers come from model metadata; every value is a parameter.
+    sql = (
+        f"WITH claimed AS MATERIALIZED (SELECT id FROM {table} "  # noqa: S608
+        f"WHERE status = %s AND alert_after <= %s ORDER BY alert_after LIMIT %s{lock}) "
+        f"UPDATE {table} SET status = %s, status_changed_at = %s "
+        f"WHERE id IN (SELECT id FROM claimed) AND status = %s RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            [
+                DeviceStatus.ONLINE.value,
+                adapt(now),
+                limit,
+                DeviceStatus.OFFLINE.value,
+                adapt(now),
+                DeviceStatus.ONLINE.value,
+            ],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    if not ids:
+        return []
+    rows = Device.objects.filter(id__in=ids).values_list(
+        "id",
+        "organization_id",
+        "customer_id",
+        "public_id",
+        "name",
+        "alert_after",
+        "last_checkin_at",
+        "last_ip",
+    )
+    flipped = [_Flipped(*row) for row in rows]
+    for device in flipped:
+        device.since = device.since or now
+    flipped.sort(key=lambda d: d.since)
+    return flipped
+
+
+def _insert(model, columns: list[str], rows: list[tuple], returning: str = "") -> list[tuple]:
+    """One ``INSERT`` of many rows of already adapted values (no model instances).
+
+    On PostgreSQL the rows travel as one JSON parameter expanded by
+    ``json_populate_recordset``: quoting one string is far cheaper than binding
+    thousands of parameters (or text arrays) with client-side binding.
+    """
+    if not rows:
+        return []
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(c) for c in columns)
+    # Identifiers come from model metadata; every value is a parameter.
+    if connection.vendor == "postgresql":
+        sql = f"INSERT INTO {table} ({names}) SELECT {names} FROM json_populate_recordset(NULL::{table}, %s)"  # noqa: E501, S608
+        params = [json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str)]
+    else:
+        # SQLite caps the parameters of one statement (32,766): insert in chunks.
+        size = max(1, 30_000 // len(columns))
+        if len(rows) > size:
+            return [
+                found
+                for start in range(0, len(rows), size)
+                for found in _insert(model, columns, rows[start : start + size], returning)
+            ]
+        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(rows))}"  # noqa: S608
+        params = [value for row in rows for value in row]
+    if returning:
+        sql += f" RETURNING {returning}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall() if returning else []
+
+
+def sweep_offline(now: dt.datetime | None = None, limit: int = SWEEP_BATCH) -> int:
+    """Flip online devices past their deadline to offline; returns how many.
+
+    - Claims a batch in one compare-and-set statement (with ``SKIP LOCKED`` on
+      PostgreSQL) so several workers share the work and none flips a device twice.
+    - Opens an offline period and an incident per device, or re-opens the device's
+      incident resolved within the flap window (one incident, not a storm).
+    - Emits ``device.offline``, ``incident.opened`` (and ``incident.alert`` when the
+      alert is due now) in the same transaction.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = _claim(now, limit)
+        if not claimed:
+            return 0
+        _open_incidents(claimed, now)
+    return len(claimed)
+
+
+def _flap_windows(org_ids: set[int]) -> dict[int, int]:
+    found = dict(
+        MonitoringDefaults.objects.filter(organization_id__in=org_ids).values_list(
+            "organization_id", "flap_window"
+        )
+    )
+    return {org_id: found.get(org_id, DEFAULT_FLAP_WINDOW) for org_id in org_ids}
+
+
+def _recent_incidents(devices, now: dt.datetime, flap: dict[int, int]) -> dict[int, Incident]:
+    """Each device's open incident, or its latest one resolved within the flap window."""
+    oldest = now - dt.timedelta(seconds=max(flap.values()))
+    recent: dict[int, Incident] = {}
+    for incident in (
+        Incident.objects.filter(device_id__in=[d.id for d in devices])
+        .filter(Q(status__in=OPEN_STATUSES) | Q(resolved_at__gte=oldest))
+        .order_by("resolved_at")
+    ):
+        current = recent.get(incident.device_id)
+        if current is None or not current.is_open:
+            recent[incident.device_id] = incident
+    return recent
+
+
+def _open_incidents(devices: list[_Flipped], now: dt.datetime) -> None:
+    """Offline periods, incidents, timeline rows and events for freshly flipped devices,
+    each written with one statement per batch."""
+    flap = _flap_windows({d.organization_id for d in devices})
+    recent = _recent_incidents(devices, now, flap)
+    customers = Customer.objects.in_bulk({d.customer_id for d in devices})
+    orgs = Organization.objects.in_bulk({d.organization_id for d in devices})
+    planner = Planner.for_devices(devices, devices[0].since)
+    adapt = connection.ops.adapt_datetimefield_value
+    native_uuid = connection.features.has_native_uuid_field
+    _insert(
+        OfflinePeriod,
+        ["organization_id", "device_id", "started_at"],
+        [(d.organization_id, d.id, adapt(d.since)) for d in devices],
+    )
+    fresh: list[Incident] = []
+    touched: list[Incident] = []
+    kinds: dict[int, str] = {}
+    for device in devices:
+        since, customer = device.since, customers[device.customer_id]
+        incident = recent.get(device.id)
+        if incident is not None and incident.is_open:
+            kinds[device.id] = ""  # already open (acknowledged, say): nothing new to say
+        elif incident is not None and incident.resolved_at >= since - dt.timedelta(
+            seconds=flap[device.organization_id]
+        ):
+            # Flapping: the same incident again, without a second "opened" or alert.
+            incident.status, incident.resolved_at, incident.resolved_by = (
+                IncidentStatus.OPEN,
+                None,
+                None,
+            )
+            incident.auto_resolved, incident.flaps = False, incident.flaps + 1
+            kinds[device.id] = TimelineKind.REOPENED
+            touched.append(incident)
+        else:
+            incident = Incident(
+                organization_id=device.organization_id,
+                device_id=device.id,
+                status=IncidentStatus.OPEN,
+                title=f"{device.name} ({customer.name}) is offline",
+                opened_at=since,
+            )
+            kinds[device.id] = TimelineKind.OPENED
+            fresh.append(incident)
+        recent[device.id] = incident
+        if incident.alerted_at is None:
+            due, reason = planner.plan(device, customer, since)
+            incident.suppressed_reason = reason
+            incident.alert_due_at = due
+            if due is not None and due <= now:
+                incident.alerted_at = now
+    made = _insert(
+        Incident,
+        [
+            "organization_id",
+            "public_id",
+            "device_id",
+            "status",
+            "title",
+            "opened_at",
+            "auto_resolved",
+            "alert_due_at",
+            "alerted_at",
+            "suppressed_reason",
+            "flaps",
+        ],
+        [
+            (
+                i.organization_id,
+                i.public_id if native_uuid else i.public_id.hex,
+                i.device_id,
+                i.status,
+                i.title,
+                adapt(i.opened_at),
+                False,
+                adapt(i.alert_due_at),
+                adapt(i.alerted_at),
+                i.suppressed_reason,
+                0,
+            )
+            for i in fresh
+        ],
+        returning="id, device_id",
+    )
+    for incident_id, device_id in made:
+        recent[device_id].id = incident_id
+    for incident in touched:  # few: only flapping devices
+        incident.save(
+            update_fields=[
+                "status",
+                "resolved_at",
+                "resolved_by",
+                "auto_resolved",
+                "flaps",
+                "alert_due_at",
+                "alerted_at",
+                "suppressed_reason",
+            ]
+        )
+    entries: list[tuple] = []
+    events: dict[int, list[NewEvent]] = defaultdict(list)
+    at = adapt(now)
+    opened_message = "No check-in since the deadline."
+    for device in devices:
+        incident, kind = recent[device.id], kinds[device.id]
+        since, customer = device.since, customers[device.customer_id]
+        data = {
+            "device_id": str(device.public_id),
+            "device_name": device.name,
+            "customer_id": str(customer.public_id),
+            "customer_name": customer.name,
+            "status": DeviceStatus.OFFLINE.value,
+            "last_checkin_at": device.last_checkin_at.isoformat()
+            if device.last_checkin_at
+            else None,
+            "last_ip": device.last_ip,
+            "incident_id": str(incident.public_id),
+            "incident_status": incident.status,
+            "title": incident.title,
+            "opened_at": incident.opened_at.isoformat(),
+        }
+        subject = f"device:{device.public_id}"
+        batch = events[device.organization_id]
+        batch.append(NewEvent("device.offline", subject, data, occurred_at=since))
+        if kind == TimelineKind.OPENED:
+            entries.append((incident.id, at, kind, opened_message, SYSTEM))
+            batch.append(NewEvent("incident.opened", subject, data, occurred_at=since))
+        elif kind == TimelineKind.REOPENED:
+            message = f"Offline again (flap {incident.flaps})."
+            entries.append((incident.id, at, kind, message, SYSTEM))
+        if not kind or incident.alerted_at not in (None, now):
+            continue
+        if incident.alerted_at == now:
+            entries.append((incident.id, at, TimelineKind.ALERT.value, "", SYSTEM))
+            batch.append(NewEvent("incident.alert", subject, data, occurred_at=now))
+        else:
+            due = incident.alert_due_at
+            message = f"{incident.suppressed_reason}; due {due.isoformat() if due else 'never'}"
+            entries.append((incident.id, at, TimelineKind.SUPPRESSED.value, message, SYSTEM))
+    _insert(IncidentEntry, ["incident_id", "at", "kind", "message", "actor_label"], entries)
+    for org_id, batch in events.items():
+        emit_many(orgs[org_id], batch)
