@@ -98,7 +98,11 @@ class TimelineOut(Schema):
 
 class IncidentOut(Schema):
     id: UUID = Field(validation_alias="public_id")
-    device: UUID = Field(validation_alias="device.public_id")
+    device: UUID | None = None
+    customer: UUID = Field(validation_alias="customer.public_id")
+    kind: str
+    devices_down: int
+    devices_total: int
     status: IncidentStatus
     title: str
     opened_at: dt.datetime
@@ -111,6 +115,10 @@ class IncidentOut(Schema):
     alerted_at: dt.datetime | None
     suppressed_reason: str
     flaps: int
+
+    @staticmethod
+    def resolve_device(obj) -> UUID | None:
+        return obj.device.public_id if obj.device_id else None
 
     @staticmethod
     def resolve_acknowledged_by(obj) -> str | None:

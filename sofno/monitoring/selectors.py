@@ -18,10 +18,10 @@ def devices_for(actor: Actor) -> QuerySet[Device]:
 
 
 def incidents_for(actor: Actor) -> QuerySet[Incident]:
-    """The incidents of the devices the actor may see, newest first."""
+    """The incidents (device and site) of the customers the actor may see, newest first."""
     incidents = Incident.objects.filter(organization=actor.organization).select_related(
-        "device", "device__customer", "acknowledged_by", "resolved_by"
+        "device", "device__customer", "customer", "acknowledged_by", "resolved_by"
     )
     if actor.is_customer_user:
-        incidents = incidents.filter(device__customer__in=customers_for(actor))
+        incidents = incidents.filter(customer__in=customers_for(actor))
     return incidents

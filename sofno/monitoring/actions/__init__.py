@@ -6,6 +6,9 @@ One module per concern; every public name stays importable from here:
 - ``devices``: devices, keys, POS software, inherited timing;
 - ``enrollment``: agents enrolling with their customer's token;
 - ``sweep``: the sweeper's flips (overdue devices go offline, incidents open);
+- ``sites``: several computers of one customer offline together, one site incident;
+- ``outage``: many customers' computers silent together, our own outage suspected;
+- ``startup``: the start-up grace after the server itself was down;
 - ``incidents``: alerts coming due, recovery, acknowledgement, resolution;
 - ``maintenance``: maintenance windows.
 """
@@ -34,7 +37,6 @@ from sofno.monitoring.actions.enrollment import (
 from sofno.monitoring.actions.incidents import (
     acknowledge_incident,
     come_online,
-    replan_held_alerts,
     resolve_incident,
     send_due_alerts,
 )
@@ -44,8 +46,11 @@ from sofno.monitoring.actions.payloads import (
     actor_label,
     device_data,
     incident_data,
+    incident_subject,
+    site_data,
     subject_of,
 )
+from sofno.monitoring.actions.startup import startup_grace
 from sofno.monitoring.actions.sweep import SWEEP_BATCH, sweep_offline
 
 __all__ = [
@@ -66,16 +71,18 @@ __all__ = [
     "end_maintenance",
     "enroll",
     "incident_data",
+    "incident_subject",
     "new_device_key",
     "pos_choices",
     "remove_pos_software",
-    "replan_held_alerts",
     "resolve_incident",
     "rotate_device_key",
     "rotate_enrollment_token",
     "send_due_alerts",
     "set_customer_monitoring",
     "set_defaults",
+    "site_data",
+    "startup_grace",
     "subject_of",
     "sweep_offline",
     "touch_pending",

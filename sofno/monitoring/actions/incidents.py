@@ -9,15 +9,15 @@ from django.utils import timezone
 
 from sofno.core.access import Actor
 from sofno.events.emit import emit
+from sofno.monitoring.actions import sites
 from sofno.monitoring.actions.payloads import (
     SYSTEM,
     actor_label,
     device_data,
     incident_data,
+    incident_subject,
     subject_of,
-    timeline_entry,
 )
-from sofno.monitoring.alerts import ALERTS_DISABLED, CUSTOMER_INACTIVE, Planner
 from sofno.monitoring.errors import field_error
 from sofno.monitoring.models import (
     OPEN_STATUSES,
@@ -32,30 +32,23 @@ from sofno.monitoring.models import (
 
 
 def send_due_alerts(now: dt.datetime | None = None, limit: int = 500) -> int:
-    """Send alerts held back by business hours or maintenance once they are due.
+    """Emit ``incident.alert`` for open incidents whose group wait has ended.
 
-    Re-checks the rules first (a window may have been extended); claims each alert
-    by compare-and-set on ``alerted_at`` so two workers never send it twice.
+    ``incident.alert`` means "this incident is settled (siblings had their chance to
+    join a site incident): page about it". Whether and when anyone hears is the
+    notification policy's decision at routing time (maintenance, alerts off, business
+    hours, quiet hours), never monitoring's. Each alert is claimed by compare-and-set
+    on ``alerted_at`` so two workers never send it twice.
     """
     now = now or timezone.now()
     sent = 0
     with transaction.atomic():
         due = list(
-            Incident.objects.select_related("device__customer", "organization")
+            Incident.objects.select_related("device__customer", "customer", "organization")
             .filter(status=IncidentStatus.OPEN, alerted_at__isnull=True, alert_due_at__lte=now)
             .order_by("alert_due_at")[:limit]
         )
-        if not due:
-            return 0
-        planner = Planner.for_devices([i.device for i in due], now)
         for incident in due:
-            device = incident.device
-            when, reason = planner.plan(device, device.customer, now)
-            if when is None or when > now:
-                Incident.objects.filter(pk=incident.pk, alerted_at__isnull=True).update(
-                    alert_due_at=when, suppressed_reason=reason
-                )
-                continue
             claimed = Incident.objects.filter(pk=incident.pk, alerted_at__isnull=True).update(
                 alerted_at=now
             )
@@ -66,61 +59,17 @@ def send_due_alerts(now: dt.datetime | None = None, limit: int = 500) -> int:
                 at=now,
                 kind=TimelineKind.ALERT,
                 actor_label=SYSTEM,
-                message="Held back until now.",
+                message="The group wait is over.",
             )
             emit(
                 incident.organization,
                 "incident.alert",
-                subject_of(device),
-                incident_data(incident, device),
+                incident_subject(incident),
+                incident_data(incident),
                 occurred_at=now,
             )
             sent += 1
     return sent
-
-
-def replan_held_alerts(customer_ids: list[str], now: dt.datetime | None = None) -> int:
-    """Plan again the alerts held back because a customer's alerts were off (or the
-    customer inactive), for open incidents that have not alerted; returns how many
-    now have an alert due (sent by :func:`send_due_alerts` when due).
-
-    Called when a customer's ``alerts_enabled`` or ``active`` changes. Each incident
-    is updated by compare-and-set on ``alerted_at`` so a concurrent send wins.
-    """
-    now = now or timezone.now()
-    planned = 0
-    with transaction.atomic():
-        held = list(
-            Incident.objects.select_related("device__customer")
-            .filter(
-                device__customer__public_id__in=customer_ids,
-                status=IncidentStatus.OPEN,
-                alerted_at__isnull=True,
-                suppressed_reason__in=[ALERTS_DISABLED, CUSTOMER_INACTIVE],
-            )
-            .order_by("opened_at")
-        )
-        if not held:
-            return 0
-        planner = Planner.for_devices([i.device for i in held], now)
-        entries = []
-        for incident in held:
-            device = incident.device
-            due, reason = planner.plan(device, device.customer, now)
-            if reason == incident.suppressed_reason:
-                continue  # still off: nothing changed for this one
-            updated = Incident.objects.filter(pk=incident.pk, alerted_at__isnull=True).update(
-                alert_due_at=due, suppressed_reason=reason
-            )
-            if not updated:
-                continue
-            # Still held (outside hours, maintenance): say until when.
-            when = due.isoformat() if due else "never"
-            message = f"Alerts on again; {reason}; due {when}" if reason else "Alerts on again."
-            entries.append(timeline_entry(incident, now, TimelineKind.SUPPRESSED, message))
-            planned += due is not None
-        IncidentEntry.objects.bulk_create(entries)
-    return planned
 
 
 # --- coming back online -------------------------------------------------------------
@@ -150,6 +99,7 @@ def come_online(device: Device, at: dt.datetime) -> bool:
         {**data, "previous": old},
         occurred_at=at,
     )
+    sites.device_back(device, at)
     incident = Incident.objects.filter(device=device, status__in=OPEN_STATUSES).first()
     if incident is not None:
         Incident.objects.filter(pk=incident.pk).update(
@@ -203,12 +153,11 @@ def acknowledge_incident(*, acting_user: Actor, incident: Incident, note: str = 
         actor_label=actor_label(acting_user),
     )
     acting_user.audit("incident.acknowledged", incident)
-    device = incident.device
     emit(
         acting_user.organization,
         "incident.acknowledged",
-        subject_of(device),
-        {**incident_data(incident, device), "by": actor_label(acting_user)},
+        incident_subject(incident),
+        {**incident_data(incident), "by": actor_label(acting_user)},
     )
     return incident
 
@@ -236,11 +185,10 @@ def resolve_incident(*, acting_user: Actor, incident: Incident, note: str = "") 
         actor_label=actor_label(acting_user),
     )
     acting_user.audit("incident.resolved", incident)
-    device = incident.device
     emit(
         acting_user.organization,
         "incident.resolved",
-        subject_of(device),
-        {**incident_data(incident, device), "auto": False, "by": actor_label(acting_user)},
+        incident_subject(incident),
+        {**incident_data(incident), "auto": False, "by": actor_label(acting_user)},
     )
     return incident

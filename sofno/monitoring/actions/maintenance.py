@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from sofno.core.access import Actor
 from sofno.directory.models import Customer
+from sofno.events.emit import emit
 from sofno.monitoring.errors import field_error
-from sofno.monitoring.models import Device, Incident, IncidentStatus, MaintenanceWindow
+from sofno.monitoring.models import Device, MaintenanceWindow
 
 # --- maintenance --------------------------------------------------------------------
 
@@ -45,25 +45,41 @@ def create_maintenance(
     window.full_clean()
     window.save()
     acting_user.audit("maintenance.created", window, reason=reason)
+    emit(acting_user.organization, "maintenance.created", _subject(window), _data(window))
     return window
 
 
 @transaction.atomic
 def end_maintenance(*, acting_user: Actor, window: MaintenanceWindow) -> MaintenanceWindow:
-    """End a window now; held-back alerts of still-offline devices become due now."""
+    """End a window now. Emits ``maintenance.ended``: the notification policy then
+    sends what it held for the window, if still true (devices still offline)."""
     acting_user.require_write()
     now = timezone.now()
     if window.ends_at > now:
         window.ends_at = max(now, window.starts_at + dt.timedelta(microseconds=1))
         window.save(update_fields=["ends_at"])
-        devices = Device.objects.filter(
-            Q(pk=window.device_id) if window.device_id else Q(customer_id=window.customer_id)
-        )
-        Incident.objects.filter(
-            device__in=devices,
-            status=IncidentStatus.OPEN,
-            alerted_at__isnull=True,
-            alert_due_at__gt=now,
-        ).update(alert_due_at=now)
+        emit(acting_user.organization, "maintenance.ended", _subject(window), _data(window))
     acting_user.audit("maintenance.ended", window)
     return window
+
+
+def _subject(window: MaintenanceWindow) -> str:
+    if window.device_id:
+        return f"device:{window.device.public_id}"
+    return f"customer:{window.customer.public_id}"
+
+
+def _data(window: MaintenanceWindow) -> dict:
+    """The tokens of a maintenance event."""
+    device = window.device
+    customer = device.customer if device is not None else window.customer
+    return {
+        "maintenance_id": str(window.public_id),
+        "device_id": str(device.public_id) if device is not None else "",
+        "device_name": device.name if device is not None else "",
+        "customer_id": str(customer.public_id),
+        "customer_name": customer.name,
+        "reason": window.reason,
+        "starts_at": window.starts_at.isoformat(),
+        "ends_at": window.ends_at.isoformat(),
+    }

@@ -28,19 +28,60 @@ def device_data(device: Device) -> dict[str, Any]:
     }
 
 
-def incident_data(incident: Incident, device: Device) -> dict[str, Any]:
-    """The tokens every incident event carries."""
+def incident_data(incident: Incident, device: Device | None = None) -> dict[str, Any]:
+    """The tokens every incident event carries (a site incident's: :func:`site_data`)."""
+    if incident.device_id is None:
+        return site_data(incident)
     return {
-        **device_data(device),
+        **device_data(device or incident.device),
         "incident_id": str(incident.public_id),
         "incident_status": incident.status,
         "title": incident.title,
         "opened_at": incident.opened_at.isoformat(),
+        "kind": incident.kind,
+    }
+
+
+def site_title(customer_name: str, down: int, total: int) -> str:
+    """``Café Central is down (4 of 4 computers offline)``."""
+    return f"{customer_name} is down ({down} of {total} computers offline)"
+
+
+def site_data(incident: Incident, names: list[str] | None = None) -> dict[str, Any]:
+    """The tokens of a site incident's events: the customer, the counts, the names of
+    the computers still offline."""
+    from sofno.monitoring.models import SiteMember
+
+    customer = incident.customer
+    if names is None:
+        names = list(
+            SiteMember.objects.filter(incident=incident, back_at__isnull=True)
+            .order_by("device__name")
+            .values_list("device__name", flat=True)
+        )
+    return {
+        "customer_id": str(customer.public_id),
+        "customer_name": customer.name,
+        "incident_id": str(incident.public_id),
+        "incident_status": incident.status,
+        "title": incident.title,
+        "opened_at": incident.opened_at.isoformat(),
+        "kind": incident.kind,
+        "devices_down": incident.devices_down,
+        "devices_total": incident.devices_total,
+        "device_names": ", ".join(sorted(names)),
     }
 
 
 def subject_of(device: Device) -> str:
     return f"device:{device.public_id}"
+
+
+def incident_subject(incident: Incident) -> str:
+    """A device incident is about its device, a site incident about its customer."""
+    if incident.device_id is not None:
+        return f"device:{incident.device.public_id}"
+    return f"customer:{incident.customer.public_id}"
 
 
 def actor_label(actor: Actor) -> str:

@@ -15,8 +15,9 @@ from django.utils import timezone
 from sofno.core.models import Organization
 from sofno.directory.models import Customer
 from sofno.events.emit import NewEvent, emit_many
+from sofno.monitoring import conf
+from sofno.monitoring.actions import outage, sites
 from sofno.monitoring.actions.payloads import SYSTEM
-from sofno.monitoring.alerts import Planner
 from sofno.monitoring.models import (
     DEFAULT_FLAP_WINDOW,
     OPEN_STATUSES,
@@ -147,17 +148,21 @@ def sweep_offline(now: dt.datetime | None = None, limit: int = SWEEP_BATCH) -> i
 
     - Claims a batch in one compare-and-set statement (with ``SKIP LOCKED`` on
       PostgreSQL) so several workers share the work and none flips a device twice.
-    - Opens an offline period and an incident per device, or re-opens the device's
-      incident resolved within the flap window (one incident, not a storm).
-    - Emits ``device.offline``, ``incident.opened`` (and ``incident.alert`` when the
-      alert is due now) in the same transaction.
+    - Each flipped device gets an offline period and a ``device.offline`` event.
+    - Several computers of one customer offline within its site window are one site
+      incident (``sites``); a lone computer gets a device incident, or re-opens the
+      one resolved within the flap window (one incident, not a storm).
+    - An incident alerts (``incident.alert``) at once when its customer has no
+      computer left online, else after the group wait, so siblings join first.
+    - Many customers' computers silent together open a suspected outage of our own
+      (``outage``). All of it in one transaction per batch.
     """
     now = now or timezone.now()
     with transaction.atomic():
         claimed = _claim(now, limit)
         if not claimed:
             return 0
-        _open_incidents(claimed, now)
+        _record(claimed, now)
     return len(claimed)
 
 
@@ -185,21 +190,65 @@ def _recent_incidents(devices, now: dt.datetime, flap: dict[int, int]) -> dict[i
     return recent
 
 
-def _open_incidents(devices: list[_Flipped], now: dt.datetime) -> None:
-    """Offline periods, incidents, timeline rows and events for freshly flipped devices,
-    each written with one statement per batch."""
-    flap = _flap_windows({d.organization_id for d in devices})
-    recent = _recent_incidents(devices, now, flap)
-    customers = Customer.objects.in_bulk({d.customer_id for d in devices})
-    orgs = Organization.objects.in_bulk({d.organization_id for d in devices})
-    planner = Planner.for_devices(devices, devices[0].since)
+def _offline_data(device: _Flipped, customer: Customer) -> dict:
+    return {
+        "device_id": str(device.public_id),
+        "device_name": device.name,
+        "customer_id": str(customer.public_id),
+        "customer_name": customer.name,
+        "status": DeviceStatus.OFFLINE.value,
+        "last_checkin_at": device.last_checkin_at.isoformat() if device.last_checkin_at else None,
+        "last_ip": device.last_ip,
+    }
+
+
+def _record(devices: list[_Flipped], now: dt.datetime) -> None:
+    """Offline periods, incidents (device or site), timeline rows and events for freshly
+    flipped devices, in a few statements per batch."""
     adapt = connection.ops.adapt_datetimefield_value
-    native_uuid = connection.features.has_native_uuid_field
     _insert(
         OfflinePeriod,
         ["organization_id", "device_id", "started_at"],
         [(d.organization_id, d.id, adapt(d.since)) for d in devices],
     )
+    customers = Customer.objects.in_bulk({d.customer_id for d in devices})
+    orgs = Organization.objects.in_bulk({d.organization_id for d in devices})
+    events: dict[int, list[NewEvent]] = defaultdict(list)
+    grouping = sites.Grouping.load(devices, customers, now)
+    lone = grouping.apply(events)
+    if lone:
+        _open_device_incidents(lone, customers, grouping, events, now)
+    # Each device.offline first (in deadline order), carrying its incident's tokens.
+    offline: dict[int, list[NewEvent]] = defaultdict(list)
+    for device in devices:
+        data = _offline_data(device, customers[device.customer_id])
+        incident = grouping.incident_of.get(device.id)
+        if incident is not None:
+            data.update(
+                incident_id=str(incident.public_id),
+                incident_status=incident.status,
+                title=incident.title,
+                opened_at=incident.opened_at.isoformat(),
+                kind=incident.kind,
+            )
+        offline[device.organization_id].append(
+            NewEvent("device.offline", f"device:{device.public_id}", data, occurred_at=device.since)
+        )
+    for org_id, batch in offline.items():
+        emit_many(orgs[org_id], batch + events.pop(org_id, []))
+    for org_id, batch in events.items():
+        emit_many(orgs[org_id], batch)
+    outage.check(orgs, now)
+
+
+def _open_device_incidents(devices, customers, grouping, events, now: dt.datetime) -> None:
+    """A device incident each for devices going silent alone (or the one re-opened
+    while flapping)."""
+    flap = _flap_windows({d.organization_id for d in devices})
+    recent = _recent_incidents(devices, now, flap)
+    adapt = connection.ops.adapt_datetimefield_value
+    native_uuid = connection.features.has_native_uuid_field
+    wait = dt.timedelta(seconds=conf.group_wait())
     fresh: list[Incident] = []
     touched: list[Incident] = []
     kinds: dict[int, str] = {}
@@ -208,7 +257,9 @@ def _open_incidents(devices: list[_Flipped], now: dt.datetime) -> None:
         incident = recent.get(device.id)
         if incident is not None and incident.is_open:
             kinds[device.id] = ""  # already open (acknowledged, say): nothing new to say
-        elif incident is not None and incident.resolved_at >= since - dt.timedelta(
+            grouping.incident_of[device.id] = incident
+            continue
+        if incident is not None and incident.resolved_at >= since - dt.timedelta(
             seconds=flap[device.organization_id]
         ):
             # Flapping: the same incident again, without a second "opened" or alert.
@@ -224,25 +275,31 @@ def _open_incidents(devices: list[_Flipped], now: dt.datetime) -> None:
             incident = Incident(
                 organization_id=device.organization_id,
                 device_id=device.id,
+                customer_id=customer.pk,
                 status=IncidentStatus.OPEN,
                 title=f"{device.name} ({customer.name}) is offline",
                 opened_at=since,
             )
             kinds[device.id] = TimelineKind.OPENED
             fresh.append(incident)
-        recent[device.id] = incident
-        if incident.alerted_at is None:
-            due, reason = planner.plan(device, customer, since)
-            incident.suppressed_reason = reason
-            incident.alert_due_at = due
-            if due is not None and due <= now:
+            # Siblings still online may follow within the group wait: then one site
+            # incident alerts instead of this one.
+            waiting = grouping.online.get(customer.pk, 0) > 0
+            incident.alert_due_at = now + wait if waiting else now
+            if incident.alert_due_at <= now:
                 incident.alerted_at = now
+        recent[device.id] = incident
+        grouping.incident_of[device.id] = incident
     made = _insert(
         Incident,
         [
             "organization_id",
             "public_id",
             "device_id",
+            "customer_id",
+            "kind",
+            "devices_down",
+            "devices_total",
             "status",
             "title",
             "opened_at",
@@ -257,13 +314,17 @@ def _open_incidents(devices: list[_Flipped], now: dt.datetime) -> None:
                 i.organization_id,
                 i.public_id if native_uuid else i.public_id.hex,
                 i.device_id,
+                i.customer_id,
+                "device",
+                1,
+                1,
                 i.status,
                 i.title,
                 adapt(i.opened_at),
                 False,
                 adapt(i.alert_due_at),
                 adapt(i.alerted_at),
-                i.suppressed_reason,
+                "",
                 0,
             )
             for i in fresh
@@ -274,57 +335,33 @@ def _open_incidents(devices: list[_Flipped], now: dt.datetime) -> None:
         recent[device_id].id = incident_id
     for incident in touched:  # few: only flapping devices
         incident.save(
-            update_fields=[
-                "status",
-                "resolved_at",
-                "resolved_by",
-                "auto_resolved",
-                "flaps",
-                "alert_due_at",
-                "alerted_at",
-                "suppressed_reason",
-            ]
+            update_fields=["status", "resolved_at", "resolved_by", "auto_resolved", "flaps"]
         )
     entries: list[tuple] = []
-    events: dict[int, list[NewEvent]] = defaultdict(list)
     at = adapt(now)
-    opened_message = "No check-in since the deadline."
     for device in devices:
-        incident, kind = recent[device.id], kinds[device.id]
-        since, customer = device.since, customers[device.customer_id]
+        kind = kinds[device.id]
+        if not kind:
+            continue
+        incident, customer = recent[device.id], customers[device.customer_id]
         data = {
-            "device_id": str(device.public_id),
-            "device_name": device.name,
-            "customer_id": str(customer.public_id),
-            "customer_name": customer.name,
-            "status": DeviceStatus.OFFLINE.value,
-            "last_checkin_at": device.last_checkin_at.isoformat()
-            if device.last_checkin_at
-            else None,
-            "last_ip": device.last_ip,
+            **_offline_data(device, customer),
             "incident_id": str(incident.public_id),
             "incident_status": incident.status,
             "title": incident.title,
             "opened_at": incident.opened_at.isoformat(),
+            "kind": "device",
         }
         subject = f"device:{device.public_id}"
         batch = events[device.organization_id]
-        batch.append(NewEvent("device.offline", subject, data, occurred_at=since))
         if kind == TimelineKind.OPENED:
-            entries.append((incident.id, at, kind, opened_message, SYSTEM))
-            batch.append(NewEvent("incident.opened", subject, data, occurred_at=since))
-        elif kind == TimelineKind.REOPENED:
+            entries.append((incident.id, at, kind, "No check-in since the deadline.", SYSTEM))
+            batch.append(NewEvent("incident.opened", subject, data, occurred_at=device.since))
+            if incident.alerted_at == now:
+                message = "No other computer of this customer is online: alert now."
+                entries.append((incident.id, at, TimelineKind.ALERT.value, message, SYSTEM))
+                batch.append(NewEvent("incident.alert", subject, data, occurred_at=now))
+        else:
             message = f"Offline again (flap {incident.flaps})."
             entries.append((incident.id, at, kind, message, SYSTEM))
-        if not kind or incident.alerted_at not in (None, now):
-            continue
-        if incident.alerted_at == now:
-            entries.append((incident.id, at, TimelineKind.ALERT.value, "", SYSTEM))
-            batch.append(NewEvent("incident.alert", subject, data, occurred_at=now))
-        else:
-            due = incident.alert_due_at
-            message = f"{incident.suppressed_reason}; due {due.isoformat() if due else 'never'}"
-            entries.append((incident.id, at, TimelineKind.SUPPRESSED.value, message, SYSTEM))
     _insert(IncidentEntry, ["incident_id", "at", "kind", "message", "actor_label"], entries)
-    for org_id, batch in events.items():
-        emit_many(orgs[org_id], batch)
