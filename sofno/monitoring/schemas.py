@@ -227,22 +227,27 @@ class DefaultsIn(Schema):
     checkin_interval: int = Field(ge=10, le=7 * 24 * 3600)
     grace: int = Field(ge=0, le=7 * 24 * 3600)
     flap_window: int = Field(900, ge=0, le=24 * 3600)
+    # Computers of one customer offline within this many seconds: one site incident.
+    site_window: int = Field(120, ge=0, le=24 * 3600)
 
 
 class DefaultsOut(Schema):
     checkin_interval: int
     grace: int
     flap_window: int
+    site_window: int
 
 
 class CustomerMonitoringIn(Schema):
     checkin_interval: int | None = Interval
     grace: int | None = Grace
+    site_window: int | None = Field(None, ge=0, le=24 * 3600)
 
 
 class CustomerMonitoringOut(Schema):
     checkin_interval: int | None
     grace: int | None
+    site_window: int | None
 
 
 class EnrollIn(Schema):

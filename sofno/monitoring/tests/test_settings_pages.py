@@ -64,11 +64,12 @@ def test_it_saves_the_defaults_and_devices_follow(client, cast, make_device):
     login(client, cast.owner)
     answer = client.post(
         "/devices/settings/defaults/",
-        {"checkin_interval": "120", "grace": "30", "flap_window": "600"},
+        {"checkin_interval": "120", "grace": "30", "flap_window": "600", "site_window": "90"},
     )
     assert answer.status_code == 302
     found = MonitoringDefaults.objects.get(organization=cast.org)
     assert (found.checkin_interval, found.grace, found.flap_window) == (120, 30, 600)
+    assert found.site_window == 90
     device.refresh_from_db()
     assert (device.effective_interval, device.effective_grace) == (120, 30)
     assert AuditEntry.objects.filter(action="monitoring.defaults_changed").exists()
@@ -78,7 +79,8 @@ def test_it_saves_the_defaults_and_devices_follow(client, cast, make_device):
 def test_it_rejects_bad_defaults_naming_the_field(client, cast):
     login(client, cast.owner)
     answer = client.post(
-        "/devices/settings/defaults/", {"checkin_interval": "5", "grace": "30", "flap_window": "0"}
+        "/devices/settings/defaults/",
+        {"checkin_interval": "5", "grace": "30", "flap_window": "0", "site_window": "60"},
     )
     assert answer.status_code == 422
     assert b'data-field="checkin_interval"' in answer.content
@@ -91,7 +93,12 @@ def test_it_lets_only_admins_change_organization_settings(client, cast, template
         assert (
             client.post(
                 "/devices/settings/defaults/",
-                {"checkin_interval": "120", "grace": "30", "flap_window": "600"},
+                {
+                    "checkin_interval": "120",
+                    "grace": "30",
+                    "flap_window": "600",
+                    "site_window": "120",
+                },
             ).status_code
             == 403
         )
@@ -189,11 +196,12 @@ def test_it_sets_a_customers_timing_and_its_devices_follow(client, cast, custome
     page = login(client, cast.agent).get(f"/devices/customers/{customer.public_id}/")
     assert page.status_code == 200 and b'id="timing-form"' in page.content
     answer = client.post(
-        f"/devices/customers/{customer.public_id}/timing/", {"checkin_interval": "90", "grace": ""}
+        f"/devices/customers/{customer.public_id}/timing/",
+        {"checkin_interval": "90", "grace": "", "site_window": "300"},
     )
     assert answer.status_code == 302
     found = CustomerMonitoring.objects.get(customer=customer)
-    assert (found.checkin_interval, found.grace) == (90, None)
+    assert (found.checkin_interval, found.grace, found.site_window) == (90, None, 300)
     device.refresh_from_db()
     assert device.effective_interval == 90
     assert b"Pizzeria Roma" in client.get("/devices/settings/").content  # listed as override
