@@ -36,7 +36,7 @@ SITE_TOKENS = (
 )
 SITE_CHANGE_TOKENS = (
     *SITE_TOKENS,
-    Token("device_name", "string", "the computer that went offline or came back", "Till 2"),
+    Token("device_name", "string", "the computers that went offline or came back", "Till 2"),
 )
 OUTAGE_TOKENS = (
     Token("devices_silent", "integer", "computers that went silent together", 3400),

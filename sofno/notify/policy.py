@@ -277,7 +277,7 @@ def release_due(now: dt.datetime | None = None, limit: int = RELEASE_BATCH) -> i
     decided = 0
     with transaction.atomic(), routing.caching():
         rows = list(
-            HeldNotification.objects.select_for_update(skip_locked=True)
+            HeldNotification.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=HoldStatus.HELD, release_at__lte=now)
             .select_related("event__organization", "rule", "evaluation")
             .order_by("release_at")[:limit]

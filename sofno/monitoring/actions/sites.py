@@ -125,7 +125,7 @@ class Grouping:
             else:
                 lone.extend(group)
         if new_sites:
-            _open_sites(self, new_sites, events)
+            attach += _open_sites(self, new_sites, events)
         if attach:
             _attach(self, attach, events)
         return lone
@@ -137,7 +137,15 @@ def _insert(*args, **kwargs):
     return insert(*args, **kwargs)
 
 
-def _open_sites(grouping: Grouping, new_sites: list, events: dict) -> None:
+def _update(*args, **kwargs):
+    from sofno.monitoring.actions.sweep import _update as update
+
+    return update(*args, **kwargs)
+
+
+def _open_sites(grouping: Grouping, new_sites: list, events: dict) -> list:
+    """Open the new site incidents; returns ``(site, devices)`` to attach instead where
+    another worker opened the customer's site incident first."""
     now = grouping.now
     adapt = connection.ops.adapt_datetimefield_value
     native_uuid = connection.features.has_native_uuid_field
@@ -160,7 +168,7 @@ def _open_sites(grouping: Grouping, new_sites: list, events: dict) -> None:
             alert_due_at=now + wait if waiting else now,
         )
         incident.alerted_at = now if incident.alert_due_at <= now else None
-        made.append((incident, members))
+        made.append((incident, members, group))
     rows = _insert(
         Incident,
         [
@@ -196,11 +204,23 @@ def _open_sites(grouping: Grouping, new_sites: list, events: dict) -> None:
                 "",
                 0,
             )
-            for i, _m in made
+            for i, _m, _g in made
         ],
         returning="id, customer_id",
+        # Two workers flipping siblings at once: the second one's site incident
+        # conflicts with the first's (one open site incident per customer), and its
+        # computers attach to that one instead.
+        skip_conflicts=True,
     )
     ids = dict((customer_id, pk) for pk, customer_id in rows)
+    lost = {i.customer_id: g for i, _m, g in made if i.customer_id not in ids}
+    made = [(i, m) for i, m, _g in made if i.customer_id in ids]
+    attach = [
+        (site, lost[site.customer_id])
+        for site in Incident.objects.filter(
+            customer_id__in=list(lost), kind=IncidentKind.SITE, status__in=OPEN_STATUSES
+        ).select_related("customer")
+    ]
     members_rows, entries = [], []
     at = adapt(now)
     for incident, members in made:
@@ -223,6 +243,7 @@ def _open_sites(grouping: Grouping, new_sites: list, events: dict) -> None:
     _insert(SiteMember, ["incident_id", "device_id", "down_at"], members_rows)
     _merge_device_incidents(made, entries, events, now)
     _insert(IncidentEntry, ["incident_id", "at", "kind", "message", "actor_label"], entries)
+    return attach
 
 
 def _merge_device_incidents(made: list, entries: list, events: dict, now: dt.datetime) -> None:
@@ -270,6 +291,14 @@ def _attach(grouping: Grouping, attach: list, events: dict) -> None:
     adapt = connection.ops.adapt_datetimefield_value
     at = adapt(now)
     sites = [site for site, _group in attach]
+    # Lock the sites (in id order: no deadlock between workers) so two workers
+    # attaching computers to one site count each other's committed members.
+    list(
+        Incident.objects.select_for_update()
+        .filter(id__in=[s.id for s in sites])
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
     known = set(
         SiteMember.objects.filter(incident__in=sites).values_list("incident_id", "device_id")
     )
@@ -282,17 +311,34 @@ def _attach(grouping: Grouping, attach: list, events: dict) -> None:
                 again[site.id].append(device.id)
             else:
                 rows.append((site.id, device.id, adapt(device.since)))
-        site.devices_down += len(group)
-        site.devices_total = max(site.devices_total, site.devices_down)
-        site.title = site_title(site.customer.name, site.devices_down, site.devices_total)
     _insert(SiteMember, ["incident_id", "device_id", "down_at"], rows)
     for site_id, device_ids in again.items():
         SiteMember.objects.filter(incident_id=site_id, device_id__in=device_ids).update(
             back_at=None, down_at=now
         )
-    Incident.objects.bulk_update(sites, ["devices_down", "devices_total", "title"])
+    down = dict(
+        SiteMember.objects.filter(incident__in=sites, back_at__isnull=True)
+        .values_list("incident_id")
+        .annotate(n=Count("id"))
+        .values_list("incident_id", "n")
+    )
+    for site, _group in attach:
+        site.devices_down = down.get(site.id, 0)
+        site.devices_total = max(site.devices_total, site.devices_down)
+        site.title = site_title(site.customer.name, site.devices_down, site.devices_total)
+    _update(
+        Incident,
+        ["devices_down", "devices_total", "title"],
+        [(s.id, s.devices_down, s.devices_total, s.title) for s in sites],
+    )
+    # The names still offline of every site, in one query (not one per site).
+    names: dict[int, list[str]] = defaultdict(list)
+    for incident_id, name in SiteMember.objects.filter(
+        incident__in=sites, back_at__isnull=True
+    ).values_list("incident_id", "device__name"):
+        names[incident_id].append(name)
     for site, group in attach:
-        data = site_data(site)
+        data = site_data(site, names[site.id])
         subject = f"customer:{site.customer.public_id}"
         for device in group:
             message = (
@@ -324,6 +370,8 @@ def device_back(device: Device, at: dt.datetime) -> bool:
     if not SiteMember.objects.filter(pk=member.pk, back_at__isnull=True).update(back_at=at):
         return False  # another request noted it
     site = member.incident
+    # Locked first, so concurrent recoveries (and sweeps) count each other's rows.
+    Incident.objects.select_for_update().filter(pk=site.pk).values_list("pk").first()
     left = SiteMember.objects.filter(incident=site, back_at__isnull=True).count()
     site.devices_down = left
     subject = f"customer:{site.customer.public_id}"
