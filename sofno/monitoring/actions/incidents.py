@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 
 from django.db import transaction
 from django.utils import timezone
 
 from sofno.core.access import Actor
-from sofno.events.emit import emit
+from sofno.events.emit import NewEvent, emit, emit_many
 from sofno.monitoring.actions import sites
 from sofno.monitoring.actions.payloads import (
     SYSTEM,
@@ -16,6 +17,7 @@ from sofno.monitoring.actions.payloads import (
     device_data,
     incident_data,
     incident_subject,
+    site_data,
     subject_of,
 )
 from sofno.monitoring.errors import field_error
@@ -27,6 +29,7 @@ from sofno.monitoring.models import (
     IncidentEntry,
     IncidentStatus,
     OfflinePeriod,
+    SiteMember,
     TimelineKind,
 )
 
@@ -37,39 +40,55 @@ def send_due_alerts(now: dt.datetime | None = None, limit: int = 500) -> int:
     ``incident.alert`` means "this incident is settled (siblings had their chance to
     join a site incident): page about it". Whether and when anyone hears is the
     notification policy's decision at routing time (maintenance, alerts off, business
-    hours, quiet hours), never monitoring's. Each alert is claimed by compare-and-set
-    on ``alerted_at`` so two workers never send it twice.
+    hours, quiet hours), never monitoring's. The due incidents are locked (``SKIP
+    LOCKED``) and stamped in one batch, so two workers never alert one twice and a
+    mass outage's hundreds of site alerts cost a few statements, not a few each.
     """
     now = now or timezone.now()
-    sent = 0
     with transaction.atomic():
         due = list(
-            Incident.objects.select_related("device__customer", "customer", "organization")
+            Incident.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("device__customer", "customer", "organization")
             .filter(status=IncidentStatus.OPEN, alerted_at__isnull=True, alert_due_at__lte=now)
             .order_by("alert_due_at")[:limit]
         )
+        if not due:
+            return 0
+        Incident.objects.filter(pk__in=[i.pk for i in due], alerted_at__isnull=True).update(
+            alerted_at=now
+        )
+        names: dict[int, list[str]] = defaultdict(list)
+        for incident_id, name in SiteMember.objects.filter(
+            incident__in=[i for i in due if i.device_id is None], back_at__isnull=True
+        ).values_list("incident_id", "device__name"):
+            names[incident_id].append(name)
+        IncidentEntry.objects.bulk_create(
+            [
+                IncidentEntry(
+                    incident=incident,
+                    at=now,
+                    kind=TimelineKind.ALERT,
+                    actor_label=SYSTEM,
+                    message="The group wait is over.",
+                )
+                for incident in due
+            ]
+        )
+        events: dict[int, list[NewEvent]] = defaultdict(list)
         for incident in due:
-            claimed = Incident.objects.filter(pk=incident.pk, alerted_at__isnull=True).update(
-                alerted_at=now
+            incident.alerted_at = now
+            data = (
+                site_data(incident, names[incident.pk])
+                if incident.device_id is None
+                else incident_data(incident)
             )
-            if not claimed:
-                continue
-            IncidentEntry.objects.create(
-                incident=incident,
-                at=now,
-                kind=TimelineKind.ALERT,
-                actor_label=SYSTEM,
-                message="The group wait is over.",
+            events[incident.organization_id].append(
+                NewEvent("incident.alert", incident_subject(incident), data, occurred_at=now)
             )
-            emit(
-                incident.organization,
-                "incident.alert",
-                incident_subject(incident),
-                incident_data(incident),
-                occurred_at=now,
-            )
-            sent += 1
-    return sent
+        organizations = {i.organization_id: i.organization for i in due}
+        for organization_id, batch in events.items():
+            emit_many(organizations[organization_id], batch)
+    return len(due)
 
 
 # --- coming back online -------------------------------------------------------------
