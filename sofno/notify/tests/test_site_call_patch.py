@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import time_machine
 
-from sofno.directory.models import Contact, Customer
+from sofno.directory.models import Contact, ContactType, Customer
 from sofno.monitoring import actions, checkin
 from sofno.notify import delivery as machinery
 from sofno.notify import routing
@@ -22,7 +22,11 @@ MONDAY_10 = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
 def test_a_site_incident_rings_the_agent_and_bridges_the_sites_contact(cast, twilio):  # noqa: F811
     customer = Customer.objects.create(organization=cast.org, name="Café Central")
     Contact.objects.create(
-        organization=cast.org, customer=customer, name="Marta", phone="+390612345678"
+        organization=cast.org,
+        customer=customer,
+        contact_type=ContactType.objects.get(organization=cast.org, slug="service"),
+        name="Marta",
+        phone="+390612345678",
     )
     set_profile(cast.agent, phone="+390611111111")
     keys = []
