@@ -73,16 +73,24 @@ def emit_many(
     source: str = "sofno",
     idempotency_key: str | None = None,
 ) -> list[Event]:
-    """Record several events with consecutive sequence numbers in one write."""
+    """Record several events with consecutive sequence numbers in one write.
+
+    The sequence numbers come from the organization's counter row, whose lock is held
+    until the transaction commits (so sequence order is commit order and readers
+    never see a gap fill in later). Everything that can happen before taking that
+    lock does: the rows and their JSON are built first, and on PostgreSQL the
+    counter is bumped by the very statement that inserts the events, so two
+    transactions of one organization (two sweeper workers) overlap in everything
+    but that statement and their commit.
+    """
     batch = list(events)
     if not batch:
         return []
-    last = _allocate(organization.pk, len(batch))
     now = timezone.now()
     rows = [
         Event(
             organization=organization,
-            sequence=last - len(batch) + 1 + index,
+            sequence=0,
             type=new.type,
             subject=new.subject,
             payload=new.data,
@@ -93,11 +101,14 @@ def emit_many(
             idempotency_key=idempotency_key if len(batch) == 1 else None,
             customer_ref=customer_of(new.subject, new.data, source),
         )
-        for index, new in enumerate(batch)
+        for new in batch
     ]
     if len(rows) > 1 and connection.vendor == "postgresql":
-        _insert_postgres(rows)
+        _insert_postgres(organization.pk, rows)
     else:
+        last = _allocate(organization.pk, len(rows))
+        for index, row in enumerate(rows):
+            row.sequence = last - len(rows) + 1 + index
         Event.objects.bulk_create(rows)
     # Time-relative triggers are scheduled in the same transaction, so an event
     # that commits always has its due rows.
@@ -107,41 +118,68 @@ def emit_many(
     return rows
 
 
-def _insert_postgres(rows: list[Event]) -> None:
-    """Insert many events with one statement, the rows travelling as one JSON value
-    expanded by ``json_populate_recordset``.
+_FIELDS = [f for f in Event._meta.concrete_fields if not f.primary_key]
+_known_counters: set[int] = set()
 
-    Same rows and ids as ``bulk_create``, several times faster for thousands of
-    events (a mass outage): with client-side binding, ``bulk_create`` quotes every
-    payload inside text arrays in Python, while quoting one JSON string is cheap.
+
+def _insert_postgres(organization_id: int, rows: list[Event]) -> None:
+    """Allocate the sequence numbers and insert many events in ONE statement, the rows
+    travelling as one JSON value expanded by ``json_populate_recordset``.
+
+    ``WITH c AS (UPDATE counter ... RETURNING last_sequence) INSERT ... SELECT``: the
+    counter's row lock is taken only once the rows are built and quoted, and each
+    row's ``sequence`` in the JSON is its position, offset by the allocation in SQL.
+    Same rows and ids as ``bulk_create`` with client-side numbering.
     """
-    fields = [f for f in Event._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    table = quote(Event._meta.db_table)
-    names = ", ".join(quote(f.column) for f in fields)
+    _ensure_counter(organization_id)
+    count = len(rows)
     records = []
-    for row in rows:
+    for position, row in enumerate(rows, start=1):
         record = {}
-        for f in fields:
+        for f in _FIELDS:
             value = getattr(row, f.attname)
             if isinstance(value, dt.datetime):
                 value = value.isoformat()
             elif isinstance(value, uuid.UUID):
                 value = str(value)
             record[f.column] = value
+        record["sequence"] = position
         records.append(record)
-    # Identifiers come from model metadata; the rows are one parameter.
-    sql = (
-        f"INSERT INTO {table} ({names}) SELECT {names} "  # noqa: S608
-        f"FROM json_populate_recordset(NULL::{table}, %s) RETURNING id, sequence"
+    quote = connection.ops.quote_name
+    table = quote(Event._meta.db_table)
+    counter = quote(EventCounter._meta.db_table)
+    columns = [quote(f.column) for f in _FIELDS]
+    names = ", ".join(columns)
+    picked = ", ".join(
+        f"c.last_sequence - %s + r.{c}" if c == quote("sequence") else f"r.{c}" for c in columns
     )
+    # Identifiers come from model metadata; every value is a parameter.
+    sql = (
+        f"WITH c AS (UPDATE {counter} SET last_sequence = last_sequence + %s "  # noqa: S608
+        f"WHERE organization_id = %s RETURNING last_sequence) "
+        f"INSERT INTO {table} ({names}) SELECT {picked} "
+        f"FROM c, json_populate_recordset(NULL::{table}, %s) r RETURNING id, sequence"
+    )
+    payload = json.dumps(records)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [json.dumps(records)])
-        ids = {sequence: pk for pk, sequence in cursor.fetchall()}
-    for row in rows:
-        row.pk = ids[row.sequence]
+        cursor.execute(sql, [count, organization_id, count, payload])
+        found = cursor.fetchall()
+    first = min(sequence for _pk, sequence in found)
+    ids = {sequence - first: pk for pk, sequence in found}
+    for position, row in enumerate(rows):
+        row.pk = ids[position]
+        row.sequence = first + position
         row._state.adding = False
         row._state.db = connection.alias
+
+
+def _ensure_counter(organization_id: int) -> None:
+    """The organization's counter row exists (created once, remembered per process)."""
+    if organization_id not in _known_counters:
+        EventCounter.objects.bulk_create(
+            [EventCounter(organization_id=organization_id)], ignore_conflicts=True
+        )
+        _known_counters.add(organization_id)
 
 
 def _allocate(organization_id: int, count: int) -> int:

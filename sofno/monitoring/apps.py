@@ -9,13 +9,10 @@ class MonitoringConfig(AppConfig):
     def ready(self) -> None:
         from sofno.core.hooks import register_demo_runner, register_demo_seeder, register_loop
         from sofno.events.catalog import register
-        from sofno.events.emit import on_committed
-        from sofno.monitoring import demo, demo_agents, reactions, sweeper
+        from sofno.monitoring import demo, demo_agents, sweeper
         from sofno.monitoring.events import EVENT_TYPES
 
         register(*EVENT_TYPES)
-        # customer.updated (alerts turned back on) releases held-back alerts.
-        on_committed(reactions.on_events_committed)
         register_loop("offline-sweeper", sweeper.run, interval=sweeper.WATCH_SECONDS)
         register_demo_seeder(demo.seed)
         register_demo_runner(demo_agents.start)

@@ -7,6 +7,16 @@
 - ``SOFNO_CHECKIN_WRITERS`` (default 2): batches each server process writes at once
   (PostgreSQL; one database connection each).
 - ``SOFNO_CHECKIN_RETENTION_DAYS`` (default 7): check-in history kept.
+- ``SOFNO_ALERT_GROUP_WAIT`` (seconds, default 30): how long a new incident of a
+  customer that still has computers online waits before its ``incident.alert``, so
+  that siblings going silent too join one site incident (Alertmanager's group_wait).
+- ``SOFNO_OUTAGE_SHARE`` (percent, default 30), ``SOFNO_OUTAGE_CUSTOMERS`` (default 5),
+  ``SOFNO_OUTAGE_WINDOW`` (seconds, default 120): that share of an organization's
+  online computers, of at least that many customers, going silent within the window
+  means we suspect our own outage.
+- ``SOFNO_SWEEPER_DOWNTIME`` (seconds, default 60): a sweeper that last ran longer
+  ago than this means the server was down; deadlines that passed meanwhile get a
+  fresh interval before anyone is alerted.
 - ``SOFNO_COMMAND_SIGNING_KEY``: base64 of the 32-byte Ed25519 seed that signs remote
   commands; generated once into the data directory when unset. Every server of one
   installation must share it (agents pin its public key at enrollment).
@@ -44,6 +54,26 @@ def writers() -> int:
 
 def retention_days() -> int:
     return env_int("SOFNO_CHECKIN_RETENTION_DAYS", 7)
+
+
+def group_wait() -> int:
+    return env_int("SOFNO_ALERT_GROUP_WAIT", 30)
+
+
+def outage_share() -> int:
+    return env_int("SOFNO_OUTAGE_SHARE", 30)
+
+
+def outage_customers() -> int:
+    return env_int("SOFNO_OUTAGE_CUSTOMERS", 5)
+
+
+def outage_window() -> int:
+    return env_int("SOFNO_OUTAGE_WINDOW", 120)
+
+
+def sweeper_downtime() -> int:
+    return env_int("SOFNO_SWEEPER_DOWNTIME", 60)
 
 
 def geoip_db() -> str:

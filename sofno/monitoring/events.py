@@ -19,6 +19,40 @@ INCIDENT_TOKENS = (
     Token("incident_status", "string", "open, acknowledged or resolved"),
     Token("title", "string", "what happened", "Till 1 (Pizzeria Roma) is offline"),
     Token("opened_at", "datetime", "when the incident opened"),
+    Token("kind", "string", "device (one computer) or site (several of one customer)", "device"),
+)
+# A site incident's events: the customer, the counts and who is still offline.
+SITE_TOKENS = (
+    Token("customer_id", "string", "the customer's public id"),
+    Token("customer_name", "string", "the customer's name", "Café Central"),
+    Token("incident_id", "string", "the site incident's public id"),
+    Token("incident_status", "string", "open, acknowledged or resolved"),
+    Token("title", "string", "what happened", "Café Central is down (4 of 4 computers offline)"),
+    Token("opened_at", "datetime", "when the site went down"),
+    Token("kind", "string", "site", "site"),
+    Token("devices_down", "integer", "computers still offline", 4),
+    Token("devices_total", "integer", "the customer's computers", 4),
+    Token("device_names", "string", "the computers still offline", "Till 1, Till 2, Office"),
+)
+SITE_CHANGE_TOKENS = (
+    *SITE_TOKENS,
+    Token("device_name", "string", "the computers that went offline or came back", "Till 2"),
+)
+OUTAGE_TOKENS = (
+    Token("devices_silent", "integer", "computers that went silent together", 3400),
+    Token("devices_total", "integer", "computers online before, of every customer", 10000),
+    Token("customers", "integer", "customers of the silent computers", 212),
+    Token("started_at", "datetime", "when it began"),
+)
+MAINTENANCE_TOKENS = (
+    Token("maintenance_id", "string", "the window's public id"),
+    Token("device_id", "string", "the device's public id (empty: the whole customer)"),
+    Token("device_name", "string", "the device's name (empty: the whole customer)"),
+    Token("customer_id", "string", "the customer's public id"),
+    Token("customer_name", "string", "the customer's name", "Pizzeria Roma"),
+    Token("reason", "string", "why", "Router replacement"),
+    Token("starts_at", "datetime", "when it starts"),
+    Token("ends_at", "datetime", "when it ends"),
 )
 
 EVENT_TYPES = (
@@ -34,12 +68,75 @@ EVENT_TYPES = (
         (*DEVICE_TOKENS, Token("previous", "string", "the status before")),
         "monitoring",
     ),
-    EventType("incident.opened", "A device's incident opened.", INCIDENT_TOKENS, "monitoring"),
+    EventType(
+        "incident.opened",
+        "An incident opened: one device's, or a site's (several computers of one customer).",
+        INCIDENT_TOKENS,
+        "monitoring",
+    ),
     EventType(
         "incident.alert",
-        "An incident's alert is due now: inside business hours, outside maintenance, "
-        "alerts enabled. Notification rules hang deliveries on this one.",
+        "An incident is settled and worth a page: once per incident, when no computer of "
+        "its customer is left online or after the group wait. Notification rules hang "
+        "deliveries and escalations on this one; the alert policy still holds them in "
+        "maintenance, with alerts off or outside business hours.",
         INCIDENT_TOKENS,
+        "monitoring",
+    ),
+    EventType(
+        "incident.merged",
+        "A device's incident joined its site's incident (several computers went down).",
+        (*INCIDENT_TOKENS, Token("site_incident_id", "string", "the site incident's id")),
+        "monitoring",
+    ),
+    EventType(
+        "site.down",
+        "Several computers of one customer went offline together: the site is down.",
+        SITE_TOKENS,
+        "monitoring",
+    ),
+    EventType(
+        "site.device_down",
+        "Another computer of a site that is down went offline.",
+        SITE_CHANGE_TOKENS,
+        "monitoring",
+    ),
+    EventType(
+        "site.device_up",
+        "A computer of a site that is down came back (the others are still offline).",
+        SITE_CHANGE_TOKENS,
+        "monitoring",
+    ),
+    EventType(
+        "site.up",
+        "Every computer of a site that was down is back.",
+        (*SITE_CHANGE_TOKENS, Token("auto", "boolean", "resolved by recovery")),
+        "monitoring",
+    ),
+    EventType(
+        "monitoring.degraded",
+        "Computers of many customers went silent together: we suspect our own outage "
+        "and hold customer alerts. The admins are told.",
+        OUTAGE_TOKENS,
+        "monitoring",
+    ),
+    EventType(
+        "monitoring.recovered",
+        "The check-ins are back after a suspected outage of our own; held alerts of "
+        "computers still offline go out now.",
+        (*OUTAGE_TOKENS, Token("ended_at", "datetime", "when it ended")),
+        "monitoring",
+    ),
+    EventType(
+        "maintenance.created",
+        "A maintenance window was planned for a device or a whole customer.",
+        MAINTENANCE_TOKENS,
+        "monitoring",
+    ),
+    EventType(
+        "maintenance.ended",
+        "A maintenance window was ended early by hand.",
+        MAINTENANCE_TOKENS,
         "monitoring",
     ),
     EventType(

@@ -22,6 +22,8 @@ ENROLL_TOKEN_PREFIX = "et_"
 DEFAULT_INTERVAL = 300
 DEFAULT_GRACE = 120
 DEFAULT_FLAP_WINDOW = 900
+# Computers of one customer going offline within this many seconds are one site incident.
+DEFAULT_SITE_WINDOW = 120
 
 
 class OperatingSystem(models.TextChoices):
@@ -61,6 +63,14 @@ class MonitoringDefaults(models.Model):
             "re-opens its last incident instead of opening a new one."
         ),
     )
+    site_window = models.PositiveIntegerField(
+        _("site window (s)"),
+        default=DEFAULT_SITE_WINDOW,
+        help_text=_(
+            "Several computers of one customer going offline within this time are one "
+            "site incident (the site is down) instead of one incident each."
+        ),
+    )
 
     class Meta:
         verbose_name = _("monitoring defaults")
@@ -77,6 +87,9 @@ class CustomerMonitoring(models.Model):
         _("check-in interval (s)"), null=True, blank=True
     )
     grace = models.PositiveIntegerField(_("grace period (s)"), null=True, blank=True)
+    site_window = models.PositiveIntegerField(
+        _("site window (s)"), null=True, blank=True, help_text=_("Empty: inherit.")
+    )
     enrollment_token_hash = models.CharField(max_length=64, blank=True, db_index=True)
     enrollment_token_prefix = models.CharField(max_length=16, blank=True)
 
@@ -253,19 +266,40 @@ class IncidentStatus(models.TextChoices):
 OPEN_STATUSES = (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)
 
 
-class Incident(models.Model):
-    """A device being offline, as something people act on.
+class IncidentKind(models.TextChoices):
+    DEVICE = "device", _("One computer")
+    SITE = "site", _("A whole site (several computers)")
 
-    Alerting is explicit state: ``alert_due_at`` is when the alert should go out
-    (later than the opening when outside business hours or in maintenance; empty when
-    alerts are off), ``alerted_at`` when it did (the ``incident.alert`` event).
+
+class Incident(models.Model):
+    """A device being offline, or several computers of one customer (a site), as
+    something people act on.
+
+    - a device incident has ``device``; a site incident has none, lists its computers
+      as :class:`SiteMember` rows and counts them in ``devices_down``/``devices_total``;
+    - ``alert_due_at`` is when the group wait ends (``incident.alert`` is emitted then,
+      ``alerted_at`` records it); whether anyone hears is the notification policy's
+      decision at routing time, not monitoring's;
+    - a device incident absorbed by its site's incident is resolved with
+      ``merged_into`` set.
     """
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="incidents"
     )
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="incidents")
+    device = models.ForeignKey(
+        Device, null=True, blank=True, on_delete=models.CASCADE, related_name="incidents"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="incidents")
+    kind = models.CharField(
+        _("kind"), max_length=8, choices=IncidentKind.choices, default=IncidentKind.DEVICE
+    )
+    devices_down = models.PositiveIntegerField(default=1)
+    devices_total = models.PositiveIntegerField(default=1)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged"
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=IncidentStatus.choices, default=IncidentStatus.OPEN
     )
@@ -286,7 +320,7 @@ class Incident(models.Model):
     flaps = models.PositiveIntegerField(default=0)
 
     # How a customer user's reads are narrowed (sofno.core.scoping.visible_to).
-    customer_scope = "device__customer"
+    customer_scope = "customer"
 
     class Meta:
         verbose_name = _("incident")
@@ -296,7 +330,12 @@ class Incident(models.Model):
                 fields=["device"],
                 condition=Q(status__in=["open", "acknowledged"]),
                 name="incident_one_open_per_device",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(kind="site", status__in=["open", "acknowledged"]),
+                name="incident_one_open_site_per_customer",
+            ),
         ]
         indexes = [
             # Incidents page: one organization's, newest first, by status.
@@ -314,9 +353,80 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        # A device incident's customer is its device's: callers may name the device only.
+        if self.customer_id is None and self.device_id is not None:
+            self.customer_id = Device.objects.values_list("customer_id", flat=True).get(
+                pk=self.device_id
+            )
+        super().save(*args, **kwargs)
+
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_site(self) -> bool:
+        return self.kind == IncidentKind.SITE
+
+
+class SiteMember(models.Model):
+    """One computer of a site incident: when it went down, and back."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="members")
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+")
+    down_at = models.DateTimeField()
+    back_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("site incident computer")
+        ordering = ["down_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "device"], name="sitemember_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id}: {self.device_id}"
+
+
+class SuspectedOutage(models.Model):
+    """A time when so many computers of so many customers went silent together that
+    the fault is probably ours (our network, our server), not the customers'.
+
+    While one is open the notification policy holds customer alerts; it closes when
+    enough check-ins are back.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    silent = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    customers = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("suspected outage of our own")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(ended_at__isnull=True),
+                name="suspectedoutage_one_open",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class SweeperState(models.Model):
+    """When the offline sweeper last ran (one row): a long gap means the server was
+    down, and the deadlines that passed meanwhile get a fresh interval."""
+
+    last_run_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.last_run_at:%Y-%m-%d %H:%M:%S}"
 
 
 class TimelineKind(models.TextChoices):
@@ -327,6 +437,9 @@ class TimelineKind(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     RESOLVED = "resolved", _("Resolved")
     RECOVERED = "recovered", _("Device back online")
+    DEVICE_DOWN = "device_down", _("A computer went offline")
+    DEVICE_UP = "device_up", _("A computer came back")
+    MERGED = "merged", _("Joined the site's incident")
 
 
 class IncidentEntry(models.Model):

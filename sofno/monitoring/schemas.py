@@ -106,7 +106,11 @@ class TimelineOut(Schema):
 
 class IncidentOut(Schema):
     id: UUID = Field(validation_alias="public_id")
-    device: UUID = Field(validation_alias="device.public_id")
+    device: UUID | None = None
+    customer: UUID = Field(validation_alias="customer.public_id")
+    kind: str
+    devices_down: int
+    devices_total: int
     status: IncidentStatus
     title: str
     opened_at: dt.datetime
@@ -119,6 +123,10 @@ class IncidentOut(Schema):
     alerted_at: dt.datetime | None
     suppressed_reason: str
     flaps: int
+
+    @staticmethod
+    def resolve_device(obj) -> UUID | None:
+        return obj.device.public_id if obj.device_id else None
 
     @staticmethod
     def resolve_acknowledged_by(obj) -> str | None:
@@ -227,22 +235,27 @@ class DefaultsIn(Schema):
     checkin_interval: int = Field(ge=10, le=7 * 24 * 3600)
     grace: int = Field(ge=0, le=7 * 24 * 3600)
     flap_window: int = Field(900, ge=0, le=24 * 3600)
+    # Computers of one customer offline within this many seconds: one site incident.
+    site_window: int = Field(120, ge=0, le=24 * 3600)
 
 
 class DefaultsOut(Schema):
     checkin_interval: int
     grace: int
     flap_window: int
+    site_window: int
 
 
 class CustomerMonitoringIn(Schema):
     checkin_interval: int | None = Interval
     grace: int | None = Grace
+    site_window: int | None = Field(None, ge=0, le=24 * 3600)
 
 
 class CustomerMonitoringOut(Schema):
     checkin_interval: int | None
     grace: int | None
+    site_window: int | None
 
 
 class EnrollIn(Schema):

@@ -15,7 +15,7 @@ def devices_for(actor: Actor) -> QuerySet[Device]:
 
 
 def incidents_for(actor: Actor) -> QuerySet[Incident]:
-    """The incidents of the devices the actor may see, newest first."""
+    """The incidents (device and site) of the customers the actor may see, newest first."""
     return visible_to(actor, Incident.objects.all()).select_related(
-        "device", "device__customer", "acknowledged_by", "resolved_by"
+        "device", "device__customer", "customer", "acknowledged_by", "resolved_by"
     )

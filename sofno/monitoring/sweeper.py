@@ -9,6 +9,7 @@ import time
 from django.utils import timezone
 
 from sofno.monitoring import actions, commands, conf
+from sofno.monitoring.actions import outage
 from sofno.monitoring.models import CheckIn, Device, DeviceStatus
 
 log = logging.getLogger(__name__)
@@ -21,9 +22,14 @@ MIN_GAP = 0.05
 
 
 def tick() -> int:
-    """Flip every overdue device (in batches), send held-back alerts that are due,
-    expire unanswered commands, and prune old check-in history now and then."""
+    """Grant the start-up grace after downtime, flip every overdue device (in
+    batches), emit the alerts whose group wait ended, re-evaluate a suspected outage
+    of our own, expire unanswered commands, and prune old check-in history now and
+    then."""
     global _last_prune
+    granted = actions.startup_grace()
+    if granted:
+        log.warning("the sweeper was not running: %d overdue devices get a fresh interval", granted)
     flipped = 0
     # Keep going while batches come back full so a mass outage is handled in one tick.
     while True:
@@ -32,6 +38,7 @@ def tick() -> int:
         if done < actions.SWEEP_BATCH:
             break
     actions.send_due_alerts()
+    outage.review()
     commands.expire_stale()
     if time.monotonic() - _last_prune > 600:
         _last_prune = time.monotonic()

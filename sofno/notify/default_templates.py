@@ -17,6 +17,17 @@ HEADLINES = {
     "incident.alert": "Alert: {{ title }}",
     "incident.acknowledged": "Acknowledged by {{ by }}: {{ title }}",
     "incident.resolved": "Resolved: {{ title }}",
+    "incident.merged": "{{ device_name }}'s incident joined the site's incident",
+    "site.down": "{{ customer_name }} is down ({{ devices_down }} of {{ devices_total }} "
+    "computers offline: {{ device_names }})",
+    "site.device_down": "{{ customer_name }}: {{ device_name }} went offline too "
+    "({{ devices_down }} of {{ devices_total }} offline)",
+    "site.device_up": "{{ customer_name }}: {{ device_name }} is back "
+    "({{ devices_down }} of {{ devices_total }} still offline)",
+    "site.up": "{{ customer_name }} is back: every computer is online",
+    "monitoring.degraded": "Monitoring degraded: {{ devices_silent }} of {{ devices_total }} "
+    "computers of {{ customers }} customers went silent together; customer alerts are held",
+    "monitoring.recovered": "Monitoring recovered: check-ins are back",
     "ticket.created": "Ticket #{{ ticket.number }} opened: {{ ticket.title }}",
     "ticket.status_changed": (
         "Ticket #{{ ticket.number }} is now {{ status.name }}: {{ ticket.title }}"

@@ -12,7 +12,9 @@ Rules:
   :func:`stop_for_event`; the loop also checks the incident before each step, so
   a stop is never missed; deliveries of the run not yet sent are cancelled;
 - steps are claimed by compare-and-set on (status, step, round), so two workers
-  never take the same step.
+  never take the same step;
+- a step whose subject the alert policy holds (``notify.policy``: maintenance,
+  alerts off, our outage, business hours) waits until the hold ends.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from sofno.notify.models import (
 )
 
 LOOP_BATCH = 100
+# How soon a step held with no known end (alerts off, our outage) is looked at again.
+HELD_RECHECK = dt.timedelta(minutes=5)
 
 
 def start(rule, event: Event) -> str:
@@ -98,7 +102,10 @@ def stop_for_event(event: Event) -> int:
     if not incident_id:
         return 0
     who = (event.payload or {}).get("by") or ""
-    verb = "acknowledged" if event.type == "incident.acknowledged" else "resolved"
+    verb = {
+        "incident.acknowledged": "acknowledged",
+        "incident.merged": "joined the site's incident",
+    }.get(event.type, "resolved")
     runs = EscalationRun.objects.filter(
         organization_id=event.organization_id,
         incident__public_id=incident_id,
@@ -133,12 +140,23 @@ def silence(organization_id: int, incident_public_id: str, minutes: int = SILENC
 
 def take_step(run: EscalationRun, now: dt.datetime) -> bool:
     """Claim and perform the run's next step; returns whether this call did it."""
-    from sofno.notify import recipients, routing
+    from sofno.notify import policy, recipients, routing
 
     with transaction.atomic(), routing.caching():
         reason = _incident_open(run)
         if reason:
             stop(run, reason)
+            return False
+        held = policy.hold_for(run.event, now)
+        if held is not None:
+            # The alert policy holds this subject now (a window began, alerts were
+            # turned off): the step waits for the hold's end, re-checked then.
+            EscalationRun.objects.filter(
+                pk=run.pk, status=RunStatus.ACTIVE, step=run.step, round=run.round
+            ).update(
+                next_at=held.until or now + HELD_RECHECK,
+                log=[*run.log, {"at": now.isoformat(), "held": held.words}],
+            )
             return False
         steps = run.snapshot.get("steps") or []
         if not steps:

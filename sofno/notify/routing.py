@@ -4,6 +4,9 @@ Rules:
 - reads each organization's event log from its own cursor, advanced in the same
   transaction as the deliveries it writes: an event is routed exactly once;
 - records every rule's verdict on every event it considered (``RuleEvaluation``);
+- whether and when anything about a customer or device may go out is the alert
+  policy's decision (``notify.policy``): a held rule records why and is released (or
+  dropped) when the hold ends;
 - staff always also get the in-app notification; the in-app one is never deferred
   (a silent bell wakes nobody), every other channel respects quiet and business hours;
 - the message is rendered now, in the recipient's language (their template, else the
@@ -25,11 +28,12 @@ from django.utils import timezone
 from sofno.core.models import Organization
 from sofno.events import catalog
 from sofno.events.models import Event
-from sofno.notify import conf, quiet, recipients, rules
+from sofno.notify import conf, policy, quiet, recipients, rules
 from sofno.notify.default_templates import default_parts
 from sofno.notify.models import (
     Delivery,
     DeliveryMessage,
+    HeldNotification,
     NotificationRule,
     RuleEvaluation,
     RulesCursor,
@@ -43,7 +47,7 @@ log = logging.getLogger(__name__)
 BATCH = 500
 PERSON_CHANNELS = ("email", "sms", "voice", "call_patch", "inapp", "webpush")
 PHONE_CHANNELS = ("sms", "voice", "call_patch")
-INCIDENT_STOP_TYPES = ("incident.acknowledged", "incident.resolved")
+INCIDENT_STOP_TYPES = ("incident.acknowledged", "incident.resolved", "incident.merged")
 
 
 def subject_url(event: Event) -> str:
@@ -229,14 +233,13 @@ def plan_deliveries(
             if channel == "inapp":
                 decision = quiet.Decision(at)
             else:
-                decision = quiet.decide(
+                decision = policy.for_person(
                     at,
-                    quiet=person.quiet,
+                    person,
                     business=person.business or business,
                     action=quiet.QuietAction.THROUGH
                     if action == quiet.QuietAction.THROUGH
                     else quiet.QuietAction.DEFER,
-                    who=person.name,
                 )
             content = compose(event, channel, person, reasons)
             if channel == "call_patch":
@@ -295,49 +298,88 @@ def save_planned(planned: list[tuple[Delivery, DeliveryMessage]]) -> int:
     return len(deliveries)
 
 
+def deliver_rule(event: Event, rule, reasons: list[str], *, at: dt.datetime) -> int:
+    """Plan and save the deliveries of one matched rule, and start its escalation;
+    returns how many deliveries were written."""
+    from sofno.notify import escalation
+
+    people = recipients.resolve(
+        rule.recipients or [],
+        event.organization,
+        event,
+        at=at,
+        fallback_user=rule.fallback_user,
+        customer=_customer(event),
+    )
+    reasons.extend(people.notes)
+    planned = plan_deliveries(event, rule, people, list(rule.channels or []), reasons, at=at)
+    count = save_planned(planned)
+    reasons.append(f"{count} deliveries to {len(people.people)} recipients")
+    if rule.escalation_policy_id:
+        reasons.append(escalation.start(rule, event))
+    return count
+
+
+def _tell_admins(event: Event, at: dt.datetime) -> RuleEvaluation:
+    """Monitoring's own health goes to the organization's admins, rule or not."""
+    reasons = ["built in: monitoring's own health goes to the admins (email and in-app)"]
+    people = recipients.resolve(
+        [{"kind": "role", "value": "admin"}], event.organization, event, at=at
+    )
+    reasons.extend(people.notes)
+    count = save_planned(plan_deliveries(event, None, people, ["email", "inapp"], reasons, at=at))
+    reasons.append(f"{count} deliveries to {len(people.people)} recipients")
+    return RuleEvaluation(
+        organization_id=event.organization_id,
+        event=event,
+        rule=None,
+        rule_name="Admins (built in)",
+        matched=True,
+        reasons=reasons,
+        deliveries=count,
+    )
+
+
 def route_event(event: Event, rule_list: list) -> list[RuleEvaluation]:
-    """Evaluate every rule on ``event`` and plan the deliveries of those that match."""
+    """Evaluate every rule on ``event`` and plan the deliveries of those that match,
+    unless the alert policy holds them (then each held rule is recorded with why)."""
     from sofno.notify import escalation
 
     now = timezone.now()
     at = max(event.occurred_at, now) if event.occurred_at else now
     evaluations = []
+    holds: list[tuple[RuleEvaluation, policy.Hold]] = []
     if event.type in INCIDENT_STOP_TYPES:
         escalation.stop_for_event(event)
-    for verdict in rules.evaluate_all(rule_list, event):
+    policy.note_event(event, now)
+    if event.type in policy.ADMIN_EVENTS:
+        evaluations.append(_tell_admins(event, at))
+    verdicts = rules.evaluate_all(rule_list, event)
+    matched = any(v.matched for v in verdicts)
+    held = policy.hold_for(event, at, _customer(event)) if matched else None
+    for verdict in verdicts:
         rule = verdict.rule
         count = 0
-        if verdict.matched:
-            people = recipients.resolve(
-                rule.recipients or [],
-                event.organization,
-                event,
-                at=at,
-                fallback_user=rule.fallback_user,
-                customer=_customer(event),
-            )
-            verdict.reasons.extend(people.notes)
-            planned = plan_deliveries(
-                event, rule, people, list(rule.channels or []), verdict.reasons, at=at
-            )
-            count = save_planned(planned)
-            verdict.reasons.append(f"{count} deliveries to {len(people.people)} recipients")
-            if rule.escalation_policy_id:
-                verdict.reasons.append(escalation.start(rule, event))
+        if verdict.matched and held is not None:
+            verdict.reasons.append(f"held: {held.words}")
+        elif verdict.matched:
+            count = deliver_rule(event, rule, verdict.reasons, at=at)
         # Rules that do not select this event type at all would only be noise.
         if verdict.matched or verdict.reasons[0].endswith(" is selected"):
-            evaluations.append(
-                RuleEvaluation(
-                    organization_id=event.organization_id,
-                    event=event,
-                    rule=rule,
-                    rule_name=rule.name,
-                    matched=verdict.matched,
-                    reasons=verdict.reasons,
-                    deliveries=count,
-                )
+            evaluation = RuleEvaluation(
+                organization_id=event.organization_id,
+                event=event,
+                rule=rule,
+                rule_name=rule.name,
+                matched=verdict.matched,
+                reasons=verdict.reasons,
+                deliveries=count,
             )
+            evaluations.append(evaluation)
+            if verdict.matched and held is not None:
+                holds.append((evaluation, held))
     RuleEvaluation.objects.bulk_create(evaluations)
+    HeldNotification.objects.bulk_create([policy.hold(event, e.rule, e, h) for e, h in holds])
     return evaluations
 
 
@@ -350,6 +392,17 @@ def _start_sequence(organization_id: int) -> int:
         .first()
     )
     if first_rule is None:
+        # No rule: start at the latest event, but before a recent admin alert
+        # (monitoring's health goes to the admins even without rules).
+        admin = (
+            Event.objects.filter(organization_id=organization_id, type__in=policy.ADMIN_EVENTS)
+            .filter(recorded_at__gte=timezone.now() - dt.timedelta(minutes=10))
+            .order_by("sequence")
+            .values_list("sequence", flat=True)
+            .first()
+        )
+        if admin is not None:
+            return admin - 1
         return (
             Event.objects.filter(organization_id=organization_id)
             .order_by("-sequence")

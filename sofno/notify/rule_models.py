@@ -24,6 +24,9 @@ from sofno.notify.quiet import QuietAction
 __all__ = [
     "EscalationPolicy",
     "EscalationRun",
+    "HeldNotification",
+    "HoldReason",
+    "HoldStatus",
     "NotificationRule",
     "NotifyChannel",
     "RecipientKind",
@@ -290,3 +293,63 @@ def _ticket_saved(sender, instance, created: bool, raw: bool = False, **kwargs) 
         from sofno.notify.ticket_rules import ensure_ticket_rules
 
         ensure_ticket_rules(instance.organization)
+
+
+class HoldReason(models.TextChoices):
+    CUSTOMER_INACTIVE = "customer_inactive", _("The customer is inactive")
+    ALERTS_OFF = "alerts_off", _("The customer's alerts are turned off")
+    MAINTENANCE = "maintenance", _("Maintenance window")
+    OUR_OUTAGE = "our_outage", _("We suspect our own outage")
+    OUTSIDE_HOURS = "outside_hours", _("Outside the customer's business hours")
+
+
+class HoldStatus(models.TextChoices):
+    HELD = "held", _("Held")
+    RELEASED = "released", _("Sent when the hold ended")
+    DROPPED = "dropped", _("Dropped: no longer true when the hold ended")
+
+
+class HeldNotification(models.Model):
+    """A rule's notification the alert policy held back (``notify.policy``).
+
+    Released when the hold ends (``release_at``, or when a switch or outage ends) if
+    what the event says is still true, else dropped; either way ``outcome`` says why.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="held_notifications")
+    rule = models.ForeignKey(
+        NotificationRule, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    evaluation = models.ForeignKey(
+        RuleEvaluation, null=True, on_delete=models.SET_NULL, related_name="holds"
+    )
+    reason = models.CharField(max_length=20, choices=HoldReason.choices)
+    detail = models.CharField(max_length=300, blank=True)
+    release_at = models.DateTimeField(null=True, blank=True)
+    # Public ids of what the event is about, to find holds when a switch flips.
+    customer_ref = models.CharField(max_length=64, blank=True)
+    device_ref = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=16, choices=HoldStatus.choices, default=HoldStatus.HELD)
+    outcome = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=django_tz.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("held notification")
+        ordering = ["id"]
+        indexes = [
+            # The release loop: held rows whose time has come.
+            models.Index(
+                fields=["release_at"], condition=Q(status="held"), name="held_release_due"
+            ),
+            # A switch or window ending: the held rows of one customer.
+            models.Index(
+                fields=["organization", "customer_ref"],
+                condition=Q(status="held"),
+                name="held_customer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} {self.reason} ({self.status})"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from huey.contrib.djhuey import db_task
 
 from sofno.core.queue import wake_once
-from sofno.notify import escalation, routing
+from sofno.notify import escalation, policy, routing
 
 
 @db_task()
@@ -40,14 +40,21 @@ def on_events_committed(events: list) -> None:
         .values_list("organization_id", flat=True)
         .distinct()
     )
-    for organization_id in sorted(with_rules):
+    # Monitoring's own health reaches the admins even without a rule.
+    admins = {e.organization_id for e in events if e.type in policy.ADMIN_EVENTS}
+    for organization_id in sorted(with_rules | admins):
         wake_once(route_task, organization_id)  # one pending per organization
 
 
 def reconcile() -> None:
-    """The ``notify.rules`` loop: route organizations whose log is ahead of the cursor."""
+    """The ``notify.rules`` loop: route organizations whose log is ahead of the cursor,
+    and release (or drop) held notifications whose hold has ended."""
     for organization_id in routing.pending_organizations():
         wake_once(route_task, organization_id)  # one pending per organization
+    if policy.release_due():
+        from sofno.notify import tasks
+
+        tasks.deliver_task()
 
 
 def escalate() -> None:

@@ -154,7 +154,9 @@ def open_incident_tickets(now: dt.datetime | None = None) -> int:
             str(value)
             for value in RuleEvaluation.objects.filter(
                 rule=rule, matched=True, event__recorded_at__gte=cutoff - dt.timedelta(days=7)
-            ).values_list("event__payload__incident_id", flat=True)
+            )
+            .exclude(holds__status="held")  # the alert policy holds it (maintenance, ...)
+            .values_list("event__payload__incident_id", flat=True)
             if value
         }
         if not incident_ids:

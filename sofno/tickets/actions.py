@@ -312,7 +312,7 @@ def open_ticket_for_incident(*, acting_user: Actor, incident, reason: str = "") 
         with transaction.atomic():
             ticket = create_ticket(
                 acting_user=acting_user,
-                customer=incident.device.customer,
+                customer=incident.customer,
                 title=incident.title[:200],
                 description=description,
                 priority="high",

@@ -8,6 +8,13 @@ from sofno.core.access import Actor
 from sofno.directory.models import Customer
 
 
+@pytest.fixture(autouse=True)
+def _no_downtime_between_ticks(monkeypatch):
+    """Tests travel in time between sweeper ticks; that is not the server being down.
+    (The start-up grace has its own test, which sets a real threshold.)"""
+    monkeypatch.setenv("SOFNO_SWEEPER_DOWNTIME", str(10**9))
+
+
 @pytest.fixture
 def owner_actor(cast) -> Actor:
     return Actor(organization=cast.org, role="owner", user=cast.owner)

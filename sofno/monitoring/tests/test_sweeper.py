@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 import time_machine
 
+from sofno.directory.models import Customer
 from sofno.events.models import Event
 from sofno.monitoring import actions, checkin
 from sofno.monitoring.models import (
@@ -128,60 +129,15 @@ def test_it_opens_a_new_incident_after_the_flap_window(online, owner_actor):
     assert types().count("incident.alert") == 2
 
 
-def test_it_holds_the_alert_outside_business_hours_until_they_start(make_device, customer):
-    # Open Monday to Friday 09:00-18:00 in Rome.
-    customer.timezone = "Europe/Rome"
-    customer.business_hours = {
-        "ranges": [{"day": d, "start": "09:00", "end": "18:00"} for d in range(5)]
-    }
-    customer.save()
-    device, key = make_device(checkin_interval=60, grace=30)
-    saturday = dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.UTC)
-    with at(saturday):
-        checkin.handle(key, None, None)
-    with at(saturday + dt.timedelta(minutes=5)):
-        tick()
-    incident = Incident.objects.get(device=device)
-    assert incident.alerted_at is None
-    assert incident.suppressed_reason == "outside_business_hours"
-    monday_open = dt.datetime(2026, 1, 12, 8, 0, tzinfo=dt.UTC)  # 09:00 in Rome
-    assert incident.alert_due_at == monday_open
-    assert "incident.alert" not in types()
-    with at(monday_open - dt.timedelta(seconds=1)):
-        tick()
-    assert "incident.alert" not in types()
-    with at(monday_open + dt.timedelta(seconds=1)):
-        tick()
-    incident.refresh_from_db()
-    assert incident.alerted_at is not None
-    assert types().count("incident.alert") == 1
-
-
-def test_it_never_alerts_when_the_device_recovers_before_hours_start(make_device, customer):
-    customer.business_hours = {"ranges": [{"day": 0, "start": "09:00", "end": "18:00"}]}
-    customer.save()
-    device, key = make_device(checkin_interval=60, grace=30)
-    sunday = dt.datetime(2026, 1, 11, 12, 0, tzinfo=dt.UTC)
-    with at(sunday):
-        checkin.handle(key, None, None)
-    with at(sunday + dt.timedelta(minutes=5)):
-        tick()
-    with at(sunday + dt.timedelta(hours=1)):
-        checkin.handle(key, None, None)
-    monday = dt.datetime(2026, 1, 12, 10, 0, tzinfo=dt.UTC)
-    with at(monday - dt.timedelta(seconds=10)):
-        checkin.handle(key, None, None)
-    with at(monday):
-        tick()
-    assert "incident.alert" not in types()
-    assert Incident.objects.get(device=device).status == IncidentStatus.RESOLVED
-
-
-def test_it_holds_alerts_during_maintenance_and_sends_them_when_it_ends(
+def test_it_records_facts_and_leaves_holding_back_to_the_notification_policy(
     online, owner_actor, customer
 ):
+    # Maintenance and alerts off are the alert policy's business (notify.policy), at
+    # routing time: monitoring records the incident and its alert all the same.
+    customer.alerts_enabled = False
+    customer.save()
     with at(MONDAY_10):
-        window = actions.create_maintenance(
+        actions.create_maintenance(
             acting_user=owner_actor,
             customer=customer,
             ends_at=MONDAY_10 + dt.timedelta(hours=1),
@@ -190,68 +146,35 @@ def test_it_holds_alerts_during_maintenance_and_sends_them_when_it_ends(
     with at(MONDAY_10 + dt.timedelta(minutes=5)):
         tick()
     incident = Incident.objects.get(device=online)
-    assert incident.alerted_at is None
-    assert incident.suppressed_reason == "maintenance"
-    assert incident.alert_due_at == window.ends_at
-    with at(MONDAY_10 + dt.timedelta(minutes=59)):
-        tick()
-    assert "incident.alert" not in types()
-    with at(MONDAY_10 + dt.timedelta(minutes=60, seconds=1)):
-        tick()
-    assert types().count("incident.alert") == 1
+    assert incident.alerted_at == MONDAY_10 + dt.timedelta(minutes=5)
+    assert types()[-3:] == ["device.offline", "incident.opened", "incident.alert"]
 
 
-def test_it_sends_the_held_alert_when_maintenance_is_ended_early(online, owner_actor):
+def test_it_does_not_alert_an_incident_acknowledged_during_the_group_wait(make_device, owner_actor):
+    first, key1 = make_device("Till 1", checkin_interval=60, grace=30)
+    _second, key2 = make_device("Till 2", checkin_interval=60, grace=30)
     with at(MONDAY_10):
-        window = actions.create_maintenance(
-            acting_user=owner_actor,
-            device=online,
-            ends_at=MONDAY_10 + dt.timedelta(hours=3),
-            reason="Disk swap",
-        )
-    with at(MONDAY_10 + dt.timedelta(minutes=5)):
-        tick()
-        assert "incident.alert" not in types()
-    with at(MONDAY_10 + dt.timedelta(minutes=30)):
-        actions.end_maintenance(acting_user=owner_actor, window=window)
-        tick()
-    assert types().count("incident.alert") == 1
-
-
-def test_it_tracks_without_alerting_when_alerts_are_off(online, customer):
-    customer.alerts_enabled = False
-    customer.save()
-    with at(MONDAY_10 + dt.timedelta(minutes=5)):
-        tick()
-    incident = Incident.objects.get(device=online)
-    assert incident.suppressed_reason == "alerts_disabled"
-    assert incident.alert_due_at is None
-    assert "incident.alert" not in types()
-    assert "device.offline" in types()
-
-
-def test_it_does_not_alert_an_acknowledged_incident_later(make_device, customer, owner_actor):
-    customer.business_hours = {"ranges": [{"day": 0, "start": "09:00", "end": "18:00"}]}
-    customer.save()
-    device, key = make_device(checkin_interval=60, grace=30)
-    sunday = dt.datetime(2026, 1, 11, 12, 0, tzinfo=dt.UTC)
-    with at(sunday):
-        checkin.handle(key, None, None)
-    with at(sunday + dt.timedelta(minutes=5)):
-        tick()
-        actions.acknowledge_incident(
-            acting_user=owner_actor, incident=Incident.objects.get(device=device)
-        )
-    with at(dt.datetime(2026, 1, 12, 10, 0, tzinfo=dt.UTC)):
+        checkin.handle(key1, None, None)
+        checkin.handle(key2, None, None)
+    with at(MONDAY_10 + dt.timedelta(seconds=91)):
+        checkin.handle(key2, None, None)
+        tick()  # Till 1 alone: its sibling still checks in, so the alert waits
+    incident = Incident.objects.get(device=first)
+    assert incident.alerted_at is None
+    assert incident.alert_due_at == MONDAY_10 + dt.timedelta(seconds=121)
+    with at(MONDAY_10 + dt.timedelta(seconds=100)):
+        actions.acknowledge_incident(acting_user=owner_actor, incident=incident)
+    with at(MONDAY_10 + dt.timedelta(seconds=130)):
+        checkin.handle(key2, None, None)
         tick()
     assert "incident.alert" not in types()
     assert "incident.acknowledged" in types()
 
 
-def test_it_flips_a_mass_outage_in_bulk_with_one_event_and_incident_per_device(
-    make_device, customer
-):
-    devices = [make_device(f"Till {n}", checkin_interval=60, grace=30)[0] for n in range(25)]
+def test_it_flips_a_mass_outage_in_bulk_with_one_event_and_incident_per_device(make_device, cast):
+    # 25 customers with one computer each (several of one customer would be a site).
+    customers = [Customer.objects.create(organization=cast.org, name=f"C{n}") for n in range(25)]
+    devices = [make_device("Till", customer=c, checkin_interval=60, grace=30)[0] for c in customers]
     # All silent since the same instant: every deadline passes together.
     Device.objects.filter(pk__in=[d.pk for d in devices]).update(
         status=DeviceStatus.ONLINE, last_checkin_at=MONDAY_10, alert_after=MONDAY_10
@@ -272,7 +195,7 @@ def test_it_flips_a_mass_outage_in_bulk_with_one_event_and_incident_per_device(
     assert OfflinePeriod.objects.filter(ended_at__isnull=True).count() == 25
     for device in devices:
         incident = Incident.objects.get(device=device)
-        assert incident.title == f"{device.name} ({customer.name}) is offline"
+        assert incident.title == f"{device.name} ({device.customer.name}) is offline"
         assert incident.opened_at == MONDAY_10
         event = offline.get(subject=f"device:{device.public_id}")
         assert event.payload["incident_id"] == str(incident.public_id)
@@ -283,72 +206,6 @@ def test_it_flips_a_mass_outage_in_bulk_with_one_event_and_incident_per_device(
     # Sequence numbers stay consecutive across the batches.
     sequences = list(Event.objects.order_by("sequence").values_list("sequence", flat=True))
     assert sequences == list(range(sequences[0], sequences[0] + len(sequences)))
-
-
-def test_it_sends_the_held_alert_when_alerts_are_turned_back_on(
-    online, customer, django_capture_on_commit_callbacks
-):
-    customer.alerts_enabled = False
-    customer.save()
-    with at(MONDAY_10 + dt.timedelta(minutes=5)):
-        tick()
-    incident = Incident.objects.get(device=online)
-    assert incident.suppressed_reason == "alerts_disabled"
-    with at(MONDAY_10 + dt.timedelta(minutes=10)):
-        tick()
-        assert "incident.alert" not in types()
-    with at(MONDAY_10 + dt.timedelta(minutes=20)):
-        # The customer.updated event (committed) is what re-plans the alert.
-        with django_capture_on_commit_callbacks(execute=True):
-            customer.alerts_enabled = True
-            customer.save()
-        assert "customer.updated" in types()
-        incident.refresh_from_db()
-        assert incident.suppressed_reason == ""
-        assert incident.alert_due_at == MONDAY_10 + dt.timedelta(minutes=20)
-        tick()
-    incident.refresh_from_db()
-    assert incident.alerted_at == MONDAY_10 + dt.timedelta(minutes=20)
-    assert types().count("incident.alert") == 1
-    kinds = list(incident.timeline.values_list("kind", flat=True))
-    assert kinds == ["opened", "suppressed", "suppressed", "alert"]
-
-
-def test_it_keeps_holding_a_re_enabled_alert_outside_business_hours(
-    online, customer, django_capture_on_commit_callbacks
-):
-    customer.alerts_enabled = False
-    customer.business_hours = {"ranges": [{"day": 0, "start": "09:00", "end": "10:30"}]}
-    customer.save()
-    with at(MONDAY_10 + dt.timedelta(minutes=5)):
-        tick()
-    with at(MONDAY_10 + dt.timedelta(hours=2)):  # Monday 12:00 UTC: closed until next week
-        with django_capture_on_commit_callbacks(execute=True):
-            customer.alerts_enabled = True
-            customer.save()
-        tick()
-    incident = Incident.objects.get(device=online)
-    assert incident.alerted_at is None
-    assert incident.suppressed_reason == "outside_business_hours"
-    assert incident.alert_due_at == dt.datetime(2026, 1, 12, 9, 0, tzinfo=dt.UTC)
-    assert "incident.alert" not in types()
-
-
-def test_it_leaves_resolved_incidents_alone_when_alerts_come_back(
-    online, customer, django_capture_on_commit_callbacks
-):
-    customer.alerts_enabled = False
-    customer.save()
-    with at(MONDAY_10 + dt.timedelta(minutes=5)):
-        tick()
-    with at(MONDAY_10 + dt.timedelta(minutes=6)):
-        checkin.handle(online.key, None, None)
-    with at(MONDAY_10 + dt.timedelta(minutes=7)):
-        with django_capture_on_commit_callbacks(execute=True):
-            customer.alerts_enabled = True
-            customer.save()
-        tick()
-    assert "incident.alert" not in types()
 
 
 def test_it_flips_a_device_as_its_deadline_passes_while_watching(make_device):

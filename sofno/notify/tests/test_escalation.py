@@ -186,3 +186,22 @@ def test_keypad_3_silences_the_escalation_for_30_minutes(cast, started, settings
         assert escalation.tick() == 0  # step 2 would have been due at minute 5
     with time_machine.travel(START + dt.timedelta(minutes=31), tick=False):
         assert escalation.tick() == 1
+
+
+def test_it_holds_a_step_during_a_maintenance_window_that_began_meanwhile(cast, started):
+    with time_machine.travel(START + dt.timedelta(minutes=2), tick=False):
+        monitoring.create_maintenance(
+            acting_user=owner(cast),
+            device=started.device,
+            ends_at=START + dt.timedelta(hours=1),
+            reason="Till replaced",
+        )
+    with time_machine.travel(START + dt.timedelta(minutes=5), tick=False):
+        assert escalation.tick() == 0  # the policy holds the device: no step
+    run = EscalationRun.objects.get(incident=started)
+    assert run.step == 1 and run.next_at == START + dt.timedelta(hours=1)
+    assert "maintenance" in run.log[-1]["held"]
+    assert [d[0] for d in staff_deliveries()] == ["adam"]
+    with time_machine.travel(START + dt.timedelta(hours=1, seconds=1), tick=False):
+        assert escalation.tick() == 1
+    assert [d[0] for d in staff_deliveries()] == ["adam", "olivia"]

@@ -46,6 +46,15 @@ class DefaultsForm(BootstrapMixin, forms.Form):
     flap_window = forms.IntegerField(
         label=gettext_lazy("Flap window (s)"), min_value=0, max_value=MAX_SECONDS
     )
+    site_window = forms.IntegerField(
+        label=gettext_lazy("Site window (s)"),
+        min_value=0,
+        max_value=24 * 3600,
+        help_text=gettext_lazy(
+            "Several computers of one customer going offline within this time are one "
+            "site incident."
+        ),
+    )
 
 
 class CustomerTimingForm(BootstrapMixin, forms.Form):
@@ -61,6 +70,13 @@ class CustomerTimingForm(BootstrapMixin, forms.Form):
         required=False,
         min_value=0,
         max_value=MAX_SECONDS,
+        help_text=gettext_lazy("Empty: the organization's default."),
+    )
+    site_window = forms.IntegerField(
+        label=gettext_lazy("Site window (s)"),
+        required=False,
+        min_value=0,
+        max_value=24 * 3600,
         help_text=gettext_lazy("Empty: the organization's default."),
     )
 
@@ -121,6 +137,7 @@ def _settings_page(request: HttpRequest, actor: Actor, **forms_given) -> HttpRes
                 "checkin_interval": found.checkin_interval,
                 "grace": found.grace,
                 "flap_window": found.flap_window,
+                "site_window": found.site_window,
             }
         ),
         "pos_form": forms_given.get("pos_form") or PosForm(),
@@ -238,6 +255,7 @@ def _customer_page(
             initial={
                 "checkin_interval": found.checkin_interval if found else None,
                 "grace": found.grace if found else None,
+                "site_window": found.site_window if found else None,
             }
         ),
         "window_form": forms_given.get("window_form") or WindowForm(),

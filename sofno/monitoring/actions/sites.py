@@ -1,0 +1,433 @@
+"""Site incidents: several computers of one customer going offline together are one
+incident ("Café Central is down (4 of 4 computers offline)"), not one each.
+
+Rules:
+- computers of one customer going offline within its site window (organization
+  default 2 minutes, overridable per customer) open one site incident; the device
+  incidents they already had join it (``incident.merged``, resolved, escalations
+  stopped);
+- computers going offline while the site incident is open attach to it
+  (``site.device_down``); those coming back are noted (``site.device_up``, partial
+  recovery on the timeline); the incident resolves when every one is back
+  (``site.up``, ``incident.resolved``);
+- a lone computer going offline while the others still check in stays a device
+  incident;
+- the alert (``incident.alert``) goes out at once when no computer of the customer
+  is left online, else after the group wait so that siblings join first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Count
+
+from sofno.events.emit import NewEvent, emit_many
+from sofno.monitoring import conf
+from sofno.monitoring.actions.payloads import SYSTEM, site_data, site_title
+from sofno.monitoring.models import (
+    DEFAULT_SITE_WINDOW,
+    OPEN_STATUSES,
+    CustomerMonitoring,
+    Device,
+    DeviceStatus,
+    Incident,
+    IncidentEntry,
+    IncidentKind,
+    IncidentStatus,
+    MonitoringDefaults,
+    SiteMember,
+    TimelineKind,
+)
+
+
+def site_windows(customers: dict) -> dict[int, int]:
+    """Each customer's site window in seconds (its own, else its organization's)."""
+    org_ids = {c.organization_id for c in customers.values()}
+    by_org = dict(
+        MonitoringDefaults.objects.filter(organization_id__in=org_ids).values_list(
+            "organization_id", "site_window"
+        )
+    )
+    own = dict(
+        CustomerMonitoring.objects.filter(
+            customer_id__in=list(customers), site_window__isnull=False
+        ).values_list("customer_id", "site_window")
+    )
+    return {
+        pk: own.get(pk, by_org.get(c.organization_id, DEFAULT_SITE_WINDOW))
+        for pk, c in customers.items()
+    }
+
+
+@dataclass
+class Grouping:
+    """What the sweeper needs to group one batch of flipped devices by customer."""
+
+    now: dt.datetime
+    customers: dict
+    totals: dict[int, int] = field(default_factory=dict)
+    online: dict[int, int] = field(default_factory=dict)
+    open_sites: dict[int, Incident] = field(default_factory=dict)
+    siblings: dict[int, list[tuple]] = field(default_factory=dict)
+    flipped: dict[int, list] = field(default_factory=dict)
+    # Each flipped device's incident (its own or its site's), for its event.
+    incident_of: dict[int, Incident] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, devices: list, customers: dict, now: dt.datetime) -> Grouping:
+        """Counts, open site incidents and recently silent siblings, a few queries for
+        the whole batch."""
+        found = cls(now=now, customers=customers)
+        for device in devices:
+            found.flipped.setdefault(device.customer_id, []).append(device)
+        ids = list(found.flipped)
+        for customer_id, status, count in (
+            Device.objects.filter(customer_id__in=ids, active=True)
+            .values_list("customer_id", "status")
+            .annotate(n=Count("id"))
+        ):
+            found.totals[customer_id] = found.totals.get(customer_id, 0) + count
+            if status == DeviceStatus.ONLINE:
+                found.online[customer_id] = count
+        for incident in Incident.objects.filter(
+            customer_id__in=ids, kind=IncidentKind.SITE, status__in=OPEN_STATUSES
+        ).select_related("customer"):
+            found.open_sites[incident.customer_id] = incident
+        windows = site_windows({pk: customers[pk] for pk in ids})
+        single = [pk for pk in ids if pk not in found.open_sites and found.totals.get(pk, 0) > 1]
+        if single:
+            batch = {d.id for d in devices}
+            oldest = now - dt.timedelta(seconds=max(windows[pk] for pk in single))
+            for row in Device.objects.filter(
+                customer_id__in=single,
+                status=DeviceStatus.OFFLINE,
+                status_changed_at__gte=oldest,
+            ).values_list("id", "customer_id", "name", "status_changed_at"):
+                fresh = row[3] >= now - dt.timedelta(seconds=windows[row[1]])
+                if row[0] not in batch and fresh:
+                    found.siblings.setdefault(row[1], []).append(row)
+        return found
+
+    def apply(self, events: dict[int, list[NewEvent]]) -> list:
+        """Open or grow site incidents; returns the devices that went silent alone."""
+        lone, new_sites, attach = [], [], []
+        for customer_id, group in self.flipped.items():
+            site = self.open_sites.get(customer_id)
+            siblings = self.siblings.get(customer_id, [])
+            if site is not None:
+                attach.append((site, group))
+            elif len(group) + len(siblings) >= 2:
+                new_sites.append((customer_id, group, siblings))
+            else:
+                lone.extend(group)
+        if new_sites:
+            attach += _open_sites(self, new_sites, events)
+        if attach:
+            _attach(self, attach, events)
+        return lone
+
+
+def _insert(*args, **kwargs):
+    from sofno.monitoring.actions.sweep import _insert as insert
+
+    return insert(*args, **kwargs)
+
+
+def _update(*args, **kwargs):
+    from sofno.monitoring.actions.sweep import _update as update
+
+    return update(*args, **kwargs)
+
+
+def _open_sites(grouping: Grouping, new_sites: list, events: dict) -> list:
+    """Open the new site incidents; returns ``(site, devices)`` to attach instead where
+    another worker opened the customer's site incident first."""
+    now = grouping.now
+    adapt = connection.ops.adapt_datetimefield_value
+    native_uuid = connection.features.has_native_uuid_field
+    wait = dt.timedelta(seconds=conf.group_wait())
+    made: list[tuple[Incident, list[tuple[int, str, dt.datetime]]]] = []
+    for customer_id, group, siblings in new_sites:
+        customer = grouping.customers[customer_id]
+        members = [(s[0], s[2], s[3]) for s in siblings] + [(d.id, d.name, d.since) for d in group]
+        down, total = len(members), max(grouping.totals.get(customer_id, 0), len(members))
+        waiting = grouping.online.get(customer_id, 0) > 0
+        incident = Incident(
+            organization_id=customer.organization_id,
+            customer=customer,
+            kind=IncidentKind.SITE,
+            devices_down=down,
+            devices_total=total,
+            status=IncidentStatus.OPEN,
+            title=site_title(customer.name, down, total),
+            opened_at=min(m[2] for m in members),
+            alert_due_at=now + wait if waiting else now,
+        )
+        incident.alerted_at = now if incident.alert_due_at <= now else None
+        made.append((incident, members, group))
+    rows = _insert(
+        Incident,
+        [
+            "organization_id",
+            "public_id",
+            "customer_id",
+            "kind",
+            "devices_down",
+            "devices_total",
+            "status",
+            "title",
+            "opened_at",
+            "auto_resolved",
+            "alert_due_at",
+            "alerted_at",
+            "suppressed_reason",
+            "flaps",
+        ],
+        [
+            (
+                i.organization_id,
+                i.public_id if native_uuid else i.public_id.hex,
+                i.customer_id,
+                i.kind,
+                i.devices_down,
+                i.devices_total,
+                i.status,
+                i.title,
+                adapt(i.opened_at),
+                False,
+                adapt(i.alert_due_at),
+                adapt(i.alerted_at),
+                "",
+                0,
+            )
+            for i, _m, _g in made
+        ],
+        returning="id, customer_id",
+        # Two workers flipping siblings at once: the second one's site incident
+        # conflicts with the first's (one open site incident per customer), and its
+        # computers attach to that one instead.
+        skip_conflicts=True,
+    )
+    ids = dict((customer_id, pk) for pk, customer_id in rows)
+    lost = {i.customer_id: g for i, _m, g in made if i.customer_id not in ids}
+    made = [(i, m) for i, m, _g in made if i.customer_id in ids]
+    attach = [
+        (site, lost[site.customer_id])
+        for site in Incident.objects.filter(
+            customer_id__in=list(lost), kind=IncidentKind.SITE, status__in=OPEN_STATUSES
+        ).select_related("customer")
+    ]
+    members_rows, entries = [], []
+    at = adapt(now)
+    for incident, members in made:
+        incident.id = ids[incident.customer_id]
+        for member in members:
+            grouping.incident_of[member[0]] = incident
+        names = [m[1] for m in members]
+        members_rows += [(incident.id, m[0], adapt(m[2])) for m in members]
+        message = f"{len(members)} computers offline together: {', '.join(sorted(names))}."
+        entries.append((incident.id, at, TimelineKind.OPENED.value, message[:300], SYSTEM))
+        data = site_data(incident, names)
+        subject = f"customer:{incident.customer.public_id}"
+        batch = events[incident.organization_id]
+        batch.append(NewEvent("incident.opened", subject, data, occurred_at=incident.opened_at))
+        batch.append(NewEvent("site.down", subject, data, occurred_at=incident.opened_at))
+        if incident.alerted_at is not None:
+            message = "No computer of this customer is left online: alert now."
+            entries.append((incident.id, at, TimelineKind.ALERT.value, message, SYSTEM))
+            batch.append(NewEvent("incident.alert", subject, data, occurred_at=now))
+    _insert(SiteMember, ["incident_id", "device_id", "down_at"], members_rows)
+    _merge_device_incidents(made, entries, events, now)
+    _insert(IncidentEntry, ["incident_id", "at", "kind", "message", "actor_label"], entries)
+    return attach
+
+
+def _merge_device_incidents(made: list, entries: list, events: dict, now: dt.datetime) -> None:
+    """The open device incidents of a new site's computers join the site incident."""
+    from sofno.monitoring.actions.payloads import incident_data
+
+    site_of = {m[0]: incident for incident, members in made for m in members}
+    merging = list(
+        Incident.objects.filter(
+            device_id__in=list(site_of), kind=IncidentKind.DEVICE, status__in=OPEN_STATUSES
+        ).select_related("device__customer", "customer")
+    )
+    if not merging:
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    at = adapt(now)
+    for incident in merging:
+        site = site_of[incident.device_id]
+        incident.status, incident.resolved_at = IncidentStatus.RESOLVED, now
+        incident.auto_resolved, incident.merged_into_id = True, site.id
+        entries.append(
+            (incident.id, at, TimelineKind.MERGED.value, f"Joined: {site.title}"[:300], SYSTEM)
+        )
+        entries.append(
+            (
+                site.id,
+                at,
+                TimelineKind.MERGED.value,
+                f"{incident.device.name}'s own incident joined this one.",
+                SYSTEM,
+            )
+        )
+        data = {**incident_data(incident), "site_incident_id": str(site.public_id)}
+        events[incident.organization_id].append(
+            NewEvent("incident.merged", f"device:{incident.device.public_id}", data)
+        )
+    Incident.objects.bulk_update(
+        merging, ["status", "resolved_at", "auto_resolved", "merged_into"], batch_size=500
+    )
+
+
+def _attach(grouping: Grouping, attach: list, events: dict) -> None:
+    """Computers going offline while their site's incident is open join it."""
+    now = grouping.now
+    adapt = connection.ops.adapt_datetimefield_value
+    at = adapt(now)
+    sites = [site for site, _group in attach]
+    # Lock the sites (in id order: no deadlock between workers) so two workers
+    # attaching computers to one site count each other's committed members.
+    list(
+        Incident.objects.select_for_update()
+        .filter(id__in=[s.id for s in sites])
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    known = set(
+        SiteMember.objects.filter(incident__in=sites).values_list("incident_id", "device_id")
+    )
+    again: dict[int, list[int]] = defaultdict(list)
+    rows, entries = [], []
+    for site, group in attach:
+        for device in group:
+            grouping.incident_of[device.id] = site
+            if (site.id, device.id) in known:
+                again[site.id].append(device.id)
+            else:
+                rows.append((site.id, device.id, adapt(device.since)))
+    _insert(SiteMember, ["incident_id", "device_id", "down_at"], rows)
+    for site_id, device_ids in again.items():
+        SiteMember.objects.filter(incident_id=site_id, device_id__in=device_ids).update(
+            back_at=None, down_at=now
+        )
+    down = dict(
+        SiteMember.objects.filter(incident__in=sites, back_at__isnull=True)
+        .values_list("incident_id")
+        .annotate(n=Count("id"))
+        .values_list("incident_id", "n")
+    )
+    for site, _group in attach:
+        site.devices_down = down.get(site.id, 0)
+        site.devices_total = max(site.devices_total, site.devices_down)
+        site.title = site_title(site.customer.name, site.devices_down, site.devices_total)
+    _update(
+        Incident,
+        ["devices_down", "devices_total", "title"],
+        [(s.id, s.devices_down, s.devices_total, s.title) for s in sites],
+    )
+    # The names still offline of every site, in one query (not one per site).
+    names: dict[int, list[str]] = defaultdict(list)
+    for incident_id, name in SiteMember.objects.filter(
+        incident__in=sites, back_at__isnull=True
+    ).values_list("incident_id", "device__name"):
+        names[incident_id].append(name)
+    for site, group in attach:
+        data = site_data(site, names[site.id])
+        subject = f"customer:{site.customer.public_id}"
+        for device in group:
+            message = (
+                f"{device.name} went offline too ({site.devices_down} of {site.devices_total})."
+            )
+            entries.append((site.id, at, TimelineKind.DEVICE_DOWN.value, message, SYSTEM))
+            events[site.organization_id].append(
+                NewEvent(
+                    "site.device_down",
+                    subject,
+                    {**data, "device_name": device.name},
+                    occurred_at=device.since,
+                )
+            )
+    _insert(IncidentEntry, ["incident_id", "at", "kind", "message", "actor_label"], entries)
+
+
+def device_back(device: Device, at: dt.datetime) -> bool:
+    """A computer of an open site incident checked in again (in the caller's
+    transaction): partial recovery, or the whole site back. Returns whether it was a
+    member of one."""
+    member = (
+        SiteMember.objects.select_related("incident__customer")
+        .filter(device=device, back_at__isnull=True, incident__status__in=OPEN_STATUSES)
+        .first()
+    )
+    if member is None:
+        return False
+    if not SiteMember.objects.filter(pk=member.pk, back_at__isnull=True).update(back_at=at):
+        return False  # another request noted it
+    site = member.incident
+    # Locked first, so concurrent recoveries (and sweeps) count each other's rows.
+    Incident.objects.select_for_update().filter(pk=site.pk).values_list("pk").first()
+    left = SiteMember.objects.filter(incident=site, back_at__isnull=True).count()
+    site.devices_down = left
+    subject = f"customer:{site.customer.public_id}"
+    organization = device.organization
+    if left:
+        site.title = site_title(site.customer.name, left, site.devices_total)
+        Incident.objects.filter(pk=site.pk).update(devices_down=left, title=site.title)
+        IncidentEntry.objects.create(
+            incident=site,
+            at=at,
+            kind=TimelineKind.DEVICE_UP,
+            message=f"{device.name} is back ({left} of {site.devices_total} still offline).",
+            actor_label=SYSTEM,
+        )
+        emit_many(
+            organization,
+            [
+                NewEvent(
+                    "site.device_up",
+                    subject,
+                    {**site_data(site), "device_name": device.name},
+                    occurred_at=at,
+                )
+            ],
+        )
+        return True
+    resolved = Incident.objects.filter(pk=site.pk, status__in=OPEN_STATUSES).update(
+        status=IncidentStatus.RESOLVED, resolved_at=at, auto_resolved=True, devices_down=0
+    )
+    if not resolved:
+        return True  # resolved by hand meanwhile
+    site.status, site.resolved_at = IncidentStatus.RESOLVED, at
+    IncidentEntry.objects.bulk_create(
+        [
+            IncidentEntry(
+                incident=site,
+                at=at,
+                kind=TimelineKind.RECOVERED,
+                message=f"{device.name} is back: every computer is online again.",
+                actor_label=SYSTEM,
+            ),
+            IncidentEntry(
+                incident=site,
+                at=at,
+                kind=TimelineKind.RESOLVED,
+                message="Resolved automatically on recovery.",
+                actor_label=SYSTEM,
+            ),
+        ]
+    )
+    data = {**site_data(site, []), "device_name": device.name, "auto": True}
+    emit_many(
+        organization,
+        [
+            NewEvent("site.up", subject, data, occurred_at=at),
+            NewEvent("incident.resolved", subject, data, occurred_at=at),
+        ],
+    )
+    return True
