@@ -70,7 +70,12 @@ def seed():
         for n in range(DEVICES)
     )
     Incident.objects.bulk_create(
-        Incident(organization=org, device=devices[n * 7], title=f"Till {n * 7:05d} is offline")
+        Incident(
+            organization=org,
+            device=devices[n * 7],
+            customer_id=devices[n * 7].customer_id,
+            title=f"Till {n * 7:05d} is offline",
+        )
         for n in range(INCIDENTS)
     )
     ensure_ticket_defaults(org)
