@@ -53,7 +53,7 @@ def at(moment):
 
 
 @pytest.fixture
-def smtp(cast):
+def smtp(cast, loopback):
     with SmtpServer() as server:
         SmtpProfile.objects.create(
             organization=cast.org,
