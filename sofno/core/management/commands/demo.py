@@ -6,6 +6,7 @@ import json
 import logging
 import secrets
 import threading
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -17,7 +18,9 @@ from huey.contrib.djhuey import HUEY
 from sofno.core.hooks import DEMO_SEEDERS, run_loops
 from sofno.core.management.commands.serve import bind_socket, serve_on, socket_url
 from sofno.core.management.commands.worker import build_consumer
-from sofno.core.models import ApiKey, Membership, Organization, Role
+
+if TYPE_CHECKING:  # the models load in ensure_demo_data: --help answers without them
+    from sofno.core.models import Organization
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,8 @@ def ensure_demo_data() -> dict:
     - A failing seeder (another app's sample data) is reported and skipped; the rest
       of the demo still comes up.
     """
+    from sofno.core.models import ApiKey, Membership, Organization, Role
+
     path = settings.DATA_DIR / CREDENTIALS_FILE
     org = Organization.objects.filter(slug=DEMO_SLUG).first()
     if org is not None and path.exists():
