@@ -13,11 +13,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from huey.contrib.djhuey import HUEY
 
 from sofno.core.hooks import DEMO_SEEDERS, run_loops
 from sofno.core.management.commands.serve import bind_socket, serve_on, socket_url
-from sofno.core.management.commands.worker import build_consumer
 
 if TYPE_CHECKING:  # the models load in ensure_demo_data: --help answers without them
     from sofno.core.models import Organization
@@ -125,6 +123,11 @@ def serve_with_worker(sock) -> None:
     On Ctrl-C uvicorn finishes its requests, then the consumer finishes the task in
     hand and the loops stop.
     """
+    # The queue loads here, not with the module: --help answers without it.
+    from huey.contrib.djhuey import HUEY
+
+    from sofno.core.management.commands.worker import build_consumer
+
     stop = threading.Event()
     consumer = None
     if not HUEY.immediate:  # an immediate queue (tests) runs tasks inline instead
