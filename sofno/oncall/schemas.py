@@ -20,6 +20,7 @@ class PersonIn(Schema):
     max_per_day: int = Field(2, ge=0, le=24)
     desk: str = Field("", max_length=60)
     active: bool = True
+    reminder_channel: Literal["inapp", "email", "sms", "webpush", "none"] = "inapp"
 
 
 class PersonPatch(Schema):
@@ -28,6 +29,7 @@ class PersonPatch(Schema):
     max_per_day: int | None = Field(None, ge=0, le=24)
     desk: str | None = Field(None, max_length=60)
     active: bool | None = None
+    reminder_channel: Literal["inapp", "email", "sms", "webpush", "none"] | None = None
 
 
 class BusyIn(Schema):
@@ -102,6 +104,7 @@ class PersonOut(Schema):
     max_per_day: int
     desk: str
     active: bool
+    reminder_channel: str
     busy: list[BusyOut]
     holidays: list[HolidayOut]
 
@@ -226,6 +229,7 @@ class SettingsOut(Schema):
     program_queue: bool
     queue_name: str
     lookup_url: str
+    team_message_url: str
     team_feed: str
 
     @staticmethod
@@ -247,3 +251,4 @@ class SettingsPatch(Schema):
     program_queue: bool | None = None
     queue_name: str | None = Field(None, max_length=80)
     lookup_url: str | None = Field(None, max_length=200)
+    team_message_url: str | None = Field(None, max_length=500, description="an Apprise URL")

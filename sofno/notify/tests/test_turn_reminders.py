@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.db import connection
 
+from sofno.core.testing import field_errors
 from sofno.events.models import Event
 from sofno.notify import delivery as machinery
 from sofno.notify import routing
@@ -187,3 +188,17 @@ def test_two_workers_announce_a_turn_once(cast, chat, week):
         thread.join(timeout=30)
     assert sorted(results) == [0, 1]
     assert Event.objects.filter(type="oncall.turn_started").count() == 1
+
+
+def test_people_and_admins_choose_through_the_api(cast, api_client, week):
+    api = api_client(cast.key)
+    person_id = week[0].public_id
+    answer = api.patch(f"/oncall/people/{person_id}", {"reminder_channel": "sms"})
+    assert answer.status_code == 200 and answer.json()["reminder_channel"] == "sms"
+    refused = api.patch(f"/oncall/people/{person_id}", {"reminder_channel": "pigeon"})
+    assert refused.status_code == 422 and "reminder_channel" in field_errors(refused)
+    bad = api.patch("/oncall/settings", {"team_message_url": "nosuchscheme://x"})
+    assert bad.status_code == 422 and field_errors(bad) == {"team_message_url": "apprise"}
+    assert api.get("/oncall/settings").json()["team_message_url"].startswith("json://")
+    assert api.patch("/oncall/settings", {"team_message_url": ""}).status_code == 200
+    assert not NotificationRule.objects.get(organization=cast.org, managed_key=TEAM_KEY).enabled
