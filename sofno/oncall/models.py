@@ -227,6 +227,11 @@ class Person(models.Model):
         return self.name
 
     @property
+    def reminder_channel_choices(self) -> list[tuple[str, str]]:
+        """The reminder channels as (value, label), for the person's page."""
+        return list(ReminderChannel.choices)
+
+    @property
     def name(self) -> str:
         full = self.user.get_full_name() if hasattr(self.user, "get_full_name") else ""
         return full or self.user.get_username()

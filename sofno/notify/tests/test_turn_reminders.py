@@ -202,3 +202,19 @@ def test_people_and_admins_choose_through_the_api(cast, api_client, week):
     assert api.get("/oncall/settings").json()["team_message_url"].startswith("json://")
     assert api.patch("/oncall/settings", {"team_message_url": ""}).status_code == 200
     assert not NotificationRule.objects.get(organization=cast.org, managed_key=TEAM_KEY).enabled
+
+
+def test_people_and_admins_choose_on_the_pages(cast, week):
+    from django.test import Client
+
+    owner = Client()
+    owner.force_login(cast.owner)
+    person = week[1]
+    page = owner.get(f"/oncall/people/{person.public_id}/")
+    assert 'name="reminder_channel"' in page.content.decode()
+    form = {"extension": person.extension, "reminder_channel": "webpush"}
+    owner.post(f"/oncall/people/{person.public_id}/", form)
+    person.refresh_from_db()
+    assert person.reminder_channel == "webpush" and person.extension == "202"
+    settings_page = owner.get("/oncall/settings/").content.decode()
+    assert 'name="team_message_url"' in settings_page and "json://" in settings_page

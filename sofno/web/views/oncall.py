@@ -247,6 +247,8 @@ def _person_fields(request: HttpRequest) -> dict:
     for name in ("ideal_load", "max_per_day"):
         if request.POST.get(name, "") != "":
             fields[name] = _int(request, name)
+    if "reminder_channel" in request.POST:
+        fields["reminder_channel"] = request.POST["reminder_channel"]
     return fields
 
 
@@ -533,6 +535,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 "program_queue": request.POST.get("program_queue") == "on",
                 "queue_name": request.POST.get("queue_name", "").strip(),
                 "lookup_url": request.POST.get("lookup_url", "").strip(),
+                "team_message_url": request.POST.get("team_message_url", "").strip(),
             }
             actions.update_settings(acting_user=actor, fields=fields)
             messages.success(request, _t("Settings saved; the next draft uses them."))
