@@ -134,10 +134,15 @@ def _django_commands() -> str:
     for entry in settings.INSTALLED_APPS:
         # An entry is a package ("sofno.core") or an AppConfig path ("x.apps.XConfig").
         package = entry.split(".apps.")[0]
-        spec = importlib.util.find_spec(package)
+        # Only the top-level package is located: find_spec("a.b") would import "a",
+        # and some packages' __init__ load a great deal (huey: its storages).
+        top, *rest = package.split(".")
+        spec = importlib.util.find_spec(top)
         if spec is None or not spec.submodule_search_locations:
             continue
-        names = find_commands(str(Path(spec.submodule_search_locations[0]) / "management"))
+        names = find_commands(
+            str(Path(spec.submodule_search_locations[0]).joinpath(*rest, "management"))
+        )
         if names:
             found.setdefault(package, []).extend(names)
     lines = ["", "available commands:"]
