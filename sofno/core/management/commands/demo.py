@@ -9,7 +9,6 @@ import threading
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -72,6 +71,8 @@ def ensure_demo_data() -> dict:
     - A failing seeder (another app's sample data) is reported and skipped; the rest
       of the demo still comes up.
     """
+    from django.contrib.auth import get_user_model
+
     from sofno.core.models import ApiKey, Membership, Organization, Role
 
     path = settings.DATA_DIR / CREDENTIALS_FILE
