@@ -218,3 +218,25 @@ def test_people_and_admins_choose_on_the_pages(cast, week):
     assert person.reminder_channel == "webpush" and person.extension == "202"
     settings_page = owner.get("/oncall/settings/").content.decode()
     assert 'name="team_message_url"' in settings_page and "json://" in settings_page
+
+
+def test_the_managed_rules_show_and_save_on_the_rules_pages(cast, week):
+    """An admin may edit a managed rule on the page; its turn people stay."""
+    from django.test import Client
+
+    owner = Client()
+    owner.force_login(cast.owner)
+    listing = owner.get("/notifications/rules/").content.decode()
+    assert "Turn reminders: email" in listing and "Turn reminders: team message" in listing
+    rule = NotificationRule.objects.get(
+        organization=cast.org, managed_key="oncall:turn_started:sms"
+    )
+    page = owner.get(f"/notifications/rules/{rule.public_id}/")
+    form = {**page.context["form"].initial, "name": "Turn reminders: texts"}
+    form = {k: v for k, v in form.items() if v not in (None, "")}
+    answer = owner.post(f"/notifications/rules/{rule.public_id}/", form)
+    assert answer.status_code == 302, answer.content.decode()[-2000:]
+    rule.refresh_from_db()
+    assert rule.name == "Turn reminders: texts"
+    assert rule.recipients == [{"kind": "turn_people", "value": "sms"}]
+    assert rule.channels == ["sms"] and rule.quiet_action == "through"
