@@ -49,6 +49,7 @@ from typing import Literal
 import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
@@ -315,8 +316,11 @@ def import_yaml(*, acting_user: Actor, text: str, create_members: bool = False) 
                 raise ValidationError(
                     {
                         f"people[{index}].username": [
-                            f"{item.username!r} is not a member (add them with sofno member "
-                            "add, or import with --create-members)"
+                            _(
+                                "'%(username)s' is not a member (add them with sofno member "
+                                "add, or import with --create-members)"
+                            )
+                            % {"username": item.username}
                         ]
                     }
                 )
@@ -366,7 +370,8 @@ def _refuse_duplicates(items: list[PersonDoc]) -> None:
             raise ValidationError(
                 {
                     f"people[{index}].username": [
-                        f"{item.username!r} is listed twice (also people[{first[item.username]}])"
+                        _("'%(username)s' is listed twice (also people[%(first)s])")
+                        % {"username": item.username, "first": first[item.username]}
                     ]
                 }
             )
@@ -382,7 +387,12 @@ def _create_member(actor: Actor, item: PersonDoc, where: str):
     if get_user_model().objects.filter(username=item.username).exists():
         # Usernames are global; attaching another tenant's account is not an import's call.
         raise ValidationError(
-            {f"{where}.username": [f"{item.username!r} is taken by an account of another team"]}
+            {
+                f"{where}.username": [
+                    _("'%(username)s' is taken by an account of another team")
+                    % {"username": item.username}
+                ]
+            }
         )
     first, _space, last = (item.name or "").strip().partition(" ")
     fields = {
@@ -416,7 +426,7 @@ def _apply_people(
         )
         if person.pk is None and item.extension is None:
             raise ValidationError(
-                {f"people[{index}].extension": ["a new on-call person needs an extension"]}
+                {f"people[{index}].extension": [_("a new on-call person needs an extension")]}
             )
         for name in PERSON_FIELDS:
             value = getattr(item, name)
@@ -437,7 +447,8 @@ def _apply_people(
             raise ValidationError(
                 {
                     f"people[{index}].extension": [
-                        f"extension {person.extension} is taken by {holder} ({other.name})"
+                        _("extension %(extension)s is taken by %(holder)s (%(name)s)")
+                        % {"extension": person.extension, "holder": holder, "name": other.name}
                     ]
                 }
             )
