@@ -461,12 +461,16 @@ def _apply_people(
 
 
 def _clean(instance, where: str, *, exclude_unique: bool = False) -> None:
+    doc_name = {model: doc for doc, model in MODEL_FIELD.items()}
     try:
         # Extension clashes were checked on the whole document, naming the other person.
         instance.full_clean(validate_constraints=not exclude_unique)
     except ValidationError as exc:
         raise ValidationError(
-            {f"{where}.{field}": messages for field, messages in exc.message_dict.items()}
+            {
+                f"{where}.{doc_name.get(field, field)}": messages
+                for field, messages in exc.message_dict.items()
+            }
         ) from None
 
 

@@ -114,6 +114,11 @@ def test_it_refuses_a_bad_email_for_a_new_member(cast, people):
     assert list(errors) == ["people[0].email"]
 
 
+def test_it_names_the_documents_field_of_a_bad_reminder_channel(cast, people):
+    errors = refused(cast, {"people": [{"username": "staff2", "reminder": "pigeon"}]}, "pigeon")
+    assert list(errors) == ["people[0].reminder"]
+
+
 def test_a_late_error_undoes_everything_before_it(cast, people):
     doc = {
         "settings": {"lines": 5, "team_message_url": ""},
