@@ -200,7 +200,10 @@ class Command(BaseCommand):
             return
         if not file:
             raise CommandError("extensions load needs a YAML file")
-        mapping = yaml.safe_load(_read(file)) or {}
+        try:
+            mapping = yaml.safe_load(_read(file)) or {}
+        except yaml.YAMLError as exc:
+            raise CommandError(f"{file} is not valid YAML: {exc}") from None
         if not isinstance(mapping, dict):
             raise CommandError("the file maps usernames to extensions, e.g. giulia: '201'")
         # Fields left out keep their values: only the extensions change.
