@@ -26,7 +26,7 @@ class NotifyConfig(AppConfig):
         on_committed(rule_tasks.on_events_committed)
         register_loop("notify.rules", rule_tasks.reconcile, interval=1.0)
         register_loop("notify.escalation", rule_tasks.escalate, interval=5.0)
-        from sofno.notify import ticket_rules
+        from sofno.notify import ticket_rules, turn_rules  # noqa: F401 (turn_rules: its receivers)
 
         register_loop("notify.incident_tickets", ticket_rules.open_incident_tickets, interval=30.0)
         # What was recently sent about a customer shows when that customer calls.

@@ -35,6 +35,7 @@ HEADLINES = {
     "ticket.assigned": "Ticket #{{ ticket.number }} assigned: {{ ticket.title }}",
     "ticket.updated": "Ticket #{{ ticket.number }} changed: {{ ticket.title }}",
     "ticket.commented": "Ticket #{{ ticket.number }}: {{ comment.author }} wrote",
+    "oncall.turn_started": "On the phones now ({{ date }} {{ turn }}): {{ people }}",
 }
 # Voice reads the headline and the keypad choices (the call adds the <Gather>).
 SHORT_CHANNELS = ("sms", "voice", "webpush", "inapp")

@@ -10,7 +10,9 @@ Kinds (``{"kind": ..., "value": ...}``):
 - ``technicians``: the ticket's technicians, from the event payload;
 - ``added_technicians``: only the technicians an assignment just added;
 - ``primary_contact``: the customer's primary contact of a type (``value``: its slug;
-  empty: the type Settings > Tickets names, default ``service``).
+  empty: the type Settings > Tickets names, default ``service``);
+- ``turn_people``: the people of a turn that started (``oncall.turn_started``'s
+  ``team``) who chose the reminder channel ``value`` (empty: all of them).
 """
 
 from __future__ import annotations
@@ -190,9 +192,22 @@ def resolve(
                 out.notes.append(f"{customer.name} has no primary {slug} contact")
             else:
                 out.add(_contact(contact, customer))
+        elif kind == "turn_people":
+            _add_turn_people(out, organization, payload, value)
         else:
             out.notes.append(f"unknown recipient kind {kind!r}")
     return out
+
+
+def _add_turn_people(out: Resolved, organization, payload: dict, channel) -> None:
+    # The channel each person chose is in the event (as it was when the turn began).
+    team = [t for t in payload.get("team") or [] if isinstance(t, dict)]
+    names = [t.get("username") for t in team if not channel or t.get("reminder") == channel]
+    users = get_user_model().objects.filter(
+        username__in=names, memberships__organization=organization
+    )
+    for user in users.select_related("staff_profile").order_by("username"):
+        out.add(_staff(user))
 
 
 def _ticket_contact_type(organization) -> str:

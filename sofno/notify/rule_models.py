@@ -52,6 +52,7 @@ class RecipientKind(models.TextChoices):
     TECHNICIANS = "technicians", _("The ticket's technicians")
     ADDED_TECHNICIANS = "added_technicians", _("The technicians just assigned to the ticket")
     PRIMARY_CONTACT = "primary_contact", _("The customer's primary contact of a type")
+    TURN_PEOPLE = "turn_people", _("The turn's people who chose this reminder channel")
 
 
 class NotifyChannel(models.TextChoices):

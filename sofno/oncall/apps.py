@@ -9,7 +9,7 @@ class OncallConfig(AppConfig):
     def ready(self) -> None:
         from sofno.core.hooks import register_demo_seeder, register_loop
         from sofno.events.catalog import EventType, Token, register
-        from sofno.oncall import demo, queue
+        from sofno.oncall import demo, queue, reminders
 
         register(
             EventType(
@@ -42,5 +42,7 @@ class OncallConfig(AppConfig):
                 category="oncall",
             ),
         )
+        register(reminders.TURN_STARTED_TYPE)
         register_loop("oncall-queue", queue.tick, interval=15.0)
+        register_loop("oncall.turn_reminders", reminders.tick, interval=15.0)
         register_demo_seeder(demo.seed)

@@ -86,6 +86,26 @@ def validate_closed_days(value: list) -> None:
         raise ValidationError(_("each closed day is listed once"), code="dates")
 
 
+def validate_apprise_url(value: str) -> None:
+    """An Apprise URL this server understands (Apprise loads only when one is saved)."""
+    if not value:
+        return
+    import apprise
+
+    if apprise.Apprise.instantiate(value) is None:
+        raise ValidationError(_("not an Apprise URL this server understands"), code="apprise")
+
+
+class ReminderChannel(models.TextChoices):
+    """How a person hears that their turn starts (a notify channel, or nothing)."""
+
+    INAPP = "inapp", _("In-app bell")
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    WEBPUSH = "webpush", _("Web push")
+    NONE = "none", _("No reminder")
+
+
 class OncallSettings(models.Model):
     """An organization's turn layout, solver weights, phone queue and caller lookup."""
 
@@ -164,6 +184,16 @@ class OncallSettings(models.Model):
         help_text=_("Called with ?phone=<E.164>; its JSON answer is shown with the caller."),
     )
     team_feed_token = models.CharField(max_length=64, default=new_feed_token, unique=True)
+    team_message_url = models.CharField(
+        _("team message (Apprise URL)"),
+        max_length=500,
+        blank=True,
+        validators=[validate_apprise_url],
+        help_text=_(
+            "At the start of each turn, who is on the phones now goes to this chat room "
+            "(any Apprise URL: slack://, msteams://, tgram://, ...). Empty: no team message."
+        ),
+    )
 
     class Meta:
         verbose_name = _("on-call settings")
@@ -224,6 +254,13 @@ class Person(models.Model):
     max_per_day = models.PositiveSmallIntegerField(_("maximum turns per day"), default=2)
     desk = models.CharField(_("desk / team"), max_length=60, blank=True)
     active = models.BooleanField(_("takes turns"), default=True)
+    reminder_channel = models.CharField(
+        _("turn reminder"),
+        max_length=16,
+        choices=ReminderChannel.choices,
+        default=ReminderChannel.INAPP,
+        help_text=_("How this person is told that their turn starts."),
+    )
     feed_token = models.CharField(max_length=64, default=new_feed_token, unique=True)
 
     class Meta:
@@ -245,6 +282,11 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def reminder_channel_choices(self) -> list[tuple[str, str]]:
+        """The reminder channels as (value, label), for the person's page."""
+        return list(ReminderChannel.choices)
 
     @property
     def name(self) -> str:

@@ -20,6 +20,7 @@ class PersonIn(Schema):
     max_per_day: int = Field(2, ge=0, le=24)
     desk: str = Field("", max_length=60)
     active: bool = True
+    reminder_channel: Literal["inapp", "email", "sms", "webpush", "none"] = "inapp"
 
 
 class PersonPatch(Schema):
@@ -28,6 +29,7 @@ class PersonPatch(Schema):
     max_per_day: int | None = Field(None, ge=0, le=24)
     desk: str | None = Field(None, max_length=60)
     active: bool | None = None
+    reminder_channel: Literal["inapp", "email", "sms", "webpush", "none"] | None = None
 
 
 class BusyIn(Schema):
@@ -102,6 +104,7 @@ class PersonOut(Schema):
     max_per_day: int
     desk: str
     active: bool
+    reminder_channel: str
     busy: list[BusyOut]
     holidays: list[HolidayOut]
 
@@ -237,6 +240,7 @@ class SettingsOut(Schema):
     no_split_days: bool
     max_empty_per_turn: int | None
     closed_days: list[str]
+    team_message_url: str
     team_feed: str
 
     @staticmethod
@@ -283,3 +287,5 @@ class SettingsPatch(Schema):
     def _closed_days_as_text(self, value):
         # Stored in a JSON field: ISO text, in date order.
         return None if value is None else [day.isoformat() for day in sorted(value)]
+
+    team_message_url: str | None = Field(None, max_length=500, description="an Apprise URL")

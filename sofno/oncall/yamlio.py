@@ -3,13 +3,17 @@
 The document has three parts, each optional on import::
 
     settings: {turns: ["09:00-10:15", ...], days: [mon, tue], lines: 7,
-               lunch_pairs: [[2, 3]], weights: {unfilled: 1000}, time_budget: 30}
+               lunch_pairs: [[2, 3]], weights: {unfilled: 1000}, time_budget: 30,
+               team_message_url: "slack://..."}
     people:
       - username: giulia
+        name: Giulia Rossi          # used only when --create-members creates her
+        email: giulia@example.com   # likewise
         extension: "201"
         ideal_load: 8
         max_per_day: 2
         desk: help desk
+        reminder: email             # turn reminders: inapp, email, sms, webpush, none
         busy: [{weekday: wed, whole_day: true, hard: true, reason: visits},
                {date: 2026-11-24, turns: [0, 1], hard: false, reason: prefers not}]
         holidays: [{start: 2026-12-24, end: 2027-01-06, reason: Christmas}]
@@ -21,8 +25,20 @@ The document has three parts, each optional on import::
         lines: [[7, 7], [7, 7]]
         slots: {mon: [[giulia, marco], [lucia]], tue: [...]}
 
-Import replaces each listed person's busy entries and holidays, and adds the
-timetables; it is all or nothing, and errors name the place (``people[2].extension``).
+Import rules:
+
+- All or nothing: one refusal and the database is as it was. Errors name the place
+  (``people[2].extension``) and, for a clash, the person it clashes with.
+- A person's fields left out keep their current values (a new person starts from the
+  defaults, and needs an ``extension``). ``busy`` and ``holidays``, when given (even
+  ``[]``), replace that person's list; left out, the stored list stays.
+- A username listed twice is refused, as is an extension held by someone else
+  (after the whole document is applied: two people may swap extensions).
+- Each username must be a member of the organization, unless ``create_members`` is
+  set: then the people it names who are not members yet are created as agents
+  without a password, with the document's ``name`` and ``email``. An existing
+  member's account (name, email) is never changed by an import.
+- Timetables are added.
 """
 
 from __future__ import annotations
@@ -33,6 +49,7 @@ from typing import Literal
 import yaml
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
@@ -80,6 +97,8 @@ class SettingsDoc(_Strict):
         # Stored as ISO text: YAML reads an unquoted 2026-12-25 as a date.
         return None if value is None else [day.isoformat() for day in sorted(set(value))]
 
+    team_message_url: str | None = Field(None, max_length=500)
+
     @field_validator("turns")
     @classmethod
     def _turns(cls, value):
@@ -118,14 +137,18 @@ class HolidayDoc(_Strict):
 
 
 class PersonDoc(_Strict):
-    username: str
-    extension: str = Field(pattern=r"^[0-9]+$", max_length=20)
-    ideal_load: int = Field(8, ge=0, le=100)
-    max_per_day: int = Field(2, ge=0, le=24)
-    desk: str = Field("", max_length=60)
-    active: bool = True
-    busy: list[BusyDoc] = Field(default_factory=list)
-    holidays: list[HolidayDoc] = Field(default_factory=list)
+    # None: "left out", the stored value stays (the model's default for a new person).
+    username: str = Field(min_length=1, max_length=150)
+    name: str | None = Field(None, max_length=150)
+    email: str | None = Field(None, max_length=254)
+    extension: str | None = Field(None, pattern=r"^[0-9]+$", max_length=20)
+    ideal_load: int | None = Field(None, ge=0, le=100)
+    max_per_day: int | None = Field(None, ge=0, le=24)
+    desk: str | None = Field(None, max_length=60)
+    active: bool | None = None
+    reminder: str | None = None
+    busy: list[BusyDoc] | None = None
+    holidays: list[HolidayDoc] | None = None
 
     @field_validator("extension", mode="before")
     @classmethod
@@ -181,6 +204,7 @@ def export_data(organization, weeks: list[dt.date] | None = None) -> dict:
             "no_split_days": conf.no_split_days,
             "max_empty_per_turn": conf.max_empty_per_turn,
             "closed_days": list(conf.closed_days),
+            "team_message_url": conf.team_message_url,
         },
         "people": [],
         "timetables": [],
@@ -188,11 +212,14 @@ def export_data(organization, weeks: list[dt.date] | None = None) -> dict:
     for person in people:
         item = {
             "username": person.user.get_username(),
+            "name": person.user.get_full_name(),
+            "email": person.user.email,
             "extension": person.extension,
             "ideal_load": person.ideal_load,
             "max_per_day": person.max_per_day,
             "desk": person.desk,
             "active": person.active,
+            "reminder": person.reminder_channel,
             "busy": [],
             "holidays": [
                 {"start": h.start, "end": h.end, "reason": h.reason} for h in person.holidays.all()
@@ -268,13 +295,24 @@ def parse_document(text: str) -> Document:
         raise ValidationError(errors, code="invalid") from None
 
 
+PERSON_FIELDS = ("extension", "ideal_load", "max_per_day", "desk", "active", "reminder")
+# The document's name of a field -> the model's.
+MODEL_FIELD = {"reminder": "reminder_channel"}
+
+
 @transaction.atomic
-def import_yaml(*, acting_user: Actor, text: str) -> dict[str, int]:
-    """Load a YAML document into the actor's organization, all or nothing."""
+def import_yaml(*, acting_user: Actor, text: str, create_members: bool = False) -> dict[str, int]:
+    """Load a YAML document into the actor's organization, all or nothing.
+
+    The rules (fields left out, duplicates, clashes, new members) are in this
+    module's docstring. Returns what was written: people, members created, busy
+    entries, holidays, timetables.
+    """
     acting_user.require_admin()
     doc = parse_document(text)
     organization = acting_user.organization
-    counts = {"people": 0, "busy": 0, "holidays": 0, "timetables": 0}
+    counts = {"people": 0, "members": 0, "busy": 0, "holidays": 0, "timetables": 0}
+    _refuse_duplicates(doc.people)
     if doc.settings is not None:
         fields = doc.settings.model_dump(exclude_none=True)
         if "days" in fields:
@@ -289,37 +327,51 @@ def import_yaml(*, acting_user: Actor, text: str) -> dict[str, int]:
         for p in Person.objects.filter(organization=organization).select_related("user")
     }
     for index, item in enumerate(doc.people):
+        if item.username not in members:
+            if not create_members:
+                raise ValidationError(
+                    {
+                        f"people[{index}].username": [
+                            _(
+                                "'%(username)s' is not a member (add them with sofno member "
+                                "add, or import with --create-members)"
+                            )
+                            % {"username": item.username}
+                        ]
+                    }
+                )
+            members[item.username] = _create_member(acting_user, item, f"people[{index}]")
+            counts["members"] += 1
+    changed = _apply_people(organization, doc.people, people, members)
+    for index, item in enumerate(doc.people):
         where = f"people[{index}]"
-        user = members.get(item.username)
-        if user is None:
-            raise ValidationError({f"{where}.username": [f"{item.username!r} is not a member"]})
-        person = people.get(item.username) or Person(organization=organization, user=user)
-        for name in ("extension", "ideal_load", "max_per_day", "desk", "active"):
-            setattr(person, name, getattr(item, name))
-        _clean(person, where)
+        person = changed[item.username]
+        _clean(person, where, exclude_unique=True)
         person.save()
         people[item.username] = person
         counts["people"] += 1
-        person.busy_entries.all().delete()
-        person.holidays.all().delete()
-        for b_index, busy in enumerate(item.busy):
-            entry = BusyEntry(
-                person=person,
-                date=busy.date,
-                weekday=parse_day(busy.weekday) if busy.weekday is not None else None,
-                whole_day=busy.whole_day,
-                turns=busy.turns,
-                hard=busy.hard,
-                reason=busy.reason,
-            )
-            _clean(entry, f"{where}.busy[{b_index}]")
-            entry.save()
-            counts["busy"] += 1
-        for h_index, holiday in enumerate(item.holidays):
-            row = Holiday(person=person, **holiday.model_dump())
-            _clean(row, f"{where}.holidays[{h_index}]")
-            row.save()
-            counts["holidays"] += 1
+        if item.busy is not None:
+            person.busy_entries.all().delete()
+            for b_index, busy in enumerate(item.busy):
+                entry = BusyEntry(
+                    person=person,
+                    date=busy.date,
+                    weekday=parse_day(busy.weekday) if busy.weekday is not None else None,
+                    whole_day=busy.whole_day,
+                    turns=busy.turns,
+                    hard=busy.hard,
+                    reason=busy.reason,
+                )
+                _clean(entry, f"{where}.busy[{b_index}]")
+                entry.save()
+                counts["busy"] += 1
+        if item.holidays is not None:
+            person.holidays.all().delete()
+            for h_index, holiday in enumerate(item.holidays):
+                row = Holiday(person=person, **holiday.model_dump())
+                _clean(row, f"{where}.holidays[{h_index}]")
+                row.save()
+                counts["holidays"] += 1
     for index, item in enumerate(doc.timetables):
         _import_timetable(acting_user, item, people, f"timetables[{index}]")
         counts["timetables"] += 1
@@ -327,12 +379,114 @@ def import_yaml(*, acting_user: Actor, text: str) -> dict[str, int]:
     return counts
 
 
-def _clean(instance, where: str) -> None:
+def _refuse_duplicates(items: list[PersonDoc]) -> None:
+    first: dict[str, int] = {}
+    for index, item in enumerate(items):
+        if item.username in first:
+            raise ValidationError(
+                {
+                    f"people[{index}].username": [
+                        _("'%(username)s' is listed twice (also people[%(first)s])")
+                        % {"username": item.username, "first": first[item.username]}
+                    ]
+                }
+            )
+        first[item.username] = index
+
+
+def _create_member(actor: Actor, item: PersonDoc, where: str):
+    """A new agent for ``item`` (no password: they set one before signing in)."""
+    from django.contrib.auth import get_user_model
+
+    from sofno.core.actions import create_member
+
+    if get_user_model().objects.filter(username=item.username).exists():
+        # Usernames are global; attaching another tenant's account is not an import's call.
+        raise ValidationError(
+            {
+                f"{where}.username": [
+                    _("'%(username)s' is taken by an account of another team")
+                    % {"username": item.username}
+                ]
+            }
+        )
+    first, _space, last = (item.name or "").strip().partition(" ")
+    fields = {
+        "username": item.username,
+        "email": item.email or "",
+        "first_name": first,
+        "last_name": last.strip(),
+        "role": "agent",
+    }
     try:
-        instance.full_clean()
+        return create_member(acting_user=actor, fields=fields).user
     except ValidationError as exc:
         raise ValidationError(
             {f"{where}.{field}": messages for field, messages in exc.message_dict.items()}
+        ) from None
+
+
+def _apply_people(
+    organization, items: list[PersonDoc], people: dict[str, Person], members: dict
+) -> dict[str, Person]:
+    """The listed people with the document's values set (unsaved), clashes refused.
+
+    Extensions are checked on the final state (the document applied to everyone), so
+    two people may swap; the one who keeps a clashing extension is named.
+    """
+    original = {username: person.extension for username, person in people.items()}
+    changed: dict[str, Person] = {}
+    for index, item in enumerate(items):
+        person = people.get(item.username) or Person(
+            organization=organization, user=members[item.username]
+        )
+        if person.pk is None and item.extension is None:
+            raise ValidationError(
+                {f"people[{index}].extension": [_("a new on-call person needs an extension")]}
+            )
+        for name in PERSON_FIELDS:
+            value = getattr(item, name)
+            if value is not None:
+                setattr(person, MODEL_FIELD.get(name, name), value)
+        changed[item.username] = person
+    # Who holds each extension at the end: people the document leaves alone keep
+    # theirs; among the document's people the first listed wins.
+    final = {**people, **changed}
+    holders: dict[str, str] = {}
+    for username in [u for u in people if u not in changed] + list(changed):
+        holders.setdefault(final[username].extension, username)
+    for index, item in enumerate(items):
+        person = changed[item.username]
+        holder = holders[person.extension]
+        if holder != item.username:
+            other = final[holder]
+            raise ValidationError(
+                {
+                    f"people[{index}].extension": [
+                        _("extension %(extension)s is taken by %(holder)s (%(name)s)")
+                        % {"extension": person.extension, "holder": holder, "name": other.name}
+                    ]
+                }
+            )
+    # Moved extensions step aside first, so a swap does not trip the unique constraint
+    # half way (the transaction holds every row until the end).
+    moving = [p.pk for u, p in changed.items() if p.pk is not None and original[u] != p.extension]
+    for pk in moving:
+        Person.objects.filter(pk=pk).update(extension=f"9{pk:019d}"[-20:])
+    return changed
+
+
+def _clean(instance, where: str, *, exclude_unique: bool = False) -> None:
+    doc_name = {model: doc for doc, model in MODEL_FIELD.items()}
+    try:
+        # Extension clashes were checked on the whole document, naming the other person.
+        instance.full_clean(validate_constraints=not exclude_unique)
+    except ValidationError as exc:
+        raise ValidationError(
+            {
+                f"{where}.{doc_name.get(field, field)}": messages
+                for field, messages in exc.message_dict.items()
+            }
         ) from None
 
 

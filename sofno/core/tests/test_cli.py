@@ -14,9 +14,9 @@ from django.core.management import CommandError, call_command
 
 from sofno.cli import main
 from sofno.conftest import SOFNO, run_sofno, sofno_env, unexpected_tracebacks
-from sofno.core.models import ApiKey, AuditEntry, Organization, hash_secret
+from sofno.core.models import ApiKey, AuditEntry, Membership, Organization, hash_secret
 
-COMMANDS = ["demo", "serve", "worker", "org", "apikey", "manage", "agent"]
+COMMANDS = ["demo", "serve", "worker", "org", "member", "apikey", "oncall", "manage", "agent"]
 
 
 def _call(*args: str) -> str:
@@ -45,6 +45,8 @@ def test_it_shows_help_for_the_cli_as_a_real_command(tmp_path):
         ("worker", "--threads"),
         ("org", "{create,list}"),
         ("apikey", "{create}"),
+        ("member", "{add,list,remove}"),
+        ("oncall", "{schedule,queue,extensions,export,import}"),
     ],
 )
 def test_it_shows_help_for_each_command(capsys, name, option):
@@ -128,3 +130,49 @@ def test_it_explains_a_port_that_is_taken(tmp_path):
         port = taken.getsockname()[1]
         with pytest.raises(CommandError, match=f"cannot listen on 127.0.0.1:{port}"):
             call_command("serve", "--port", str(port))
+
+
+def test_it_adds_lists_and_removes_members(cast):
+    out = _call("member", "add", "giulia", "--email", "g@acme.test", "--name", "Giulia Rossi",
+                "--org", "acme")  # fmt: skip
+    password = out.split("one-time password: ")[1].strip()
+    membership = Membership.objects.get(organization=cast.org, user__username="giulia")
+    assert membership.role == "agent" and membership.user.get_full_name() == "Giulia Rossi"
+    assert membership.user.check_password(password) and password not in str(
+        AuditEntry.objects.values()
+    )
+    _call("member", "--org", "acme", "add", "marco", "--email", "m@acme.test", "--role", "admin",
+          "--password", "a-long-Passphrase-2026")  # fmt: skip
+    marco = Membership.objects.get(organization=cast.org, user__username="marco")
+    assert marco.role == "admin" and marco.user.check_password("a-long-Passphrase-2026")
+    listed = _call("member", "list", "--org", "acme")
+    assert "giulia\tagent\tg@acme.test\tGiulia Rossi" in listed and "oscar" not in listed
+    _call("member", "remove", "giulia", "--org", "acme")
+    assert not Membership.objects.filter(organization=cast.org, user__username="giulia").exists()
+    assert AuditEntry.objects.filter(action="member.removed").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["add", "olivia", "--email", "o@acme.test"], "username"),  # taken
+        (["add", "nina", "--email", "not-an-address"], "email"),
+        (["add", "nina", "--email", "n@acme.test", "--password", "123"], "password"),
+        (["remove", "nobody"], "'nobody' is not a member of acme"),
+        (["remove", "olivia"], "the last owner cannot be removed"),
+        (["remove", "oscar"], "'oscar' is not a member of acme"),  # globex's owner
+    ],
+)
+def test_it_refuses_bad_member_changes_clearly(cast, args, message):
+    before = sorted(Membership.objects.values_list("organization_id", "user__username", "role"))
+    with pytest.raises(CommandError, match=message):
+        _call("member", *args, "--org", "acme")
+    after = sorted(Membership.objects.values_list("organization_id", "user__username", "role"))
+    assert after == before
+
+
+def test_it_needs_an_organization_when_there_are_several(cast):
+    with pytest.raises(CommandError, match="--org SLUG"):
+        _call("member", "list")
+    with pytest.raises(CommandError, match="no organization 'nope'"):
+        _call("member", "list", "--org", "nope")

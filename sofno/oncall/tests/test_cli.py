@@ -88,6 +88,9 @@ def test_it_shows_and_loads_extensions_and_moves_yaml(cast, tmp_path):
     bad.write_text("nobody: 303\n")
     with pytest.raises(CommandError, match=r"people\[0\].username"):
         run("--org", "acme", "extensions", "load", str(bad))
+    bad.write_text("staff0: [unclosed\n")
+    with pytest.raises(CommandError, match="not valid YAML"):
+        run("extensions", "load", str(bad), "--org", "acme")  # --org after the subcommand
     exported = yaml.safe_load(run("--org", "acme", "export"))
     assert {p["username"] for p in exported["people"]} == {"staff0", "adam"}
     exported["timetables"] = [

@@ -347,6 +347,13 @@ class RuleForm(forms.Form):
         }
 
 
+def _kept_recipients(rule: NotificationRule) -> list[dict]:
+    """Recipients of kinds the page does not edit (a managed rule's turn people or
+    primary contact): saving the page keeps them rather than dropping them."""
+    edited = {*dict(RECIPIENT_FLAGS), "role", "user", "contact_type"}
+    return [s for s in rule.recipients or [] if s.get("kind") not in edited]
+
+
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
@@ -433,9 +440,9 @@ def rule_form(request: HttpRequest, rule_id=None) -> HttpResponse:
                 if rule is None:
                     rule_actions.create_rule(acting_user=actor, data=form.data_for_actions())
                 else:
-                    rule_actions.update_rule(
-                        acting_user=actor, rule=rule, data=form.data_for_actions()
-                    )
+                    data = form.data_for_actions()
+                    data["recipients"] += _kept_recipients(rule)
+                    rule_actions.update_rule(acting_user=actor, rule=rule, data=data)
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():
                     base = field.split(".")[0]

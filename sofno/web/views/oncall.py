@@ -254,6 +254,8 @@ def _person_fields(request: HttpRequest) -> dict:
     for name in ("ideal_load", "max_per_day"):
         if request.POST.get(name, "") != "":
             fields[name] = _int(request, name)
+    if "reminder_channel" in request.POST:
+        fields["reminder_channel"] = request.POST["reminder_channel"]
     return fields
 
 
@@ -584,6 +586,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 "no_split_days": request.POST.get("no_split_days") == "on",
                 "max_empty_per_turn": _cap(request, "max_empty_per_turn", conf.max_empty_per_turn),
                 "closed_days": _closed_days(request, conf.closed_days),
+                "team_message_url": request.POST.get("team_message_url", "").strip(),
             }
             actions.update_settings(acting_user=actor, fields=fields)
             messages.success(request, _t("Settings saved; the next draft uses them."))

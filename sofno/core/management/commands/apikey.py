@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from sofno.core.access import Actor
-from sofno.core.models import ApiKey, Organization, Role
+from sofno.core.management.options import add_org_option, find_organization
 
 
 class Command(BaseCommand):
@@ -15,14 +13,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         create = sub.add_parser("create", help="create a key and print it once")
-        create.add_argument("--org", required=True, help="organization slug")
         create.add_argument("--name", required=True, help="what the key is for")
         create.add_argument("--read-only", action="store_true", help="the key may only read")
+        add_org_option(parser, create)
 
-    def handle(self, *args, action: str, org: str, name: str, read_only: bool, **options):
-        organization = Organization.objects.filter(slug=org).first()
-        if organization is None:
-            raise CommandError(f"no organization with slug {org!r}")
+    def handle(self, *args, action: str, org: str | None, name: str, read_only: bool, **options):
+        from django.db import transaction
+
+        from sofno.core.access import Actor
+        from sofno.core.models import ApiKey, Role
+
+        organization = find_organization(org)
         name = name.strip()
         if not name or len(name) > ApiKey._meta.get_field("name").max_length:
             raise CommandError("--name must be 1 to 100 characters")

@@ -6,18 +6,18 @@ import json
 import logging
 import secrets
 import threading
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from huey.contrib.djhuey import HUEY
 
 from sofno.core.hooks import DEMO_RUNNERS, DEMO_SEEDERS, run_loops
 from sofno.core.management.commands.serve import bind_socket, serve_on, socket_url
-from sofno.core.management.commands.worker import build_consumer
-from sofno.core.models import ApiKey, Membership, Organization, Role
+
+if TYPE_CHECKING:  # the models load in ensure_demo_data: --help answers without them
+    from sofno.core.models import Organization
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,10 @@ def ensure_demo_data() -> dict:
     - A failing seeder (another app's sample data) is reported and skipped; the rest
       of the demo still comes up.
     """
+    from django.contrib.auth import get_user_model
+
+    from sofno.core.models import ApiKey, Membership, Organization, Role
+
     path = settings.DATA_DIR / CREDENTIALS_FILE
     org = Organization.objects.filter(slug=DEMO_SLUG).first()
     if org is not None and path.exists():
@@ -146,6 +150,8 @@ def _run_seeder(seed, org: Organization, owner) -> None:
 
 def start_demo_runners(url: str, stop: threading.Event, **options) -> None:
     """Start what keeps the demo organization alive (each app's demo runners)."""
+    from sofno.core.models import Organization
+
     org = Organization.objects.get(slug=DEMO_SLUG)
     for start in DEMO_RUNNERS:
         try:
@@ -160,6 +166,11 @@ def serve_with_worker(sock, stop: threading.Event | None = None) -> None:
     On Ctrl-C uvicorn finishes its requests, then the consumer finishes the task in
     hand, the loops stop, and so does whatever else watches ``stop``.
     """
+    # The queue loads here, not with the module: --help answers without it.
+    from huey.contrib.djhuey import HUEY
+
+    from sofno.core.management.commands.worker import build_consumer
+
     stop = stop or threading.Event()
     consumer = None
     if not HUEY.immediate:  # an immediate queue (tests) runs tasks inline instead

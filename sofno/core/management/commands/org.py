@@ -1,12 +1,17 @@
-"""``sofno org``: create and list organizations (tenants)."""
+"""``sofno org``: create and list organizations (tenants).
+
+``org create`` on a fresh data directory sets the database up first (migrations),
+so a newcomer's first command works.
+"""
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from typing import TYPE_CHECKING
 
-from sofno.core.models import Organization
+from django.core.management.base import BaseCommand, CommandError
+
+if TYPE_CHECKING:
+    from django.core.exceptions import ValidationError
 
 
 def validation_message(exc: ValidationError) -> str:
@@ -24,17 +29,27 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        create = sub.add_parser("create", help="create an organization")
+        create = sub.add_parser(
+            "create", help="create an organization (sets up a fresh database first)"
+        )
         create.add_argument("slug", help="short name used in URLs and commands, e.g. acme")
         create.add_argument("--name", required=True, help="display name")
         create.add_argument("--timezone", default="UTC", help="IANA timezone, e.g. Europe/Rome")
         sub.add_parser("list", help="list organizations")
 
     def handle(self, *args, action: str, **options):
+        from django.core.exceptions import ValidationError
+        from django.db import transaction
+
+        from sofno.core.management.options import require_database
+        from sofno.core.models import Organization
+
         if action == "list":
+            require_database()
             for org in Organization.objects.order_by("slug"):
                 self.stdout.write(f"{org.slug}\t{org.name}")
             return
+        self._set_up_a_fresh_database()
         slug = options["slug"]
         if Organization.objects.filter(slug=slug).exists():
             raise CommandError(f"an organization with slug {slug!r} exists already")
@@ -48,10 +63,30 @@ class Command(BaseCommand):
             org.save()
         self.stdout.write(f"created organization {org.slug} ({org.public_id})")
 
+    def _set_up_a_fresh_database(self) -> None:
+        """Migrate an empty database; refuse one that is half way through an upgrade.
+
+        Upgrading a database in use is the operator's decision (``sofno manage
+        migrate`` while the servers are stopped), not a side effect of adding a tenant.
+        """
+        from django.core.management import call_command
+
+        from sofno.core.management.options import pending_migrations, require_database
+
+        started, pending = pending_migrations()
+        if started:
+            if pending:
+                require_database()  # explains and refuses
+            return
+        self.stdout.write(f"setting up the new database ({pending} migrations)")
+        call_command("migrate", interactive=False, verbosity=0)
+
 
 def _check_timezone(name: str) -> None:
     # Organization.timezone has no field validator (core/models.py); check it here so
     # a typo fails now rather than in every schedule later.
+    from django.core.exceptions import ValidationError
+
     from sofno.core.validators import validate_timezone_field
 
     try:

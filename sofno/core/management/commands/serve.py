@@ -5,7 +5,6 @@ from __future__ import annotations
 import signal
 import socket
 
-import uvicorn
 from django.core.management.base import BaseCommand, CommandError
 
 APP = "sofno.asgi:application"
@@ -38,6 +37,8 @@ def serve_on(sock: socket.socket) -> None:
     stop is a normal return (exit code 0), not a ``KeyboardInterrupt`` traceback or
     a death by SIGTERM.
     """
+    import uvicorn  # here, not at import: --help answers without the server
+
     config = uvicorn.Config(
         APP, lifespan="off", log_level="warning", proxy_headers=False, server_header=False
     )
@@ -77,6 +78,8 @@ class Command(BaseCommand):
             # uvicorn's supervisor binds and shares the socket with its children itself.
             self.stdout.write(f"serving on http://{host}:{port}/ with {workers} workers")
             self.stdout.flush()
+            import uvicorn
+
             uvicorn.run(
                 APP,
                 host=host,

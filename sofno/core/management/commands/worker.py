@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import autodiscover_modules
-from huey.consumer import Consumer
-from huey.consumer_options import ConsumerConfig
-from huey.contrib.djhuey import HUEY
 
 from sofno.core.hooks import LOOPS, run_loops
+
+if TYPE_CHECKING:  # the queue loads when the worker starts: --help answers without it
+    from huey.consumer import Consumer
 
 
 class Command(BaseCommand):
@@ -28,6 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--data", help="data directory (embedded database and queue)")
 
     def handle(self, *args, threads: int, no_loops: bool, no_periodic: bool, **options):
+        from huey.contrib.djhuey import HUEY
+
         if threads < 1:
             raise CommandError("--threads must be at least 1")
         if HUEY.immediate:
@@ -59,6 +62,9 @@ def build_consumer(threads: int, periodic: bool = True) -> Consumer:
     Each consumer with ``periodic`` enqueues the periodic tasks on schedule, so with
     several workers on one queue exactly one should have it.
     """
+    from huey.consumer_options import ConsumerConfig
+    from huey.contrib.djhuey import HUEY
+
     autodiscover_modules("tasks")
     config = ConsumerConfig(
         workers=threads, worker_type="thread", periodic=periodic, check_worker_health=True

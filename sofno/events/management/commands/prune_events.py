@@ -2,8 +2,6 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from sofno.events.retention import prune, retention_days
-
 
 class Command(BaseCommand):
     help = "Delete events older than the retention (SOFNO_EVENT_RETENTION_DAYS, default 90)."
@@ -12,6 +10,9 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, help="override the configured retention")
 
     def handle(self, *args, days: int | None, **options):
+        # Imported here: the models load with Django, and --help answers without them.
+        from sofno.events.retention import prune, retention_days
+
         days = retention_days() if days is None else days
         count = prune(days)
         self.stdout.write(f"pruned {count} events older than {days} days")

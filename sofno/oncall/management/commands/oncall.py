@@ -3,27 +3,25 @@
 sofno oncall schedule --week 2026-11-23 [--org SLUG] [--time-limit S] [--publish]
 sofno oncall queue show | set [--date D --time T] | pause EXT | resume EXT | add EXT
 sofno oncall extensions show | load FILE.yaml
-sofno oncall export [--week D] > team.yaml      sofno oncall import team.yaml
+sofno oncall export [--week D] > team.yaml
+sofno oncall import team.yaml [--create-members]
+
+The models, the solver and the phone system are imported inside ``handle``: the
+help answers without loading them (see ``sofno.cli``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
-import yaml
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from sofno.core.access import Actor
-from sofno.core.models import Organization, Role
-from sofno.oncall import actions, queue, yamlio
-from sofno.oncall.explain import describe_gap
-from sofno.oncall.models import OncallSettings, Person
-from sofno.oncall.planning import monday_of
-from sofno.oncall.telephony import TelephonyError, provider_for
+from sofno.core.management.options import add_org_option, find_organization
+
+if TYPE_CHECKING:
+    from sofno.core.access import Actor
 
 
 def _date(text: str) -> dt.date:
@@ -37,7 +35,6 @@ class Command(BaseCommand):
     help = "On-call timetable and phone queue: schedule, queue, extensions, export, import."
 
     def add_arguments(self, parser):
-        parser.add_argument("--org", help="organization slug (default: the only one)")
         sub = parser.add_subparsers(dest="what", required=True)
         schedule = sub.add_parser("schedule", help="solve a week and keep it as a draft")
         schedule.add_argument("--week", required=True, help="any day of the week, YYYY-MM-DD")
@@ -56,10 +53,22 @@ class Command(BaseCommand):
         export.add_argument("--week", action="append", help="only this week (repeatable)")
         imp = sub.add_parser("import", help="load a YAML document (all or nothing)")
         imp.add_argument("file", help="YAML file, or - for standard input")
+        imp.add_argument(
+            "--create-members",
+            action="store_true",
+            help="create the people the document names who are not members yet "
+            "(agents without a password; their email from the document)",
+        )
+        add_org_option(parser, schedule, q, ext, export, imp)
 
     def handle(self, *args, what: str, org: str | None, **options):
-        organization = self._organization(org)
-        actor = Actor(organization=organization, role=Role.OWNER)
+        from django.core.exceptions import ValidationError
+
+        from sofno.core.access import Actor
+        from sofno.core.models import Role
+        from sofno.oncall.telephony import TelephonyError
+
+        actor = Actor(organization=find_organization(org), role=Role.OWNER)
         try:
             getattr(self, f"_{what}")(actor, **options)
         except ValidationError as exc:
@@ -67,20 +76,13 @@ class Command(BaseCommand):
         except TelephonyError as exc:
             raise CommandError(str(exc)) from None
 
-    def _organization(self, slug: str | None) -> Organization:
-        if slug:
-            found = Organization.objects.filter(slug=slug).first()
-            if found is None:
-                raise CommandError(f"no organization {slug!r}")
-            return found
-        organizations = list(Organization.objects.all()[:2])
-        if len(organizations) != 1:
-            raise CommandError("say which organization with --org SLUG")
-        return organizations[0]
-
     # -- schedule
 
     def _schedule(self, actor: Actor, *, week: str, time_limit, publish: bool, **_):
+        from sofno.oncall import actions
+        from sofno.oncall.explain import describe_gap
+        from sofno.oncall.planning import monday_of
+
         day = _date(week)
         self.stdout.write(f"planning the week of {monday_of(day)} for {actor.organization.slug}")
 
@@ -116,6 +118,9 @@ class Command(BaseCommand):
     # -- queue
 
     def _provider(self, actor: Actor):
+        from sofno.oncall.models import OncallSettings
+        from sofno.oncall.telephony import provider_for
+
         conf = OncallSettings.for_org(actor.organization)
         provider = provider_for(conf.queue_name)
         if provider is None:
@@ -123,6 +128,9 @@ class Command(BaseCommand):
         return provider
 
     def _queue(self, actor: Actor, *, action: str, extension, date, time, reason, **_):
+        from sofno.oncall import queue
+        from sofno.oncall.models import Person
+
         provider = self._provider(actor)
         try:
             if action == "show":
@@ -160,6 +168,10 @@ class Command(BaseCommand):
             provider.close()
 
     def _moment(self, actor: Actor, date: str | None, time: str | None) -> dt.datetime:
+        from zoneinfo import ZoneInfo
+
+        from django.utils import timezone
+
         zone = ZoneInfo(actor.organization.timezone)
         now = timezone.now().astimezone(zone)
         day = _date(date) if date else now.date()
@@ -175,6 +187,11 @@ class Command(BaseCommand):
     # -- extensions, export, import
 
     def _extensions(self, actor: Actor, *, action: str, file, **_):
+        import yaml
+
+        from sofno.oncall import yamlio
+        from sofno.oncall.models import Person
+
         if action == "show":
             people = Person.objects.filter(organization=actor.organization).select_related("user")
             for person in people.order_by("extension"):
@@ -184,25 +201,33 @@ class Command(BaseCommand):
             return
         if not file:
             raise CommandError("extensions load needs a YAML file")
-        mapping = yaml.safe_load(_read(file)) or {}
+        try:
+            mapping = yaml.safe_load(_read(file)) or {}
+        except yaml.YAMLError as exc:
+            raise CommandError(f"{file} is not valid YAML: {exc}") from None
         if not isinstance(mapping, dict):
             raise CommandError("the file maps usernames to extensions, e.g. giulia: '201'")
-        doc = yamlio.export_data(actor.organization, weeks=[])
-        by_user = {p["username"]: p for p in doc["people"]}
-        people = []
-        for username, extension in mapping.items():
-            item = by_user.get(str(username)) or {"username": str(username)}
-            item["extension"] = str(extension)
-            people.append(item)
+        # Fields left out keep their values: only the extensions change.
+        people = [
+            {"username": str(username), "extension": str(extension)}
+            for username, extension in mapping.items()
+        ]
         counts = yamlio.import_yaml(acting_user=actor, text=yaml.safe_dump({"people": people}))
         self.stdout.write(f"loaded {counts['people']} extensions")
 
     def _export(self, actor: Actor, *, week, **_):
+        from sofno.oncall import yamlio
+        from sofno.oncall.planning import monday_of
+
         weeks = [monday_of(_date(w)) for w in week] if week else None
         self.stdout.write(yamlio.export_yaml(actor.organization, weeks), ending="")
 
-    def _import(self, actor: Actor, *, file: str, **_):
-        counts = yamlio.import_yaml(acting_user=actor, text=_read(file))
+    def _import(self, actor: Actor, *, file: str, create_members: bool, **_):
+        from sofno.oncall import yamlio
+
+        counts = yamlio.import_yaml(
+            acting_user=actor, text=_read(file), create_members=create_members
+        )
         self.stdout.write(", ".join(f"{n} {what}" for what, n in counts.items()))
 
 
@@ -216,7 +241,7 @@ def _read(path: str) -> str:
         raise CommandError(f"cannot read {path}: {exc}") from None
 
 
-def _messages(exc: ValidationError) -> str:
+def _messages(exc) -> str:
     if hasattr(exc, "error_dict"):
         return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
     return " ".join(exc.messages)

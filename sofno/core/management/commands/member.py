@@ -1,0 +1,102 @@
+"""``sofno member``: add, list and remove an organization's people.
+
+sofno member add USERNAME --email E [--role agent] [--name "Full Name"] [--password P]
+sofno member list
+sofno member remove USERNAME
+
+Without ``--password`` a one-time password is generated and printed once; the person
+changes it after signing in.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.core.management.base import BaseCommand, CommandError
+
+from sofno.core.management.options import add_org_option, find_organization
+
+ROLES = ["owner", "admin", "agent", "viewer"]  # sofno.core.models.Role, minus customer users
+
+
+class Command(BaseCommand):
+    help = "Manage an organization's members: member add|list|remove."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        add = sub.add_parser("add", help="add a person (prints a one-time password)")
+        add.add_argument("username", help="sign-in name, e.g. giulia")
+        add.add_argument("--email", required=True, help="where notifications go")
+        add.add_argument("--role", default="agent", choices=ROLES, help="default: agent")
+        add.add_argument("--name", default="", help='full name, e.g. "Giulia Rossi"')
+        add.add_argument(
+            "--password", help="their password (default: a one-time password, printed once)"
+        )
+        listing = sub.add_parser("list", help="list members: username, role, email, name")
+        remove = sub.add_parser("remove", help="end a person's membership")
+        remove.add_argument("username")
+        add_org_option(parser, add, listing, remove)
+
+    def handle(self, *args, action: str, org: str | None, **options):
+        from django.core.exceptions import ValidationError
+
+        from sofno.core.access import Actor, PermissionDenied
+        from sofno.core.models import Role
+
+        actor = Actor(organization=find_organization(org), role=Role.OWNER)
+        try:
+            getattr(self, f"_{action}")(actor, **options)
+        except ValidationError as exc:
+            from sofno.core.management.commands.org import validation_message
+
+            raise CommandError(validation_message(exc)) from None
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from None
+
+    def _add(self, actor, *, username: str, email: str, role: str, name: str, password, **_):
+        from sofno.core.actions import create_member
+
+        first, _space, last = name.strip().partition(" ")
+        generated = password is None
+        if generated:
+            password = secrets.token_urlsafe(12)
+        membership = create_member(
+            acting_user=actor,
+            fields={
+                "username": username.strip(),
+                "email": email.strip(),
+                "first_name": first,
+                "last_name": last.strip(),
+                "role": role,
+                "password": password,
+            },
+        )
+        user = membership.user
+        self.stdout.write(f"added {user.get_username()} ({role}) to {actor.organization.slug}")
+        if generated:
+            # Printed once, never stored in clear: hand it over, then it is changed.
+            self.stdout.write(f"one-time password: {password}")
+
+    def _list(self, actor, **_):
+        from sofno.core.models import Membership
+
+        members = Membership.objects.filter(organization=actor.organization).select_related("user")
+        for membership in members.order_by("user__username"):
+            user = membership.user
+            self.stdout.write(
+                f"{user.get_username()}\t{membership.role}\t{user.email}\t{user.get_full_name()}"
+            )
+
+    def _remove(self, actor, *, username: str, **_):
+        from sofno.core.actions import remove_member
+        from sofno.core.models import Membership
+
+        membership = (
+            Membership.objects.filter(organization=actor.organization, user__username=username)
+            .select_related("user")
+            .first()
+        )
+        if membership is None:
+            raise CommandError(f"{username!r} is not a member of {actor.organization.slug}")
+        remove_member(acting_user=actor, membership=membership)
+        self.stdout.write(f"removed {username} from {actor.organization.slug}")
