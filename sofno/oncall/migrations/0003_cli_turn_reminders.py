@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('oncall', '0001_initial'),
+        ('oncall', '0002_solver_tomatic_rules'),
     ]
 
     operations = [
