@@ -121,7 +121,13 @@ def test_it_runs_each_command_the_readme_shows(tmp_path):
     sofno("backup", "-o", str(tmp_path / "copy.sqlite3"))
     sofno("restore", str(tmp_path / "copy.sqlite3"), "--yes")
     sofno("manage", "prune_events", "--days", "30")
-    assert "[X] 0002_cli_turn_reminders" in sofno("manage", "showmigrations", "oncall").stdout
+    assert "[X] 0003_cli_turn_reminders" in sofno("manage", "showmigrations", "oncall").stdout
+    (tmp_path / "shops.csv").write_text("name,city,country\nCafé Central,Girona,ES\n")
+    assert "1 would be created" in sofno("import", "customers", "shops.csv", "--dry-run").stdout
+    assert "1 were created" in sofno("import", "customers", "shops.csv", "--org", "acme").stdout
+    sofno("export", "customers", "-o", "shops.xlsx")
+    assert "1 unchanged" in sofno("import", "customers", "shops.xlsx").stdout
+    assert ",Café Central,,Girona,,ES," in sofno("export", "customers", "--org", "acme").stdout
     for name in RUN_ELSEWHERE:
         assert sofno(*name.split()[1:], "--help").stdout.startswith("usage:")
 

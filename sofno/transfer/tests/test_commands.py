@@ -12,9 +12,6 @@ pytestmark = pytest.mark.slow
 def test_it_imports_checks_and_exports_from_the_command_line(tmp_path):
     env = sofno_env(tmp_path / "data")
     created = run_sofno("org", "create", "acme", "--name", "Acme", env=env, timeout=120)
-    if created.returncode != 0:  # an older `org create` needs the database migrated first
-        assert run_sofno("manage", "migrate", env=env, timeout=180).returncode == 0
-        created = run_sofno("org", "create", "acme", "--name", "Acme", env=env)
     assert created.returncode == 0, created.stderr
     good = tmp_path / "customers.csv"
     good.write_text("name,city,country\nCafé Central,Girona,es\nBar Roma,Roma,IT\n")

@@ -1,4 +1,4 @@
-"""``sofno export KIND -o FILE``: customers, contacts or devices as CSV or XLSX."""
+"""``sofno export KIND``: customers, contacts or devices as CSV or XLSX."""
 
 from __future__ import annotations
 
@@ -7,27 +7,30 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from sofno.transfer.commands import organization_actor
-from sofno.transfer.exporting import export_table
-from sofno.transfer.kinds import KINDS
+from sofno.core.management.options import add_org_option, find_organization
+
+KINDS = ("contacts", "customers", "devices")
 
 
 class Command(BaseCommand):
     help = "Export customers, contacts or devices as CSV or XLSX (the import's format)."
 
     def add_arguments(self, parser):
-        parser.add_argument("kind", choices=sorted(KINDS), help="what to export")
-        parser.add_argument("--org", required=True, help="the organization's slug")
+        parser.add_argument("kind", choices=KINDS, help="what to export")
         parser.add_argument(
-            "-o",
-            "--output",
-            type=Path,
-            help="a .csv or .xlsx file (default: CSV on stdout)",
+            "-o", "--output", type=Path, help="a .csv or .xlsx file (default: CSV on stdout)"
         )
+        add_org_option(parser)
 
-    def handle(self, *args, kind: str, org: str, output: Path | None, **options):
+    def handle(self, *args, kind: str, org: str | None, output: Path | None, **options):
+        from sofno.core.access import Actor
+        from sofno.core.models import Role
+        from sofno.transfer.exporting import export_table
+        from sofno.transfer.kinds import KINDS as KIND_TABLE
+
         fmt = "xlsx" if output is not None and output.suffix.lower() == ".xlsx" else "csv"
-        data = export_table(organization_actor(org), KINDS[kind], fmt)
+        actor = Actor(organization=find_organization(org), role=Role.ADMIN)
+        data = export_table(actor, KIND_TABLE[kind], fmt)
         if output is None:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
