@@ -7,9 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import URLPattern
 from ninja import NinjaAPI
 
-from sofno.core.api import ApiKeyAuth, ErrorOut, SessionAuth, install_error_handlers
+from sofno.core.api import (
+    ApiKeyAuth,
+    ErrorOut,
+    SessionAuth,
+    StorableTextParser,
+    install_error_handlers,
+    refuse_unstorable_path,
+)
 
 # Answers any operation may give whatever its router declares, all in our error shape:
 # (status, description, when it applies).
@@ -56,6 +64,16 @@ class SofnoAPI(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any):
         return document_common_errors(super().get_openapi_schema(*args, **kwargs))
 
+    def _get_urls(self) -> list:
+        # Path parameters never pass the parser: each view is wrapped so a NUL in one
+        # answers 422 naming it (ninja has no hook for path values; _get_urls is where
+        # its URL patterns are built).
+        urls = super()._get_urls()
+        for url in urls:
+            if isinstance(url, URLPattern):
+                url.callback = refuse_unstorable_path(url.callback)
+        return urls
+
 
 api = SofnoAPI(
     title="SOFNO API",
@@ -64,6 +82,7 @@ api = SofnoAPI(
     auth=[ApiKeyAuth(), SessionAuth()],
     openapi_url="/openapi.json",
     docs_url="/docs",
+    parser=StorableTextParser(),
 )
 install_error_handlers(api)
 

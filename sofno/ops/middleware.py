@@ -8,6 +8,8 @@ Rules:
   (see :mod:`sofno.ops.throttle`).
 - Under ``/api/``, a 404/405 that is not already JSON is rewritten into our error
   shape (``{"code", "message", "errors"}``), keeping the ``Allow`` header.
+- A page path with a NUL character (``%00``) answers 404: no object is named so, and
+  PostgreSQL refuses such text in a query (the API answers 422 naming the parameter).
 - While the database cannot be reached, requests answer 503 with ``Retry-After``
   (a passing outage, not a server bug), in the error shape.
 """
@@ -76,6 +78,8 @@ class AbuseLimitMiddleware:
         limit = body_limit(request)
         if size > limit:
             return _too_large(request, size, limit)
+        if "\x00" in request.path_info and not request.path.startswith(API_PREFIX):
+            return HttpResponse(_("Not found."), status=404, content_type="text/plain")
         is_api = request.path.startswith(API_PREFIX + "v1/")
         if is_api:
             try:
