@@ -9,7 +9,7 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import field_validator
 
-from sofno.core.schemas import check_timezone
+from sofno.core.schemas import PatchSchema, check_timezone
 from sofno.events.catalog import NAME_PATTERN, TOKEN_TYPES
 from sofno.events.models import TimezoneSource
 
@@ -52,7 +52,7 @@ class CustomTypeIn(Schema):
     tokens: list[TokenIn] = []
 
 
-class CustomTypePatch(Schema):
+class CustomTypePatch(PatchSchema):
     description: str | None = Field(None, max_length=500)
     category: str | None = Field(None, max_length=60)
     tokens: list[TokenIn] | None = None
@@ -120,7 +120,9 @@ class TriggerIn(Schema):
         return check_timezone(value) if value else value
 
 
-class TriggerPatch(Schema):
+class TriggerPatch(PatchSchema):
+    nullable = frozenset({"at_local_time"})  # null: due at the offset itself
+
     name: str | None = Field(None, max_length=120)
     source_type: str | None = Field(None, max_length=100)
     timestamp_token: str | None = Field(None, max_length=100)
@@ -161,7 +163,7 @@ class ConsumerIn(Schema):
         return _check_filter(value)
 
 
-class ConsumerPatch(Schema):
+class ConsumerPatch(PatchSchema):
     name: str | None = Field(None, max_length=120)
     event_types: list[str] | None = None
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from ninja import FilterLookup, FilterSchema, Schema
 from pydantic import Field, model_validator
 
+from sofno.core.schemas import PatchSchema
 from sofno.monitoring.models import CommandKind, DeviceStatus, IncidentStatus, OperatingSystem
 
 # An interval under 10 s would make every agent a load test; over a week is a typo.
@@ -27,7 +28,10 @@ class DeviceIn(Schema):
     grace: int | None = Grace
 
 
-class DevicePatch(Schema):
+class DevicePatch(PatchSchema):
+    # null: inherit the customer's or the organization's default again.
+    nullable = frozenset({"checkin_interval", "grace"})
+
     customer: UUID | None = None
     name: str | None = Field(None, min_length=1, max_length=200)
     os: OperatingSystem | None = None
