@@ -177,7 +177,7 @@ class MaintenanceOut(Schema):
         return obj.customer.public_id if obj.customer_id else None
 
 
-class TemplateIn(Schema):
+class CommandTemplateIn(Schema):
     name: str = Field(min_length=1, max_length=100)
     kind: CommandKind
     argument: str = Field("", max_length=200, pattern=r"^[A-Za-z0-9_.@-]*$")
@@ -185,13 +185,17 @@ class TemplateIn(Schema):
     allowed_roles: list[str] = Field(default_factory=list)
 
 
-class TemplateOut(Schema):
+class CommandTemplateOut(Schema):
     id: UUID = Field(validation_alias="public_id")
     name: str
     kind: CommandKind
     argument: str
     timeout: int
     allowed_roles: list[str]
+
+
+# OpenAPI files schemas by class name: notification templates have their own.
+TemplateIn, TemplateOut = CommandTemplateIn, CommandTemplateOut
 
 
 class CommandIn(Schema):
