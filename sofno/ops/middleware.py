@@ -24,6 +24,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from sofno.core import access
 from sofno.ops import throttle
 
 API_PREFIX = "/api/"
@@ -94,9 +95,17 @@ class AbuseLimitMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception):
-        """A view that lost the database answers 503; anything else stays a 500."""
+        """A view that lost the database answers 503; an action the role may not take
+        answers 403 (pages: a form a role should not have used); anything else stays
+        a 500."""
         if isinstance(exception, DATABASE_DOWN):
             return database_unavailable()
+        if isinstance(exception, access.PermissionDenied):
+            if request.path.startswith(API_PREFIX):
+                return error_response(403, exception.code, exception.message)
+            return HttpResponse(
+                exception.message, status=403, content_type="text/plain; charset=utf-8"
+            )
         return None
 
     def _rate_limited(self, name: str, verdict: throttle.Verdict) -> HttpResponse:
