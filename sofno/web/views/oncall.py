@@ -37,7 +37,7 @@ from sofno.oncall.planning import monday_of
 from sofno.oncall.selectors import timetable_data, turn_at
 from sofno.oncall.telephony import TelephonyError, provider_for
 from sofno.oncall.turns import DAY_CODES
-from sofno.web.access import require_actor, require_writer
+from sofno.web.access import require_actor, require_writer, same_site_next
 
 
 def _problem(request: HttpRequest, exc: ValidationError) -> None:
@@ -481,7 +481,7 @@ def calls_page(request: HttpRequest) -> HttpResponse:
             messages.success(request, _t("Note saved."))
         except ValidationError as exc:
             _problem(request, exc)
-        return redirect(request.POST.get("next") or reverse("web:oncall-calls"))
+        return redirect(same_site_next(request, reverse("web:oncall-calls")))
     if request.method != "GET":
         return HttpResponse(status=405)
     phone = request.GET.get("phone", "").strip()
