@@ -33,6 +33,12 @@ CSRF_COOKIE_SECURE = _HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# HSTS: once a browser has seen the site over https it refuses plain http for this
+# long. Only behind an https base URL (a laptop demo on http must stay reachable);
+# SOFNO_HSTS_SECONDS=0 turns it off, e.g. while trying https out.
+SECURE_HSTS_SECONDS = env_int("SOFNO_HSTS_SECONDS", 31536000) if _HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SOFNO_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SOFNO_HSTS_PRELOAD", False)
 if env_bool("SOFNO_TRUST_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
