@@ -191,6 +191,9 @@ if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(f"SOFNO_CACHE_URL must be a redis:// URL, got {CACHE_URL!r}")
 API_RATE = parse_rate(env_str("SOFNO_API_RATE", "1200/minute"), "SOFNO_API_RATE")
 EVENT_RATE = parse_rate(env_str("SOFNO_EVENT_RATE", "600/minute"), "SOFNO_EVENT_RATE")
+API_AUTH_FAILURE_RATE = parse_rate(
+    env_str("SOFNO_API_AUTH_FAILURES", "30/15min"), "SOFNO_API_AUTH_FAILURES"
+)
 LOGIN_USER_RATE = parse_rate(
     env_str("SOFNO_LOGIN_USER_FAILURES", "5/15min"), "SOFNO_LOGIN_USER_FAILURES"
 )

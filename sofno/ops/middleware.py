@@ -109,7 +109,11 @@ class AbuseLimitMiddleware:
         return None
 
     def _rate_limited(self, name: str, verdict: throttle.Verdict) -> HttpResponse:
-        if name == "events":
+        if name == "auth":
+            message = _(
+                "Too many failed authentications from your address; retry in %(s)d seconds."
+            )
+        elif name == "events":
             message = _("Too many events posted with this key; retry in %(s)d seconds.")
         else:
             message = _("Too many API requests with this key; retry in %(s)d seconds.")

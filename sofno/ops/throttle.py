@@ -1,9 +1,13 @@
 """Abuse limits: API and event-posting rates per caller, and login throttling.
 
 Rules:
-- Every API call counts against ``SOFNO_API_RATE`` for its caller (the API key, else
-  the session, else the client IP); ``POST /api/v1/events`` also counts against the
-  tighter ``SOFNO_EVENT_RATE``. Over the limit: 429 with ``Retry-After``.
+- Every API call counts against ``SOFNO_API_RATE`` for its caller (a live API key,
+  else a live session, else the client IP); ``POST /api/v1/events`` also counts
+  against the tighter ``SOFNO_EVENT_RATE``. Over the limit: 429 with ``Retry-After``.
+- A key or session cookie that matches nothing is a failed authentication: it counts
+  for the client IP (never a counter per made-up token) and against
+  ``SOFNO_API_AUTH_FAILURES``; once that is used up, the address's failing calls
+  answer 429 while live keys from it keep working.
 - Failed sign-ins are counted per username (``SOFNO_LOGIN_USER_FAILURES``) and per
   client IP (``SOFNO_LOGIN_IP_FAILURES``); while either is used up, sign-in is refused
   with a clear message, even with the right password. A successful sign-in clears
@@ -90,16 +94,40 @@ def prune(now: float | None = None) -> int:
 # ---------------------------------------------------------------- API
 
 
-def api_caller(request: HttpRequest) -> str:
-    """Who an API request counts against: its key, else its session, else its IP."""
+def _address(request: HttpRequest) -> str:
+    return client_ip(request) or "unknown"
+
+
+def _session_exists(session_key: str) -> bool:
+    from importlib import import_module
+
+    engine = import_module(settings.SESSION_ENGINE)
+    return engine.SessionStore().exists(session_key)
+
+
+def api_caller(request: HttpRequest) -> tuple[str, bool]:
+    """Who an API request counts against, and whether its credentials failed.
+
+    - a live API key: the key; a live session: the session;
+    - a key or session that matches nothing (made up, revoked, expired): the client
+      IP, flagged as a failed authentication;
+    - no credentials: the client IP.
+    """
+    from sofno.core.models import ApiKey
+
     auth = request.headers.get("authorization", "")
     scheme, _sep, token = auth.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return "key:" + fingerprint(token.strip())
+    token = token.strip()
+    if scheme.lower() == "bearer" and token:
+        if ApiKey.find(token) is not None:
+            return "key:" + fingerprint(token), False
+        return "ip:" + _address(request), True
     session = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if session:
-        return "session:" + fingerprint(session)
-    return "ip:" + (client_ip(request) or "unknown")
+        if _session_exists(session):
+            return "session:" + fingerprint(session), False
+        return "ip:" + _address(request), True
+    return "ip:" + _address(request), False
 
 
 def is_event_post(request: HttpRequest) -> bool:
@@ -110,8 +138,10 @@ def is_event_post(request: HttpRequest) -> bool:
 def check_api(request: HttpRequest) -> tuple[str, Verdict] | None:
     """Count this API call; the limit's name and verdict when it is refused, else ``None``."""
     store = counter()
-    caller = api_caller(request)
+    caller, failed = api_caller(request)
     limits: list[tuple[str, Rate | None]] = [("api", settings.API_RATE)]
+    if failed:
+        limits.insert(0, ("auth", settings.API_AUTH_FAILURE_RATE))
     if is_event_post(request):
         limits.append(("events", settings.EVENT_RATE))
     for name, rate in limits:

@@ -104,6 +104,34 @@ def test_it_counts_anonymous_callers_by_client_ip_behind_a_trusted_proxy(db, cli
     assert call("203.0.113.2").status_code == 401
 
 
+@time_machine.travel(NOON, tick=False)
+def test_it_counts_failed_keys_per_address_without_a_row_per_key(cast, api_client, rates):
+    rates.API_RATE = Rate(1000, 60)
+    rates.API_AUTH_FAILURE_RATE = Rate(10, 600)
+    answers = [
+        api_client(f"sofno_{uuid.uuid4().hex}").get("/events").status_code for _ in range(40)
+    ]
+    assert answers[:10] == [401] * 10
+    assert set(answers[10:]) == {429}
+    assert RateCounter.objects.count() <= 3
+    # A real key from the same address still works: only failures are refused.
+    assert api_client(cast.key).get("/events").status_code == 200
+
+
+@time_machine.travel(NOON, tick=False)
+def test_it_counts_made_up_session_cookies_as_failures_of_the_address(db, client, rates):
+    from django.conf import settings
+
+    rates.API_RATE = Rate(1000, 60)
+    rates.API_AUTH_FAILURE_RATE = Rate(5, 600)
+    answers = []
+    for _ in range(8):
+        client.cookies[settings.SESSION_COOKIE_NAME] = uuid.uuid4().hex
+        answers.append(client.get("/api/v1/me").status_code)
+    assert answers == [401] * 5 + [429] * 3
+    assert RateCounter.objects.count() <= 3
+
+
 def test_it_counts_nothing_when_a_limit_is_off(cast, api_client, rates):
     rates.API_RATE = None
     for _ in range(5):
