@@ -200,6 +200,11 @@ LOGIN_USER_RATE = parse_rate(
 LOGIN_IP_RATE = parse_rate(
     env_str("SOFNO_LOGIN_IP_FAILURES", "30/15min"), "SOFNO_LOGIN_IP_FAILURES"
 )
+# Failures of one username from every address together: only slows (paced attempts).
+LOGIN_USER_GLOBAL_RATE = parse_rate(
+    env_str("SOFNO_LOGIN_USER_GLOBAL_FAILURES", "50/15min"), "SOFNO_LOGIN_USER_GLOBAL_FAILURES"
+)
+LOGIN_PACE_SECONDS = env_int("SOFNO_LOGIN_PACE_SECONDS", 30)
 # The throttle backend only refuses (while locked out); ModelBackend checks passwords.
 AUTHENTICATION_BACKENDS = [
     "sofno.ops.throttle.LoginThrottleBackend",
