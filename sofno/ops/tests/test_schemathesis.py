@@ -4,6 +4,12 @@ Every operation gets a bounded number of generated requests (``SOFNO_SCHEMATHESI
 10 by default) with an admin API key; each answer must not be a 5xx, its status code
 must be one the document declares, and its body must match that status's schema.
 
+The stateful phase chains calls through the links schemathesis infers from the
+document (a POST's ``id`` feeds the GET/PATCH/DELETE of ``{..._id}``), so generated
+PATCH and DELETE bodies reach real objects instead of 404s. It is bounded by
+``SOFNO_SCHEMATHESIS_SCENARIOS`` scenarios (25 by default) of at most
+``SOFNO_SCHEMATHESIS_STEPS`` calls (8) each.
+
 It runs only when ``SOFNO_SCHEMATHESIS=1`` (CI sets it): the API is still moving and a
 failure here names another app's endpoint, not a regression of the one being worked on.
 """
@@ -22,6 +28,9 @@ from schemathesis.checks import (  # noqa: E402
 
 ENABLED = os.environ.get("SOFNO_SCHEMATHESIS") == "1"
 EXAMPLES = int(os.environ.get("SOFNO_SCHEMATHESIS_EXAMPLES", "10"))
+SCENARIOS = int(os.environ.get("SOFNO_SCHEMATHESIS_SCENARIOS", "25"))
+STEPS = int(os.environ.get("SOFNO_SCHEMATHESIS_STEPS", "8"))
+CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
 pytestmark = [pytest.mark.slow]
 
@@ -60,12 +69,35 @@ if ENABLED:
         suppress_health_check=list(HealthCheck),
     )
     def test_it_answers_every_operation_within_its_schema(case, cast, unlimited):
-        case.call_and_validate(
-            headers={"Authorization": f"Bearer {cast.key}"},
-            checks=[not_a_server_error, status_code_conformance, response_schema_conformance],
+        case.call_and_validate(headers={"Authorization": f"Bearer {cast.key}"}, checks=CHECKS)
+
+    class Workflow(schema.as_state_machine()):
+        """Chains of calls along the inferred links, with the test's admin key."""
+
+        key = ""
+
+        def get_call_kwargs(self, case):
+            return {"headers": {"Authorization": f"Bearer {self.key}"}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
+
+    def test_it_answers_chains_of_calls_within_the_schema(cast, unlimited):
+        Workflow.key = cast.key
+        Workflow.run(
+            settings=settings(
+                max_examples=SCENARIOS,
+                stateful_step_count=STEPS,
+                deadline=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+            )
         )
 
 else:
 
     def test_it_answers_every_operation_within_its_schema():
+        pytest.skip("set SOFNO_SCHEMATHESIS=1 to run schemathesis against the API")
+
+    def test_it_answers_chains_of_calls_within_the_schema():
         pytest.skip("set SOFNO_SCHEMATHESIS=1 to run schemathesis against the API")
