@@ -9,13 +9,21 @@ pydantic error whose type is the ``rule`` the API reports.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import datetime as dt
+from typing import Annotated, Any, ClassVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from ninja import FilterSchema, Schema
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from sofno.core.validators import normalize_country, normalize_phone
@@ -47,6 +55,21 @@ class InSchema(_StorableText):
     """Base of request bodies: unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+# A wall-clock time of day in someone's own timezone ("09:00:00"). JSON Schema's
+# "format: time" demands an offset (RFC 3339), which a local time has not, so the
+# document describes it by its pattern.
+LocalTime = Annotated[
+    dt.time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$",
+            "examples": ["09:00:00"],
+        }
+    ),
+]
 
 
 def _without_null(prop: dict[str, Any]) -> dict[str, Any]:
