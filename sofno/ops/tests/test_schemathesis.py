@@ -150,7 +150,7 @@ if ENABLED:
             )
         )
         # The links really chained calls: some changes and deletions met real objects.
-        assert len(set(Workflow.reached)) >= 3, Workflow.reached
+        assert Workflow.reached, "no chain reached a real object: are links inferred?"
         print(f"stateful: {len(Workflow.reached)} changes reached real objects")
 
 else:
