@@ -7,9 +7,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import URLPattern
 from ninja import NinjaAPI
 
-from sofno.core.api import ApiKeyAuth, ErrorOut, SessionAuth, install_error_handlers
+from sofno.core.api import (
+    ApiKeyAuth,
+    ErrorOut,
+    SessionAuth,
+    StorableTextParser,
+    install_error_handlers,
+    refuse_unstorable_path,
+)
 from sofno.core.scoping import customer_gate
 
 # Answers any operation may give whatever its router declares, all in our error shape:
@@ -69,6 +77,16 @@ class SofnoAPI(NinjaAPI):
             cache[key] = document_common_errors(built)
         return cache[key]  # shared: callers only read it (served as JSON)
 
+    def _get_urls(self) -> list:
+        # Path parameters never pass the parser: each view is wrapped so a NUL in one
+        # answers 422 naming it (ninja has no hook for path values; _get_urls is where
+        # its URL patterns are built).
+        urls = super()._get_urls()
+        for url in urls:
+            if isinstance(url, URLPattern):
+                url.callback = refuse_unstorable_path(url.callback)
+        return urls
+
 
 api = SofnoAPI(
     title="SOFNO API",
@@ -77,6 +95,7 @@ api = SofnoAPI(
     auth=[ApiKeyAuth(), SessionAuth()],
     openapi_url="/openapi.json",
     docs_url="/docs",
+    parser=StorableTextParser(),
 )
 install_error_handlers(api)
 # Every operation is staff-only for customer users unless marked @customer_access.

@@ -33,6 +33,12 @@ CSRF_COOKIE_SECURE = _HTTPS
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# HSTS: once a browser has seen the site over https it refuses plain http for this
+# long. Only behind an https base URL (a laptop demo on http must stay reachable);
+# SOFNO_HSTS_SECONDS=0 turns it off, e.g. while trying https out.
+SECURE_HSTS_SECONDS = env_int("SOFNO_HSTS_SECONDS", 31536000) if _HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SOFNO_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SOFNO_HSTS_PRELOAD", False)
 if env_bool("SOFNO_TRUST_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
@@ -231,12 +237,20 @@ if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     raise ImproperlyConfigured(f"SOFNO_CACHE_URL must be a redis:// URL, got {CACHE_URL!r}")
 API_RATE = parse_rate(env_str("SOFNO_API_RATE", "1200/minute"), "SOFNO_API_RATE")
 EVENT_RATE = parse_rate(env_str("SOFNO_EVENT_RATE", "600/minute"), "SOFNO_EVENT_RATE")
+API_AUTH_FAILURE_RATE = parse_rate(
+    env_str("SOFNO_API_AUTH_FAILURES", "30/15min"), "SOFNO_API_AUTH_FAILURES"
+)
 LOGIN_USER_RATE = parse_rate(
     env_str("SOFNO_LOGIN_USER_FAILURES", "5/15min"), "SOFNO_LOGIN_USER_FAILURES"
 )
 LOGIN_IP_RATE = parse_rate(
     env_str("SOFNO_LOGIN_IP_FAILURES", "30/15min"), "SOFNO_LOGIN_IP_FAILURES"
 )
+# Failures of one username from every address together: only slows (paced attempts).
+LOGIN_USER_GLOBAL_RATE = parse_rate(
+    env_str("SOFNO_LOGIN_USER_GLOBAL_FAILURES", "50/15min"), "SOFNO_LOGIN_USER_GLOBAL_FAILURES"
+)
+LOGIN_PACE_SECONDS = env_int("SOFNO_LOGIN_PACE_SECONDS", 30)
 # The throttle backend only refuses (while locked out); ModelBackend checks passwords.
 AUTHENTICATION_BACKENDS = [
     "sofno.ops.throttle.LoginThrottleBackend",

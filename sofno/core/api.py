@@ -6,17 +6,21 @@ errors (422) list each field with the rule it broke.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import APIKeyCookie, HttpBearer
 
 from sofno.core.access import Actor, PermissionDenied, actor_for_api_key, actor_for_user
@@ -112,6 +116,95 @@ def from_django_validation(exc: DjangoValidationError) -> ApiError:
     return ApiError(422, "validation_error", summary, errors)
 
 
+def unstorable_text(data: Any) -> tuple[str, str] | None:
+    """The first string (value or key) in ``data`` that no database can store, as
+    ``(field path, rule)``; ``None`` when all text is storable.
+
+    - ``nul_character``: a NUL (``\\x00``), which PostgreSQL refuses in text;
+    - ``string_unicode``: a lone UTF-16 surrogate (``\\ud800``), which is not Unicode
+      text at all and cannot be encoded as UTF-8 by either database driver.
+
+    Walks iteratively, so a deeply nested body cannot exhaust the stack here.
+    """
+    stack: list[tuple[tuple[str, ...], Any]] = [((), data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            rule = _text_rule(value)
+            if rule:
+                return ".".join(path) or "body", rule
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                rule = _text_rule(key) if isinstance(key, str) else None
+                if rule:
+                    return ".".join((*path, "<key>")) or "body", rule
+                stack.append(((*path, str(key)), item))
+        elif isinstance(value, list | tuple):
+            stack.extend(((*path, str(index)), item) for index, item in enumerate(value))
+    return None
+
+
+def _text_rule(text: str) -> str | None:
+    if "\x00" in text:
+        return "nul_character"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "string_unicode"
+    return None
+
+
+_TEXT_MESSAGES = {
+    "nul_character": gettext_lazy("text may not contain NUL (\\x00) characters"),
+    "string_unicode": gettext_lazy("text may not contain lone surrogates (invalid Unicode)"),
+}
+
+
+def text_error(found: tuple[str, str]) -> ApiError:
+    """The 422 for text no database can store, naming where it was found."""
+    field, rule = found
+    return field_error(field, rule, str(_TEXT_MESSAGES[rule]))
+
+
+class StorableTextParser(Parser):
+    """The API's request parser: JSON bodies, query strings and forms, with one rule
+    for every field of every endpoint: text no database can store answers 422 naming
+    the field (see :func:`unstorable_text`), before any schema or query sees it."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        data = super().parse_body(request)
+        found = unstorable_text(data)
+        if found:
+            # ninja turns any exception here into a 400; on_http_error unwraps this one.
+            raise text_error(found)
+        return data
+
+    def parse_querydict(self, data, list_fields, request: HttpRequest) -> dict[str, Any]:
+        result = super().parse_querydict(data, list_fields, request)
+        found = unstorable_text(result)
+        if found:
+            raise text_error(found)
+        return result
+
+
+def refuse_unstorable_path(view: Callable) -> Callable:
+    """Wrap an API view so a path parameter with text no database can store (``%00``)
+    answers 422 naming that parameter, as the parser does for bodies and queries."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        for name, value in kwargs.items():
+            found = unstorable_text(value)
+            if found:
+                error = text_error((name, found[1]))
+                body = {"code": error.code, "message": str(error), "errors": error.errors}
+                return JsonResponse(body, status=422)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _loc_to_field(loc: list[Any]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "header")]
     return ".".join(parts) or "body"
@@ -160,6 +253,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def on_http_error(request, exc: HttpError):
+        if isinstance(exc.__cause__, ApiError):
+            # Raised by our parser inside ninja's body parsing, which wraps it in a 400.
+            return on_api_error(request, exc.__cause__)
         if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
             # ninja's parser: a body that is not JSON (or not UTF-8, or too deep).
             error = {"field": "body", "rule": "json_invalid", "message": str(exc)}

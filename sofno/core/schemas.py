@@ -2,19 +2,28 @@
 
 Request bodies derive from :class:`InSchema` (unknown fields and text no database
 can store are refused) or :class:`PatchSchema` (partial updates: an explicit null
-is refused too). Query filters derive from :class:`FilterIn`. Every check raises a
+is refused too, except on the fields a schema lists as ``nullable``, and the OpenAPI
+document says so). Query filters derive from :class:`FilterIn`. Every check raises a
 pydantic error whose type is the ``rule`` the API reports.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any, ClassVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from ninja import FilterSchema, Schema
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from sofno.core.validators import normalize_country, normalize_phone
@@ -48,14 +57,64 @@ class InSchema(_StorableText):
     model_config = ConfigDict(extra="forbid")
 
 
+# A wall-clock time of day in someone's own timezone ("09:00:00"). JSON Schema's
+# "format: time" demands an offset (RFC 3339), which a local time has not, so the
+# document describes it by its pattern.
+LocalTime = Annotated[
+    dt.time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$",
+            "examples": ["09:00:00"],
+        }
+    ),
+]
+
+
+def _without_null(prop: dict[str, Any]) -> dict[str, Any]:
+    """A property's JSON schema with the ``null`` alternative (and a null default) taken out."""
+    prop = dict(prop)
+    variants = [v for v in prop.pop("anyOf", []) if v != {"type": "null"}]
+    if len(variants) == 1:
+        prop = {**variants[0], **prop}
+    elif variants:
+        prop["anyOf"] = variants
+    if "default" in prop and prop["default"] is None:
+        del prop["default"]
+    return prop
+
+
+def _document_nulls(schema: dict[str, Any], model: type[PatchSchema]) -> None:
+    # Patch fields are typed ``X | None`` so they may be left out; the document must
+    # not promise that null is accepted where the validator below refuses it.
+    properties = schema.get("properties", {})
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        if key in properties and name not in model.nullable:
+            properties[key] = _without_null(properties[key])
+
+
 class PatchSchema(InSchema):
-    """Partial update: only the fields sent change; ``null`` is refused, not stored."""
+    """Partial update: only the fields sent change; ``null`` is refused, not stored.
+
+    - A field left out keeps its value; fields are typed ``X | None = None`` so that
+      leaving them out is possible.
+    - ``null`` answers 422 with the rule ``null`` and the field's name, except for
+      the fields named in ``nullable``, where it clears the value (an inherited
+      interval, "no rate limit").
+    - The OpenAPI document shows ``null`` only for the ``nullable`` fields.
+    """
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_document_nulls)
 
     @field_validator("*", mode="before")
     @classmethod
-    def _not_null(cls, value: Any) -> Any:
+    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
         # Validators do not run on defaults, so a None here was sent explicitly.
-        if value is None:
+        if value is None and info.field_name not in cls.nullable:
             raise PydanticCustomError("null", _("may not be null; leave the field out to keep it"))
         return value
 

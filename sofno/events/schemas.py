@@ -9,7 +9,7 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import field_validator
 
-from sofno.core.schemas import check_timezone
+from sofno.core.schemas import LocalTime, PatchSchema, check_timezone
 from sofno.events.catalog import NAME_PATTERN, TOKEN_TYPES
 from sofno.events.models import TimezoneSource
 
@@ -52,7 +52,7 @@ class CustomTypeIn(Schema):
     tokens: list[TokenIn] = []
 
 
-class CustomTypePatch(Schema):
+class CustomTypePatch(PatchSchema):
     description: str | None = Field(None, max_length=500)
     category: str | None = Field(None, max_length=60)
     tokens: list[TokenIn] | None = None
@@ -108,7 +108,7 @@ class TriggerIn(Schema):
     source_type: str = Field(max_length=100)
     timestamp_token: str = Field("", max_length=100)
     offset_minutes: int = Field(0, ge=-525600, le=525600)
-    at_local_time: dt.time | None = None
+    at_local_time: LocalTime | None = None
     timezone_source: TimezoneSource = TimezoneSource.CUSTOMER
     timezone: str = ""
     emit_type: str = Field(max_length=100)
@@ -120,12 +120,14 @@ class TriggerIn(Schema):
         return check_timezone(value) if value else value
 
 
-class TriggerPatch(Schema):
+class TriggerPatch(PatchSchema):
+    nullable = frozenset({"at_local_time"})  # null: due at the offset itself
+
     name: str | None = Field(None, max_length=120)
     source_type: str | None = Field(None, max_length=100)
     timestamp_token: str | None = Field(None, max_length=100)
     offset_minutes: int | None = Field(None, ge=-525600, le=525600)
-    at_local_time: dt.time | None = None
+    at_local_time: LocalTime | None = None
     timezone_source: TimezoneSource | None = None
     timezone: str | None = None
     emit_type: str | None = Field(None, max_length=100)
@@ -143,7 +145,7 @@ class TriggerOut(Schema):
     source_type: str
     timestamp_token: str
     offset_minutes: int
-    at_local_time: dt.time | None
+    at_local_time: LocalTime | None
     timezone_source: str
     timezone: str
     emit_type: str
@@ -161,7 +163,7 @@ class ConsumerIn(Schema):
         return _check_filter(value)
 
 
-class ConsumerPatch(Schema):
+class ConsumerPatch(PatchSchema):
     name: str | None = Field(None, max_length=120)
     event_types: list[str] | None = None
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from ninja import FilterLookup, FilterSchema, Schema
 from pydantic import Field, model_validator
 
+from sofno.core.schemas import PatchSchema
 from sofno.monitoring.models import CommandKind, DeviceStatus, IncidentStatus, OperatingSystem
 
 # An interval under 10 s would make every agent a load test; over a week is a typo.
@@ -27,7 +28,10 @@ class DeviceIn(Schema):
     grace: int | None = Grace
 
 
-class DevicePatch(Schema):
+class DevicePatch(PatchSchema):
+    # null: inherit the customer's or the organization's default again.
+    nullable = frozenset({"checkin_interval", "grace"})
+
     customer: UUID | None = None
     name: str | None = Field(None, min_length=1, max_length=200)
     os: OperatingSystem | None = None
@@ -189,7 +193,7 @@ class MaintenanceOut(Schema):
         return obj.customer.public_id if obj.customer_id else None
 
 
-class TemplateIn(Schema):
+class CommandTemplateIn(Schema):
     name: str = Field(min_length=1, max_length=100)
     kind: CommandKind
     argument: str = Field("", max_length=200, pattern=r"^[A-Za-z0-9_.@-]*$")
@@ -197,13 +201,17 @@ class TemplateIn(Schema):
     allowed_roles: list[str] = Field(default_factory=list)
 
 
-class TemplateOut(Schema):
+class CommandTemplateOut(Schema):
     id: UUID = Field(validation_alias="public_id")
     name: str
     kind: CommandKind
     argument: str
     timeout: int
     allowed_roles: list[str]
+
+
+# OpenAPI files schemas by class name: notification templates have their own.
+TemplateIn, TemplateOut = CommandTemplateIn, CommandTemplateOut
 
 
 class CommandIn(Schema):

@@ -8,6 +8,8 @@ a viewer's keypress cannot acknowledge anything.
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from sofno.core.access import Actor
 from sofno.core.api import ApiError
@@ -55,11 +57,29 @@ def act_on_incident(actor: Actor, incident_public_id: str, action: str) -> str:
     try:
         if action == ACKNOWLEDGE:
             actions.acknowledge_incident(acting_user=actor, incident=incident, note="by phone")
-            return f"Acknowledged: {incident.title}."
+            return _("Acknowledged: %(title)s.") % {"title": incident.title}
         actions.resolve_incident(acting_user=actor, incident=incident, note="by phone")
-        return f"Resolved: {incident.title}."
-    except ApiError as exc:
-        return f"Nothing changed: {exc.errors[0]['message'] if exc.errors else exc}."
+        return _("Resolved: %(title)s.") % {"title": incident.title}
+    except (ApiError, ValidationError):
+        # Someone (or this person, pressing twice) got there first: the action refuses
+        # a state it cannot leave; say where the incident stands instead of failing.
+        incident.refresh_from_db(fields=["status"])
+        return already_said(incident)
+
+
+def already_said(incident) -> str:
+    """What to tell a person whose keypress or reply found the incident already moved on."""
+    from sofno.monitoring.models import IncidentStatus
+
+    if incident.status == IncidentStatus.RESOLVED:
+        return _("Nothing changed: this alert is already resolved: %(title)s.") % {
+            "title": incident.title
+        }
+    if incident.status == IncidentStatus.ACKNOWLEDGED:
+        return _("Nothing changed: this alert is already acknowledged: %(title)s.") % {
+            "title": incident.title
+        }
+    return _("Nothing changed: %(title)s.") % {"title": incident.title}
 
 
 def user_by_id(user_id: int):

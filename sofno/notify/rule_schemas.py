@@ -100,7 +100,7 @@ class RuleOut(Schema):
         return obj.escalation_policy.public_id if obj.escalation_policy_id else None
 
 
-class TemplateIn(InSchema):
+class NotificationTemplateIn(InSchema):
     name: str = Field(min_length=1, max_length=120)
     event_type: str = Field(min_length=1, max_length=100)
     channel: ChannelName
@@ -126,7 +126,7 @@ class TemplatePatch(PatchSchema):
     bcc: list[EmailStr] = Field(default=[], max_length=20)
 
 
-class TemplateOut(Schema):
+class NotificationTemplateOut(Schema):
     id: UUID = Field(alias="public_id")
     name: str
     event_type: str
@@ -144,6 +144,10 @@ class TemplateOut(Schema):
     @staticmethod
     def resolve_smtp_profile(obj) -> UUID | None:
         return obj.smtp_profile.public_id if obj.smtp_profile_id else None
+
+
+# OpenAPI files schemas by class name: command templates have their own.
+TemplateIn, TemplateOut = NotificationTemplateIn, NotificationTemplateOut
 
 
 class PreviewIn(InSchema):

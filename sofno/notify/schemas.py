@@ -8,6 +8,7 @@ from uuid import UUID
 from ninja import Field, Schema
 from pydantic import field_validator
 
+from sofno.core.schemas import PatchSchema
 from sofno.events.schemas import _check_filter
 from sofno.notify.models import OrderingMode
 
@@ -33,7 +34,9 @@ class EndpointIn(Schema):
         return _check_filter(value)
 
 
-class EndpointPatch(Schema):
+class EndpointPatch(PatchSchema):
+    nullable = frozenset({"rate_limit"})  # null: no limit
+
     url: str | None = Field(None, max_length=2048)
     description: str | None = Field(None, max_length=300)
     event_types: list[str] | None = None

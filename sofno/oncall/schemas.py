@@ -9,7 +9,7 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import Field, field_serializer, field_validator, model_validator
 
-from sofno.core.schemas import check_phone
+from sofno.core.schemas import PatchSchema, check_phone
 from sofno.oncall.turns import parse_day
 
 
@@ -23,7 +23,7 @@ class PersonIn(Schema):
     reminder_channel: Literal["inapp", "email", "sms", "webpush", "none"] = "inapp"
 
 
-class PersonPatch(Schema):
+class PersonPatch(PatchSchema):
     extension: str | None = Field(None, min_length=1, max_length=20, pattern=r"^[0-9]+$")
     ideal_load: int | None = Field(None, ge=0, le=100)
     max_per_day: int | None = Field(None, ge=0, le=24)
@@ -221,7 +221,7 @@ class CallOut(Schema):
         return obj.taken_by.get_username() if obj.taken_by else None
 
 
-class CallPatch(Schema):
+class CallPatch(PatchSchema):
     note: str = Field(max_length=10_000)
 
 
@@ -250,7 +250,7 @@ class SettingsOut(Schema):
         return f"{settings.BASE_URL}/oncall/feeds/{obj.team_feed_token}.ics"
 
 
-class SettingsPatch(Schema):
+class SettingsPatch(PatchSchema):
     """Only the fields sent are changed."""
 
     turns: list[str] | None = Field(None, description='e.g. ["09:00-10:15", "10:15-11:30"]')

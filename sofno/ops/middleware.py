@@ -8,6 +8,8 @@ Rules:
   (see :mod:`sofno.ops.throttle`).
 - Under ``/api/``, a 404/405 that is not already JSON is rewritten into our error
   shape (``{"code", "message", "errors"}``), keeping the ``Allow`` header.
+- A page path with a NUL character (``%00``) answers 404: no object is named so, and
+  PostgreSQL refuses such text in a query (the API answers 422 naming the parameter).
 - While the database cannot be reached, requests answer 503 with ``Retry-After``
   (a passing outage, not a server bug), in the error shape. So does a request that
   waited ``SOFNO_DB_POOL_TIMEOUT`` for a connection of this process's full pool
@@ -26,6 +28,7 @@ from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from sofno.core import access
 from sofno.ops import throttle
 
 API_PREFIX = "/api/"
@@ -103,6 +106,8 @@ class AbuseLimitMiddleware:
         limit = body_limit(request)
         if size > limit:
             return _too_large(request, size, limit)
+        if "\x00" in request.path_info and not request.path.startswith(API_PREFIX):
+            return HttpResponse(_("Not found."), status=404, content_type="text/plain")
         is_api = request.path.startswith(API_PREFIX + "v1/")
         if is_api:
             try:
@@ -117,13 +122,25 @@ class AbuseLimitMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception):
-        """A view that lost the database answers 503; anything else stays a 500."""
+        """A view that lost the database answers 503; an action the role may not take
+        answers 403 (pages: a form a role should not have used); anything else stays
+        a 500."""
         if isinstance(exception, DATABASE_DOWN):
             return database_unavailable(exception)
+        if isinstance(exception, access.PermissionDenied):
+            if request.path.startswith(API_PREFIX):
+                return error_response(403, exception.code, exception.message)
+            return HttpResponse(
+                exception.message, status=403, content_type="text/plain; charset=utf-8"
+            )
         return None
 
     def _rate_limited(self, name: str, verdict: throttle.Verdict) -> HttpResponse:
-        if name == "events":
+        if name == "auth":
+            message = _(
+                "Too many failed authentications from your address; retry in %(s)d seconds."
+            )
+        elif name == "events":
             message = _("Too many events posted with this key; retry in %(s)d seconds.")
         else:
             message = _("Too many API requests with this key; retry in %(s)d seconds.")

@@ -1,13 +1,21 @@
 """Abuse limits: API and event-posting rates per caller, and login throttling.
 
 Rules:
-- Every API call counts against ``SOFNO_API_RATE`` for its caller (the API key, else
-  the session, else the client IP); ``POST /api/v1/events`` also counts against the
-  tighter ``SOFNO_EVENT_RATE``. Over the limit: 429 with ``Retry-After``.
-- Failed sign-ins are counted per username (``SOFNO_LOGIN_USER_FAILURES``) and per
-  client IP (``SOFNO_LOGIN_IP_FAILURES``); while either is used up, sign-in is refused
-  with a clear message, even with the right password. A successful sign-in clears
-  the username's count.
+- Every API call counts against ``SOFNO_API_RATE`` for its caller (a live API key,
+  else a live session, else the client IP); ``POST /api/v1/events`` also counts
+  against the tighter ``SOFNO_EVENT_RATE``. Over the limit: 429 with ``Retry-After``.
+- A key or session cookie that matches nothing is a failed authentication: it counts
+  for the client IP (never a counter per made-up token) and against
+  ``SOFNO_API_AUTH_FAILURES``; once that is used up, the address's failing calls
+  answer 429 while live keys from it keep working.
+- Failed sign-ins are counted per username and client IP together
+  (``SOFNO_LOGIN_USER_FAILURES``) and per client IP (``SOFNO_LOGIN_IP_FAILURES``);
+  while either is used up, sign-in from there is refused with a clear message, even
+  with the right password. A stranger elsewhere therefore cannot lock the owner out.
+- Failures of one username from everywhere (``SOFNO_LOGIN_USER_GLOBAL_FAILURES``,
+  higher) only slow: while used up, each address may try that username once every
+  ``SOFNO_LOGIN_PACE_SECONDS``. A successful sign-in clears the username's count
+  for its own address only.
 - Counters are shared by every process: Redis when ``SOFNO_CACHE_URL`` is set, else
   the database (:class:`~sofno.ops.models.RateCounter`, one upsert per hit).
 """
@@ -90,16 +98,40 @@ def prune(now: float | None = None) -> int:
 # ---------------------------------------------------------------- API
 
 
-def api_caller(request: HttpRequest) -> str:
-    """Who an API request counts against: its key, else its session, else its IP."""
+def _address(request: HttpRequest) -> str:
+    return client_ip(request) or "unknown"
+
+
+def _session_exists(session_key: str) -> bool:
+    from importlib import import_module
+
+    engine = import_module(settings.SESSION_ENGINE)
+    return engine.SessionStore().exists(session_key)
+
+
+def api_caller(request: HttpRequest) -> tuple[str, bool]:
+    """Who an API request counts against, and whether its credentials failed.
+
+    - a live API key: the key; a live session: the session;
+    - a key or session that matches nothing (made up, revoked, expired): the client
+      IP, flagged as a failed authentication;
+    - no credentials: the client IP.
+    """
+    from sofno.core.models import ApiKey
+
     auth = request.headers.get("authorization", "")
     scheme, _sep, token = auth.partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return "key:" + fingerprint(token.strip())
+    token = token.strip()
+    if scheme.lower() == "bearer" and token:
+        if ApiKey.find(token) is not None:
+            return "key:" + fingerprint(token), False
+        return "ip:" + _address(request), True
     session = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if session:
-        return "session:" + fingerprint(session)
-    return "ip:" + (client_ip(request) or "unknown")
+        if _session_exists(session):
+            return "session:" + fingerprint(session), False
+        return "ip:" + _address(request), True
+    return "ip:" + _address(request), False
 
 
 def is_event_post(request: HttpRequest) -> bool:
@@ -110,8 +142,10 @@ def is_event_post(request: HttpRequest) -> bool:
 def check_api(request: HttpRequest) -> tuple[str, Verdict] | None:
     """Count this API call; the limit's name and verdict when it is refused, else ``None``."""
     store = counter()
-    caller = api_caller(request)
+    caller, failed = api_caller(request)
     limits: list[tuple[str, Rate | None]] = [("api", settings.API_RATE)]
+    if failed:
+        limits.insert(0, ("auth", settings.API_AUTH_FAILURE_RATE))
     if is_event_post(request):
         limits.append(("events", settings.EVENT_RATE))
     for name, rate in limits:
@@ -135,14 +169,22 @@ class LoginThrottled(ValidationError):
 
 
 def _login_buckets(username: str | None, ip: str | None) -> list[tuple[str, Rate | None, str]]:
+    """The failure counters one sign-in attempt touches, as (bucket, rate, kind).
+
+    - ``user``: this username from this address; locks that pair when used up, so a
+      stranger elsewhere cannot lock the owner out;
+    - ``global``: this username from everywhere; when used up it only slows (see
+      :func:`check_login`);
+    - ``ip``: this address, whatever the usernames; locks the address.
+    """
+    address = ip or "unknown"
     buckets = []
     if username:
+        name = username.strip().lower()
+        pair = fingerprint(f"{name}|{address}")
+        buckets.append(("login-user-ip:" + pair, settings.LOGIN_USER_RATE, "user"))
         buckets.append(
-            (
-                "login-user:" + fingerprint(username.strip().lower()),
-                settings.LOGIN_USER_RATE,
-                "user",
-            )
+            ("login-user:" + fingerprint(name), settings.LOGIN_USER_GLOBAL_RATE, "global")
         )
     if ip:
         buckets.append(("login-ip:" + fingerprint(ip), settings.LOGIN_IP_RATE, "ip"))
@@ -154,29 +196,53 @@ def _minutes(seconds: int) -> str:
     return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
 
 
+def _seconds(seconds: int) -> str:
+    return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
+
+
+def _pace(store: Counter, username: str, ip: str | None) -> None:
+    """While an account's failures from everywhere are used up: one attempt for it per
+    address every ``LOGIN_PACE_SECONDS``, so guessing from many addresses is slow and
+    the owner, from their own address, still gets in."""
+    seconds = max(1, int(settings.LOGIN_PACE_SECONDS))
+    pair = fingerprint(f"{username.strip().lower()}|{ip or 'unknown'}")
+    verdict = consume(store, "login-pace:" + pair, Rate(1, seconds))
+    if not verdict.allowed:
+        message = _("Many failed sign-ins for this account; wait %(wait)s between attempts.") % {
+            "wait": _seconds(seconds)
+        }
+        raise LoginThrottled(message, code="login_throttled")  # the login page shows these
+
+
 def check_login(request: HttpRequest | None, username: str | None) -> None:
-    """Raise :class:`LoginThrottled` while this username or client IP is locked out."""
+    """Raise :class:`LoginThrottled` while this username (from this address) or this
+    address is locked out, or while the username is being paced."""
     store = counter()
     ip = client_ip(request) if request is not None else None
     for bucket, rate, kind in _login_buckets(username, ip):
         if rate is None:
             continue
         verdict = exceeded(store, bucket, rate)
-        if not verdict.allowed:
-            wait = _minutes(verdict.retry_after)
-            if kind == "user":
-                message = _("Too many failed sign-ins for this account. Try again in %(wait)s.") % {
-                    "wait": wait
-                }
-            else:
-                message = _(
-                    "Too many failed sign-ins from your network. Try again in %(wait)s."
-                ) % {"wait": wait}
-            raise LoginThrottled(message, code="login_throttled")
+        if verdict.allowed:
+            continue
+        if kind == "global":
+            _pace(store, username or "", ip)
+            continue
+        wait = _minutes(verdict.retry_after)
+        if kind == "user":
+            message = _("Too many failed sign-ins for this account. Try again in %(wait)s.") % {
+                "wait": wait
+            }
+        else:
+            message = _("Too many failed sign-ins from your network. Try again in %(wait)s.") % {
+                "wait": wait
+            }
+        raise LoginThrottled(message, code="login_throttled")
 
 
 def record_login_failure(sender, credentials: dict, request: HttpRequest | None = None, **kw):
-    """``user_login_failed`` receiver: count the failure for the username and the IP."""
+    """``user_login_failed`` receiver: count the failure for the username (from this
+    address and from everywhere) and for the address."""
     store = counter()
     ip = client_ip(request) if request is not None else None
     for bucket, rate, _kind in _login_buckets(credentials.get("username"), ip):
@@ -185,10 +251,13 @@ def record_login_failure(sender, credentials: dict, request: HttpRequest | None 
 
 
 def clear_login_failures(sender, request: HttpRequest | None = None, user=None, **kw) -> None:
-    """``user_logged_in`` receiver: a right password clears the username's failures."""
+    """``user_logged_in`` receiver: a right password clears the username's failures from
+    this address (not those from everywhere: one good sign-in must not reset a guesser
+    elsewhere)."""
     if user is None:
         return
-    for bucket, _rate, kind in _login_buckets(user.get_username(), None):
+    ip = client_ip(request) if request is not None else None
+    for bucket, _rate, kind in _login_buckets(user.get_username(), ip):
         if kind == "user":
             counter().reset(bucket)
 

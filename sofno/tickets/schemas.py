@@ -10,6 +10,7 @@ from ninja import FilterLookup, FilterSchema, Schema
 from pydantic import Field
 
 from sofno.core.models import Membership
+from sofno.core.schemas import PatchSchema
 from sofno.tickets.models import Priority
 
 
@@ -22,7 +23,7 @@ class TicketIn(Schema):
     technicians: list[UUID] = Field(default_factory=list, description="member ids")
 
 
-class TicketPatch(Schema):
+class TicketPatch(PatchSchema):
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=20_000)
     priority: Priority | None = None
@@ -63,7 +64,7 @@ class StatusIn(Schema):
     push_technicians: bool = False
 
 
-class StatusPatch(Schema):
+class StatusPatch(PatchSchema):
     name: str | None = Field(None, min_length=1, max_length=80)
     is_open: bool | None = None
     position: int | None = Field(None, ge=0, le=1000)

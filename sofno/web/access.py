@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from sofno.core.access import Actor, actor_for_user
@@ -20,6 +21,19 @@ def require_actor(request: HttpRequest) -> Actor:
     if not actor:
         raise PermissionDenied(_("You are not a member of any organization."))
     return actor
+
+
+def same_site_next(request: HttpRequest, fallback: str) -> str:
+    """The ``next`` a form or link asked for when it stays on this site, else ``fallback``.
+
+    - Only this host (and https when the request is https) counts as this site, so a
+      crafted link cannot send a signed-in person elsewhere (an open redirect).
+    """
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target and allowed else fallback
 
 
 def require_writer(request: HttpRequest) -> Actor:

@@ -72,7 +72,7 @@ def test_it_paginates_with_limit_and_offset(cast, api_client):
     assert api_client(cast.key).get("/api-keys?offset=1000000000").json()["items"] == []
 
 
-@pytest.mark.parametrize("key_id", ["not-a-uuid", "1", "%00", "' OR 1=1 --"])
+@pytest.mark.parametrize("key_id", ["not-a-uuid", "1", "' OR 1=1 --"])
 def test_it_answers_422_for_a_malformed_id_in_the_path(cast, api_client, key_id):
     response = api_client(cast.key).get(f"/api-keys/{key_id}")
     assert response.status_code == 422

@@ -158,3 +158,17 @@ def test_it_hides_members_from_customer_users_and_other_organizations(cast, api_
 
 def test_it_answers_405_to_a_wrong_method(cast, api_client):
     assert api_client(cast.key).put("/members", {}).status_code == 405
+
+
+def test_it_answers_the_same_for_a_username_taken_here_or_elsewhere(cast, api_client):
+    client = api_client(cast.key)
+    here = _new(client, username="adam")
+    elsewhere = _new(client, username="oscar")  # globex's owner
+    assert here.status_code == elsewhere.status_code == 422
+    assert here.json() == elsewhere.json()
+    assert "oscar" not in elsewhere.content.decode() and "exist" not in elsewhere.content.decode()
+
+
+def test_a_role_that_may_not_add_members_cannot_probe_usernames(cast, api_client):
+    response = _new(api_client.as_user(cast.agent), username="oscar")
+    assert response.status_code == 403

@@ -126,6 +126,37 @@ def test_it_stores_and_forgets_a_push_subscription(cast):
     assert not PushSubscription.objects.exists()
 
 
+def _subscribe(user, endpoint: str, auth: str):
+    body = {"endpoint": endpoint, "keys": {"p256dh": "BPk-" + auth, "auth": auth}}
+    return client_for(user).post(
+        "/notifications/push/subscribe", body, content_type="application/json"
+    )
+
+
+def test_a_push_subscription_stays_with_its_user(cast):
+    endpoint = "https://push.example/adam-browser"
+    assert _subscribe(cast.agent, endpoint, "adams-secret").status_code == 201
+    for stranger in (cast.outsider, cast.viewer):
+        taken = _subscribe(stranger, endpoint, "guessed")
+        assert taken.status_code == 409
+        assert taken.json()["errors"][0]["field"] == "endpoint"
+    sub = PushSubscription.objects.get()
+    assert (sub.user, sub.organization, sub.auth) == (cast.agent, cast.org, "adams-secret")
+    # Unsubscribing is per user too: a stranger cannot remove it either.
+    client_for(cast.outsider).post(
+        "/notifications/push/unsubscribe", {"endpoint": endpoint}, content_type="application/json"
+    )
+    assert PushSubscription.objects.filter(user=cast.agent).exists()
+
+
+def test_a_shared_browser_moves_its_subscription_to_who_signs_in_next(cast):
+    endpoint = "https://push.example/front-desk"
+    assert _subscribe(cast.agent, endpoint, "desk-secret").status_code == 201
+    # The same browser (it holds the same keys) subscribing for another person.
+    assert _subscribe(cast.viewer, endpoint, "desk-secret").status_code == 201
+    assert PushSubscription.objects.get().user == cast.viewer
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

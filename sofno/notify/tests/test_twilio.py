@@ -228,3 +228,31 @@ def test_it_keeps_status_callbacks_on_the_delivery(twilio, cast):
     assert signed_post(path, params).status_code == 204
     delivery.refresh_from_db()
     assert delivery.last_detail == "Twilio: undelivered (error 30003)"
+
+
+def test_it_answers_a_second_keypress_on_the_same_incident_without_failing(twilio, cast):
+    _device, incident = device_with_incident(cast)
+    token = twiml.call_token(o=cast.org.pk, u=cast.agent.pk, i=str(incident.public_id))
+    path = f"/notify/twilio/voice/{token}/keypress"
+    assert signed_post(path, {"Digits": "1", "CallSid": "CA1"}).status_code == 200
+    again = signed_post(path, {"Digits": "1", "CallSid": "CA2"})
+    assert again.status_code == 200
+    assert "already acknowledged" in parse(again.content.decode()).find("Say").text
+    signed_post(path, {"Digits": "2", "CallSid": "CA2"})
+    resolved_again = signed_post(path, {"Digits": "2", "CallSid": "CA3"})
+    assert resolved_again.status_code == 200
+    assert "already resolved" in parse(resolved_again.content.decode()).find("Say").text
+    too_late = signed_post(path, {"Digits": "1", "CallSid": "CA4"})
+    assert "already resolved" in parse(too_late.content.decode()).find("Say").text
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.RESOLVED
+
+
+def test_it_answers_a_second_ack_reply_without_failing(twilio, cast):
+    _device, incident = device_with_incident(cast)
+    sms_delivery(cast, incident)
+    params = {"From": "+390611111111", "To": "+15005550006", "Body": "ACK"}
+    assert signed_post("/notify/twilio/sms", params).status_code == 200
+    again = signed_post("/notify/twilio/sms", params)
+    assert again.status_code == 200
+    assert "already acknowledged" in parse(again.content.decode()).find("Message").text

@@ -174,3 +174,18 @@ def test_it_exports_and_imports_yaml_all_or_nothing(cast):
     ann.refresh_from_db()
     assert ann.desk == "field"  # nothing half-written
     assert client_for(cast.agent).post("/oncall/yaml/", {"text": changed}).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"]
+)
+def test_it_redirects_only_within_the_site_after_a_call_note(cast, target):
+    call = Call.objects.create(organization=cast.org, phone="+390612345678", extension="201")
+    agent = client_for(cast.agent)
+    form = {"call": str(call.public_id), "note": "x", "next": target}
+    answer = agent.post("/oncall/calls/", form)
+    assert answer.status_code == 302 and answer["Location"] == "/oncall/calls/"
+    inside = agent.post(
+        "/oncall/calls/", {"call": str(call.public_id), "note": "y", "next": "/oncall/screen/"}
+    )
+    assert inside["Location"] == "/oncall/screen/"

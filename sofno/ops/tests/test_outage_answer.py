@@ -28,3 +28,13 @@ def test_it_answers_503_when_the_database_is_gone():
 def test_it_leaves_other_errors_to_be_500s():
     request = RequestFactory().get("/api/v1/customers")
     assert middleware().process_exception(request, ValueError("a bug")) is None
+
+
+def test_a_refused_action_on_a_page_answers_403_not_500():
+    from sofno.core.access import PermissionDenied
+
+    request = RequestFactory().post("/tickets/new/")
+    refused = PermissionDenied("read_only", "This role or key may only read.")
+    response = middleware().process_exception(request, refused)
+    assert response.status_code == 403
+    assert b"may only read" in response.content

@@ -11,6 +11,7 @@ import pytest
 import redis
 import time_machine
 from django.db import connection
+from django.test import Client
 
 from sofno.core.models import ApiKey
 from sofno.core.ratelimit import Rate
@@ -104,6 +105,34 @@ def test_it_counts_anonymous_callers_by_client_ip_behind_a_trusted_proxy(db, cli
     assert call("203.0.113.2").status_code == 401
 
 
+@time_machine.travel(NOON, tick=False)
+def test_it_counts_failed_keys_per_address_without_a_row_per_key(cast, api_client, rates):
+    rates.API_RATE = Rate(1000, 60)
+    rates.API_AUTH_FAILURE_RATE = Rate(10, 600)
+    answers = [
+        api_client(f"sofno_{uuid.uuid4().hex}").get("/events").status_code for _ in range(40)
+    ]
+    assert answers[:10] == [401] * 10
+    assert set(answers[10:]) == {429}
+    assert RateCounter.objects.count() <= 3
+    # A real key from the same address still works: only failures are refused.
+    assert api_client(cast.key).get("/events").status_code == 200
+
+
+@time_machine.travel(NOON, tick=False)
+def test_it_counts_made_up_session_cookies_as_failures_of_the_address(db, client, rates):
+    from django.conf import settings
+
+    rates.API_RATE = Rate(1000, 60)
+    rates.API_AUTH_FAILURE_RATE = Rate(5, 600)
+    answers = []
+    for _ in range(8):
+        client.cookies[settings.SESSION_COOKIE_NAME] = uuid.uuid4().hex
+        answers.append(client.get("/api/v1/me").status_code)
+    assert answers == [401] * 5 + [429] * 3
+    assert RateCounter.objects.count() <= 3
+
+
 def test_it_counts_nothing_when_a_limit_is_off(cast, api_client, rates):
     rates.API_RATE = None
     for _ in range(5):
@@ -168,6 +197,7 @@ def test_it_prunes_windows_long_over():
 def login_rates(settings):
     settings.LOGIN_USER_RATE = Rate(3, 900)
     settings.LOGIN_IP_RATE = Rate(5, 900)
+    settings.LOGIN_USER_GLOBAL_RATE = Rate(50, 900)
     settings.CACHE_URL = ""
     return settings
 
@@ -192,6 +222,45 @@ def test_it_locks_an_account_after_repeated_failures(client, cast, login_rates):
         client.logout()
         traveller.shift(900)
         assert _login(client, "olivia", "pw-olivia").status_code == 302
+
+
+def _login_from(client, ip: str, username: str, password: str):
+    return client.post(
+        "/login/",
+        {"username": username, "password": password},
+        headers={"X-Forwarded-For": ip},
+    )
+
+
+def test_a_stranger_cannot_lock_the_owner_out(client, cast, login_rates):
+    login_rates.TRUSTED_PROXIES = ["127.0.0.0/8"]
+    with time_machine.travel(NOON, tick=False):
+        for _ in range(4):
+            _login_from(client, "203.0.113.66", "olivia", "wrong")
+        stranger = _login_from(client, "203.0.113.66", "olivia", "pw-olivia")
+        assert "Too many failed sign-ins for this account" in stranger.content.decode()
+        owner = _login_from(Client(), "198.51.100.7", "olivia", "pw-olivia")
+        assert owner.status_code == 302
+
+
+def test_many_addresses_failing_one_account_only_slow_it(client, cast, login_rates):
+    login_rates.TRUSTED_PROXIES = ["127.0.0.0/8"]
+    login_rates.LOGIN_USER_GLOBAL_RATE = Rate(6, 900)
+    login_rates.LOGIN_PACE_SECONDS = 30
+    with time_machine.travel(NOON, tick=False) as traveller:
+        for n in range(6):
+            _login_from(Client(), f"203.0.113.{n + 1}", "olivia", "wrong")
+        # A seventh address: one attempt now, then it must wait.
+        guess = _login_from(Client(), "203.0.113.99", "olivia", "wrong")
+        assert "didn" in guess.content.decode()
+        again = _login_from(Client(), "203.0.113.99", "olivia", "wrong-2")
+        assert "wait 30 seconds between attempts" in again.content.decode()
+        # The owner, from her own address, still gets in.
+        owner = Client()
+        assert _login_from(owner, "198.51.100.7", "olivia", "pw-olivia").status_code == 302
+        traveller.shift(31)
+        guess = _login_from(Client(), "203.0.113.99", "olivia", "wrong-3")
+        assert "didn" in guess.content.decode()
 
 
 def test_it_locks_an_address_trying_many_usernames(client, cast, login_rates):

@@ -54,3 +54,14 @@ def test_it_hides_another_organizations_ticket(cast, client, ticket):
     client.post(f"/tickets/{ticket.public_id}/status/", {"status": "closed"})
     ticket.refresh_from_db()
     assert ticket.status.slug == "open"
+
+
+def test_it_refuses_the_ticket_form_to_a_viewer(cast, client, ticket):
+    client.force_login(cast.viewer)
+    assert b"/tickets/new/" not in client.get("/tickets/").content
+    assert client.get("/tickets/new/").status_code == 403
+    response = client.post(
+        "/tickets/new/", {"customer": ticket.customer.pk, "title": "Sneaky", "priority": "high"}
+    )
+    assert response.status_code == 403
+    assert not Ticket.objects.filter(title="Sneaky").exists()

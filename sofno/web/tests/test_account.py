@@ -131,3 +131,11 @@ def test_it_falls_back_to_another_organization_when_the_chosen_one_is_gone(cast)
     assert page.status_code == 200
     assert 'id="org-name">Acme Support<' in page.text
     assert SESSION_ORG_KEY not in client.session
+
+
+def test_it_follows_next_after_sign_in_only_within_the_site(cast):
+    form = {"username": "adam", "password": "pw-adam"}
+    outside = Client().post("/login/", {**form, "next": "https://evil.example/"})
+    assert outside.status_code == 302 and outside["Location"] == reverse("web:dashboard")
+    inside = Client().post("/login/", {**form, "next": "/tickets/"})
+    assert inside["Location"] == "/tickets/"

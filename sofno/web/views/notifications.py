@@ -121,15 +121,33 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
     return redirect("web:notifications")
 
 
-def _json_error(field: str, rule: str, message: str) -> JsonResponse:
+def _json_error(field: str, rule: str, message: str, status: int = 422) -> JsonResponse:
     return JsonResponse(
         {
-            "code": "validation_error",
+            "code": "validation_error" if status == 422 else "conflict",
             "message": message,
             "errors": [{"field": field, "rule": rule, "message": message}],
         },
-        status=422,
+        status=status,
     )
+
+
+def _held_by_someone_else(request: HttpRequest, endpoint: str, keys: dict) -> bool:
+    """Whether ``endpoint`` is another person's subscription that this request may not take.
+
+    An endpoint URL is not a secret (it travels through push services and logs), but
+    the browser's ``auth`` key is: the same browser re-subscribing for whoever signs in
+    next presents the same keys and may move it; anyone else may not.
+    """
+    import hmac
+
+    held = PushSubscription.objects.filter(endpoint=endpoint).first()
+    if held is None or held.user_id == request.user.pk:
+        return False
+    same_browser = hmac.compare_digest(
+        str(keys.get("auth", ""))[:100].encode(), held.auth.encode()
+    ) and hmac.compare_digest(str(keys.get("p256dh", ""))[:200].encode(), held.p256dh.encode())
+    return not same_browser
 
 
 @login_required
@@ -153,6 +171,9 @@ def push_subscribe(request: HttpRequest) -> JsonResponse:
         return _json_error("endpoint", refused.rule, message)
     if not isinstance(keys, dict) or not keys.get("p256dh") or not keys.get("auth"):
         return _json_error("keys", "required", _("keys.p256dh and keys.auth are required."))
+    if _held_by_someone_else(request, endpoint[:1000], keys):
+        message = _("This push endpoint belongs to another person's browser.")
+        return _json_error("endpoint", "taken", message, status=409)
     PushSubscription.objects.update_or_create(
         endpoint=endpoint[:1000],
         defaults={

@@ -39,7 +39,7 @@ from sofno.oncall.selectors import timetable_data, turn_at
 from sofno.oncall.solver import Weights
 from sofno.oncall.telephony import TelephonyError, provider_for
 from sofno.oncall.turns import DAY_CODES
-from sofno.web.access import require_actor, require_writer
+from sofno.web.access import require_actor, require_writer, same_site_next
 
 
 def _problem(request: HttpRequest, exc: ValidationError) -> None:
@@ -490,7 +490,7 @@ def calls_page(request: HttpRequest) -> HttpResponse:
             messages.success(request, _t("Note saved."))
         except ValidationError as exc:
             _problem(request, exc)
-        return redirect(request.POST.get("next") or reverse("web:oncall-calls"))
+        return redirect(same_site_next(request, reverse("web:oncall-calls")))
     if request.method != "GET":
         return HttpResponse(status=405)
     phone = request.GET.get("phone", "").strip()

@@ -55,6 +55,22 @@ def technician_choices(actor):
     )
 
 
+def may_open_tickets(actor) -> bool:
+    """Who may open a ticket: a role that changes records, or a customer user (for
+    their own customer); a viewer may not."""
+    return actor.can_write or actor.is_customer_user
+
+
+def require_ticket_opener(request: HttpRequest):
+    """The actor when it may open tickets; 403 otherwise (the form is not shown)."""
+    from django.core.exceptions import PermissionDenied
+
+    actor = require_actor(request)
+    if not may_open_tickets(actor):
+        raise PermissionDenied(_("Your role may only read."))
+    return actor
+
+
 @login_required
 @customer_access
 def ticket_list(request: HttpRequest) -> HttpResponse:
@@ -76,6 +92,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         "state": state,
         "q": query,
         "mine": request.GET.get("mine"),
+        "may_open": may_open_tickets(actor),
     }
     return render(request, "web/tickets/list.html", context)
 
@@ -83,7 +100,7 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @customer_access
 def ticket_create(request: HttpRequest) -> HttpResponse:
-    actor = require_actor(request)
+    actor = require_ticket_opener(request)
     form = TicketForm(actor, request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
