@@ -8,11 +8,10 @@ import time
 
 from django.utils import timezone
 
-from sofno.monitoring import actions, commands, conf
-from sofno.monitoring.models import CheckIn, Device, DeviceStatus
+from sofno.monitoring import actions, commands
+from sofno.monitoring.models import Device, DeviceStatus
 
 log = logging.getLogger(__name__)
-_last_prune = 0.0
 
 # How long one loop call may keep watching for deadlines (the loop's own interval).
 WATCH_SECONDS = 1.0
@@ -22,8 +21,7 @@ MIN_GAP = 0.05
 
 def tick() -> int:
     """Flip every overdue device (in batches), send held-back alerts that are due,
-    expire unanswered commands, and prune old check-in history now and then."""
-    global _last_prune
+    and expire unanswered commands (pruning is a loop of its own: monitoring.retention)."""
     flipped = 0
     # Keep going while batches come back full so a mass outage is handled in one tick.
     while True:
@@ -33,10 +31,6 @@ def tick() -> int:
             break
     actions.send_due_alerts()
     commands.expire_stale()
-    if time.monotonic() - _last_prune > 600:
-        _last_prune = time.monotonic()
-        cutoff = timezone.now() - dt.timedelta(days=conf.retention_days())
-        CheckIn.objects.filter(at__lt=cutoff).delete()
     return flipped
 
 

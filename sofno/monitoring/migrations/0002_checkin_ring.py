@@ -1,0 +1,74 @@
+"""Check-in history becomes a ring of the latest check-ins per device.
+
+Existing history keeps each device's latest RING rows (numbered oldest first into
+their slots); older rows go. The window functions and ``UPDATE ... FROM`` used here
+run on PostgreSQL and on SQLite 3.33 or newer.
+"""
+
+from django.db import migrations, models
+
+RING = 20  # SOFNO_CHECKIN_HISTORY's default; the prune trims to another size later.
+
+
+def to_ring(apps, schema_editor):
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM monitoring_checkin WHERE id IN (SELECT id FROM ("
+            " SELECT id, row_number() OVER (PARTITION BY device_id ORDER BY at DESC, id DESC)"
+            " AS newest FROM monitoring_checkin) AS ranked WHERE newest > %s)",
+            [RING],
+        )
+        cursor.execute(
+            "UPDATE monitoring_checkin SET seq = ranked.n, slot = ranked.n %% %s FROM ("
+            " SELECT id, row_number() OVER (PARTITION BY device_id ORDER BY at, id) AS n"
+            " FROM monitoring_checkin) AS ranked WHERE ranked.id = monitoring_checkin.id",
+            [RING],
+        )
+        cursor.execute(
+            "UPDATE monitoring_device SET checkins_seen = (SELECT count(*)"
+            " FROM monitoring_checkin WHERE device_id = monitoring_device.id)"
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("monitoring", "0001_initial"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="checkin",
+            name="facts",
+            field=models.JSONField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name="checkin",
+            name="seq",
+            field=models.PositiveBigIntegerField(default=0),
+        ),
+        migrations.AddField(
+            model_name="checkin",
+            name="slot",
+            field=models.PositiveSmallIntegerField(default=0),
+        ),
+        migrations.AddField(
+            model_name="device",
+            name="checkins_seen",
+            field=models.PositiveBigIntegerField(default=0, editable=False),
+        ),
+        migrations.RunPython(to_ring, migrations.RunPython.noop),
+        migrations.AddConstraint(
+            model_name="checkin",
+            constraint=models.UniqueConstraint(
+                fields=("device", "slot"), name="checkin_device_slot"
+            ),
+        ),
+        migrations.RemoveIndex(
+            model_name="checkin",
+            name="checkin_device_at",
+        ),
+        migrations.RemoveIndex(
+            model_name="checkin",
+            name="checkin_at",
+        ),
+    ]
