@@ -22,9 +22,11 @@ from sofno.core.env import env_int
 from sofno.events.models import Event
 
 DEFAULT_RETENTION_DAYS = 90
-# Rows per delete and seconds per prune run (the rest waits for the next run).
-CHUNK = 2000
-BUDGET_SECONDS = 60.0
+# Rows per delete, seconds per prune run (the rest waits for the next run), and the
+# pause between two chunks that leaves the database to the check-ins and deliveries.
+CHUNK = 1000
+BUDGET_SECONDS = 120.0
+PAUSE_SECONDS = 0.05
 
 
 def retention_days() -> int:
@@ -39,12 +41,16 @@ def retention_days() -> int:
 
 
 def delete_in_batches(
-    queryset: QuerySet, chunk: int = CHUNK, budget: float = BUDGET_SECONDS
+    queryset: QuerySet,
+    chunk: int = CHUNK,
+    budget: float = BUDGET_SECONDS,
+    pause: float = PAUSE_SECONDS,
 ) -> tuple[int, bool]:
     """Delete the rows of ``queryset`` ``chunk`` at a time; returns (deleted, finished).
 
     - each chunk is one short transaction (its ids picked first, then deleted with
       their cascades), so no lock outlives a chunk;
+    - ``pause`` seconds between chunks keep the prune a background trickle;
     - stops when no row is left (``finished``) or after ``budget`` seconds.
     """
     model = queryset.model
@@ -60,6 +66,7 @@ def delete_in_batches(
             return deleted, True
         if time.monotonic() >= stop:
             return deleted, False
+        time.sleep(pause)
 
 
 def prune(

@@ -205,7 +205,10 @@ class CheckIn(models.Model):
     grows with devices, never with time.
     """
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="checkins")
+    # No index of its own: the ring's unique (device, slot) index serves device lookups.
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="checkins", db_index=False
+    )
     slot = models.PositiveSmallIntegerField(default=0)
     seq = models.PositiveBigIntegerField(default=0)
     at = models.DateTimeField(default=django_tz.now)

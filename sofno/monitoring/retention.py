@@ -2,7 +2,8 @@
 
 - Check-in history needs no age prune: each device keeps a ring of its latest
   ``SOFNO_CHECKIN_HISTORY`` check-ins (``monitoring.checkin_rules``). When the setting
-  is lowered, the slots past the new size are deleted here.
+  is lowered, the slots past the new size are deleted here; the slots left fill with
+  the newest check-ins within the new size's number of check-ins.
 - ``SOFNO_INCIDENT_TIMELINE_RETENTION_DAYS`` (default 365, ``0`` keeps all): the
   timeline rows of incidents resolved longer ago than that are deleted; the incident
   itself, and the device's offline periods (availability), stay.
