@@ -72,25 +72,18 @@ WITH v AS (
       AND c.id = d.customer_id AND c.active
     RETURNING d.id, d.key_hash, d.public_id, d.effective_interval, d.alert_after,
               d.pending_commands, d.checkins_seen
-), ring AS (
-    -- Only the latest ring-full of one device's requests: each slot once per statement.
-    SELECT updated.id AS device_id, (updated.checkins_seen - r.later) % $13 AS slot,
-           updated.checkins_seen - r.later AS seq, r.ip::inet AS ip, r.facts
+), stored AS (
+    -- One upsert per slot: each probes the (device, slot) index directly, whatever
+    -- the table's statistics say (an UPDATE ... FROM join may pick a plan that scans
+    -- the whole ring table per batch when they are stale).
+    INSERT INTO monitoring_checkin AS h (device_id, slot, seq, at, ip, facts)
+    SELECT updated.id, (updated.checkins_seen - r.later) % $13,
+           updated.checkins_seen - r.later,
+           $9::timestamptz, r.ip::inet, r.facts
     FROM updated JOIN unnest($10::text[], $11::text[], $14::jsonb[], $15::int[])
         AS r(key_hash, ip, facts, later) ON r.key_hash = updated.key_hash
+    -- Only the latest ring-full of one device's requests: each slot once per statement.
     WHERE r.later < $13
-), overwritten AS (
-    -- A full ring: rewrite the slot in place (cheaper than an insert that conflicts).
-    UPDATE monitoring_checkin AS h
-    SET seq = ring.seq, at = $9::timestamptz, ip = ring.ip, facts = ring.facts
-    FROM ring WHERE h.device_id = ring.device_id AND h.slot = ring.slot
-    RETURNING h.device_id, h.slot
-), added AS (
-    INSERT INTO monitoring_checkin AS h (device_id, slot, seq, at, ip, facts)
-    SELECT ring.device_id, ring.slot, ring.seq, $9::timestamptz, ring.ip, ring.facts
-    FROM ring LEFT JOIN overwritten AS o ON o.device_id = ring.device_id AND o.slot = ring.slot
-    WHERE o.device_id IS NULL
-    -- Another writer may have filled the slot meanwhile.
     ON CONFLICT (device_id, slot) DO UPDATE
         SET seq = excluded.seq, at = excluded.at, ip = excluded.ip, facts = excluded.facts
 )
