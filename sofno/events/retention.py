@@ -23,8 +23,9 @@ from sofno.events.models import Event
 
 DEFAULT_RETENTION_DAYS = 90
 # Rows per delete, seconds per prune run (the rest waits for the next run), and the
-# pause between two chunks that leaves the database to the check-ins and deliveries.
-CHUNK = 1000
+# least pause between two chunks (it also rests twice as long as a chunk took), which
+# leaves the database to the check-ins and deliveries.
+CHUNK = 500
 BUDGET_SECONDS = 120.0
 PAUSE_SECONDS = 0.05
 
@@ -50,9 +51,9 @@ def delete_in_batches(
 
     - each chunk is one short transaction (its ids picked first, then deleted with
       their cascades), so no lock outlives a chunk;
-    - between chunks it rests at least ``pause`` seconds and as long as the chunk
-      took, so a prune never takes more than half of the database's time from the
-      check-ins and deliveries;
+    - between chunks it rests at least ``pause`` seconds and twice as long as the
+      chunk took, so a prune never takes more than a third of the database's time
+      from the check-ins and deliveries;
     - stops when no row is left (``finished``) or after ``budget`` seconds.
     """
     model = queryset.model
@@ -69,7 +70,7 @@ def delete_in_batches(
             return deleted, True
         if time.monotonic() >= stop:
             return deleted, False
-        time.sleep(max(pause, time.monotonic() - started) if pause else 0)
+        time.sleep(max(pause, 2 * (time.monotonic() - started)) if pause else 0)
 
 
 def prune(
