@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -117,6 +118,43 @@ class RedisCounter:
         keys = list(self.client.scan_iter(match=f"{self.prefix}{bucket}:*", count=100))
         if keys:
             self.client.delete(*keys)
+
+
+class LocalCounter:
+    """Counters in this process's memory, for hot paths that must not wait on a store.
+
+    Each process counts on its own, so with N processes a caller may get up to N times
+    the rate through; that still stops a runaway loop. Windows older than the newest
+    one seen are dropped as time moves on, so memory stays at one window of callers.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._windows: dict[int, dict[str, int]] = {}
+        self._newest = 0
+
+    def hit(self, bucket: str, window_start: int, seconds: int) -> int:
+        with self._lock:
+            counts = self._windows.get(window_start)
+            if counts is None:
+                counts = self._windows[window_start] = {}
+                if window_start > self._newest:
+                    self._newest = window_start
+                    # Windows that ended before this one began count nothing any more.
+                    for start in [s for s in self._windows if s + seconds <= window_start]:
+                        del self._windows[start]
+            count = counts.get(bucket, 0) + 1
+            counts[bucket] = count
+            return count
+
+    def peek(self, bucket: str, window_start: int) -> int:
+        with self._lock:
+            return self._windows.get(window_start, {}).get(bucket, 0)
+
+    def reset(self, bucket: str) -> None:
+        with self._lock:
+            for counts in self._windows.values():
+                counts.pop(bucket, None)
 
 
 @dataclass(frozen=True)

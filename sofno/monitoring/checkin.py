@@ -7,42 +7,36 @@ first check-in, recovery, pending commands) comes here.
 Rules of a check-in:
 - an unknown key answers 401; an inactive device or customer 403 with the
   customer's refusal message (nothing is stored);
-- more than ``SOFNO_CHECKIN_RATE`` check-ins a minute from one device answer 429;
-- a body over ``SOFNO_CHECKIN_MAX_BODY`` answers 413; a body that is not a JSON
-  object of known facts answers 422 naming the field;
-- otherwise the check-in is stored, the device's deadline moves, and the answer
-  carries the next expected check-in and any pending commands.
+- more than ``SOFNO_CHECKIN_RATE`` check-ins from one device answer 429;
+- a body over ``SOFNO_CHECKIN_MAX_BODY`` answers 413; a body that is not strict JSON
+  (no NaN or Infinity), not an object, or holds a fact its column cannot store
+  answers 422 naming the field and rule, before it joins any batch;
+- otherwise the check-in is stored by the rules of :mod:`.checkin_rules`, the
+  device's deadline moves, and the answer carries the next expected check-in and
+  any pending commands.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import logging
-import threading
-import time
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from sofno.core.models import hash_secret
-from sofno.monitoring import conf
+from sofno.core.ratelimit import LocalCounter, Rate, consume
+from sofno.monitoring import checkin_rules, conf
+from sofno.monitoring.checkin_rules import FACTS, FACTS_BY_NAME, MAX_NUMBER
 from sofno.monitoring.geo import locate
 from sofno.monitoring.models import CheckIn, Device, DeviceStatus
 
 log = logging.getLogger(__name__)
-
-# Known system facts and their types; anything else in a body is ignored.
-FACTS: dict[str, tuple[type, ...]] = {
-    "hostname": (str,),
-    "os_version": (str,),
-    "uptime": (int, float),
-    "disk_free": (int, float),
-    "agent_version": (str,),
-}
-MAX_FACT_TEXT = 200
 
 
 class BadCheckin(Exception):
@@ -60,68 +54,118 @@ class BadCheckin(Exception):
         }
 
 
+# Stands for NaN, Infinity or a number too big for a float while a body is parsed,
+# so the check that refuses it can name the fact it was given for.
+_NOT_FINITE = object()
+
+
 def parse_facts(raw: bytes) -> dict[str, Any] | None:
-    """The known facts in a JSON body (``None`` for an empty body)."""
+    """The known facts in a JSON body (``None`` for an empty body).
+
+    Rules (each broken one is a :class:`BadCheckin` naming the field and rule):
+    - strict JSON: ``NaN``, ``Infinity`` and numbers beyond a float (``1e400``) are
+      refused, as is nesting too deep for the parser;
+    - the body is one JSON object; only the facts of ``checkin_rules.FACTS`` are
+      kept (see :func:`clean_facts`).
+    """
     if not raw.strip():
         return None
+    not_finite: list[str] = []
+
+    def constant(text: str) -> object:
+        not_finite.append(text)
+        return _NOT_FINITE
+
+    def number(text: str) -> object:
+        value = float(text)
+        return value if math.isfinite(value) else constant(text)
+
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=constant, parse_float=number)
+    except RecursionError:
+        raise BadCheckin("body", "json_depth", "the body nests too deeply") from None
     except (ValueError, UnicodeDecodeError):
         raise BadCheckin("body", "json_invalid", "the body must be a JSON object") from None
     if not isinstance(data, dict):
         raise BadCheckin("body", "object_type", "the body must be a JSON object")
+    if not_finite:
+        named = next((name for name in FACTS_BY_NAME if data.get(name) is _NOT_FINITE), "body")
+        raise BadCheckin(named, "finite", "NaN, Infinity and numbers that large are not allowed")
     return clean_facts(data)
 
 
 def clean_facts(data: dict[str, Any]) -> dict[str, Any]:
-    """The known facts of ``data``, type-checked (``BadCheckin`` names a bad one)."""
+    """The known facts of ``data``, checked (``BadCheckin`` names a bad one).
+
+    - text: at most the fact's length (its column's), no NUL, no lone surrogate;
+    - numbers: finite, not negative, at most ``MAX_NUMBER``; ``true``/``false`` are
+      not numbers;
+    - ``null`` and unknown keys are dropped.
+    """
     facts: dict[str, Any] = {}
-    for name, types in FACTS.items():
-        if name not in data or data[name] is None:
+    for fact in FACTS:
+        value = data.get(fact.name)
+        if value is None:
             continue
-        value = data[name]
-        if isinstance(value, bool) or not isinstance(value, types):
-            kind = "text" if types == (str,) else "a number"
-            raise BadCheckin(name, "type", f"{name} must be {kind}")
-        if isinstance(value, str) and len(value) > MAX_FACT_TEXT:
-            raise BadCheckin(name, "max_length", f"{name} is longer than {MAX_FACT_TEXT}")
-        if not isinstance(value, str) and value < 0:
-            raise BadCheckin(name, "ge", f"{name} must not be negative")
+        name = fact.name
+        if fact.text:
+            if not isinstance(value, str):
+                raise BadCheckin(name, "type", f"{name} must be text")
+            if len(value) > fact.max_length:
+                raise BadCheckin(name, "max_length", f"{name} is longer than {fact.max_length}")
+            if "\x00" in value or not _encodable(value):
+                raise BadCheckin(
+                    name, "characters", f"{name} must not hold NUL or unpaired surrogates"
+                )
+        else:
+            if value is _NOT_FINITE or (isinstance(value, float) and not math.isfinite(value)):
+                raise BadCheckin(name, "finite", f"{name} must be a finite number")
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise BadCheckin(name, "type", f"{name} must be a number")
+            if value < 0:
+                raise BadCheckin(name, "ge", f"{name} must not be negative")
+            if value > MAX_NUMBER:
+                raise BadCheckin(name, "le", f"{name} must be at most {MAX_NUMBER}")
         facts[name] = value
     return facts
 
 
-class RateLimiter:
-    """At most ``limit`` check-ins per device per minute, in this process.
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
-    Each server process counts on its own, so with N processes a device may get up
-    to N times the limit through; it still stops a runaway loop.
+
+def clean_ip(ip: str | None) -> str | None:
+    """``ip`` when it is an IP address (what the history's ``inet`` column takes)."""
+    if not ip:
+        return None
+    try:
+        return str(ipaddress.ip_address(ip))
+    except ValueError:
+        return None
+
+
+class RateLimiter:
+    """At most ``SOFNO_CHECKIN_RATE`` check-ins per device, counted in this process.
+
+    Core's fixed-window rate (:func:`sofno.core.ratelimit.consume`) on an in-process
+    counter: a check-in never waits on a shared store. Each server process counts on
+    its own, so with N processes a device may get up to N times the rate through; it
+    still stops a runaway loop.
     """
 
-    def __init__(self, limit: int | None = None) -> None:
-        self.limit = limit if limit is not None else conf.rate_per_minute()
-        self._windows: dict[str, tuple[float, int]] = {}
-        self._lock = threading.Lock()
-        self._last_prune = time.monotonic()
+    def __init__(self, rate: Rate | str | None = "setting") -> None:
+        self.rate = conf.checkin_rate() if rate == "setting" else rate
+        self.counter = LocalCounter()
 
     def allow(self, key_hash: str) -> bool:
-        """Count one check-in; False when the device is over its limit."""
-        if self.limit <= 0:
+        """Count one check-in; False when the device is over its rate."""
+        if self.rate is None:
             return True
-        now = time.monotonic()
-        with self._lock:
-            start, count = self._windows.get(key_hash, (now, 0))
-            if now - start >= 60:
-                start, count = now, 0
-            count += 1
-            self._windows[key_hash] = (start, count)
-            if now - self._last_prune > 120:
-                self._prune(now)
-            return count <= self.limit
-
-    def _prune(self, now: float) -> None:
-        self._windows = {k: v for k, v in self._windows.items() if now - v[0] < 60}
-        self._last_prune = now
+        return consume(self.counter, key_hash, self.rate).allowed
 
 
 def too_large(request) -> bool:
@@ -156,6 +200,11 @@ RATE_LIMITED = Answer(
 )
 FAILED = Answer(500, {"code": "error", "message": "The check-in could not be stored."})
 TOO_LARGE = Answer(413, {"code": "too_large", "message": "The check-in body is too large."})
+# A check-in that passed every rule here and still broke one of the database's.
+UNSTORABLE = Answer(
+    422,
+    BadCheckin("body", "storable", "the database refused to store this check-in").body(),
+)
 
 
 def ok_answer(
@@ -189,13 +238,32 @@ def _apply_facts(device: Device, ip: str | None, facts: dict | None) -> list[str
         device.local_network = place.local_network
         changed += ["last_ip", "country", "city", "latitude", "longitude", "local_network"]
     if facts:
-        version = facts.get("agent_version")
-        if version and version != device.agent_version:
-            device.agent_version = version
-            changed.append("agent_version")
-        device.facts = {**(device.facts or {}), **facts}
+        changed += checkin_rules.apply_fact_columns(device, facts)
+        device.facts = checkin_rules.merged_facts(device.facts, facts)
         changed.append("facts")
     return changed
+
+
+def record_history(device: Device, at: dt.datetime, ip: str | None, facts: dict | None) -> None:
+    """Count one check-in of a locked device and store it in its history ring
+    (the Django half of the batched statement's upsert)."""
+    device.checkins_seen += 1
+    size = checkin_rules.history_size()
+    CheckIn.objects.bulk_create(
+        [
+            CheckIn(
+                device=device,
+                slot=checkin_rules.slot_of(device.checkins_seen, size),
+                seq=device.checkins_seen,
+                at=at,
+                ip=ip,
+                facts=facts or None,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["device", "slot"],
+        update_fields=["seq", "at", "ip", "facts"],
+    )
 
 
 def handle(key: str, ip: str | None, facts: dict | None, at: dt.datetime | None = None) -> Answer:
@@ -221,6 +289,7 @@ def handle_hashed(
     from sofno.monitoring.commands import deliver_pending
 
     at = at or timezone.now()
+    ip = clean_ip(ip)
     with transaction.atomic():
         device = (
             Device.objects.select_for_update(of=("self",))
@@ -238,8 +307,8 @@ def handle_hashed(
             changed = _apply_facts(device, ip, facts)
             device.last_checkin_at = at
             device.alert_after = device.deadline_from(at)
-            device.save(update_fields=["last_checkin_at", "alert_after", *changed])
-            CheckIn.objects.create(device=device, at=at, ip=ip)
+            record_history(device, at, ip, facts)
+            device.save(update_fields=["last_checkin_at", "alert_after", "checkins_seen", *changed])
         commands = deliver_pending(device, at) if device.pending_commands else []
         return ok_answer(
             str(device.public_id), device.effective_interval, device.alert_after, at, commands
@@ -247,14 +316,20 @@ def handle_hashed(
 
 
 def handle_many(items: list[tuple[str, str | None, dict | None]]) -> list[Answer]:
-    """Several check-ins (``(key_hash, ip, facts)``) in one transaction (SQLite path)."""
+    """Several check-ins (``(key_hash, ip, facts)``) in one transaction (SQLite path).
+
+    Each runs in a savepoint of its own: a row the database refuses fails alone.
+    """
     at = timezone.now()
     answers = []
     with transaction.atomic():
         for key_hash, ip, facts in items:
             try:
                 answers.append(handle_hashed(key_hash, ip, facts, at))
-            except Exception:  # one bad row must not fail its neighbours' check-ins
+            except DatabaseError:  # one bad row must not fail its neighbours' check-ins
+                log.exception("check-in refused by the database")
+                answers.append(UNSTORABLE)
+            except Exception:
                 log.exception("check-in failed")
                 answers.append(FAILED)
     return answers

@@ -1,12 +1,13 @@
 """Monitoring settings, read from ``SOFNO_*`` environment variables.
 
 - ``SOFNO_CHECKIN_MAX_BODY`` (bytes, default 65536): larger check-in bodies get 413.
-- ``SOFNO_CHECKIN_RATE`` (default 60): check-ins one device may make per minute
-  (per server process) before it gets 429.
+- ``SOFNO_CHECKIN_RATE`` (default ``60/minute``; a bare number is per minute, ``off``
+  disables it): check-ins one device may make (per server process) before it gets 429.
 - ``SOFNO_CHECKIN_BATCH`` (default 2000): the most check-ins written in one commit.
 - ``SOFNO_CHECKIN_WRITERS`` (default 2): batches each server process writes at once
   (PostgreSQL; one database connection each).
-- ``SOFNO_CHECKIN_RETENTION_DAYS`` (default 7): check-in history kept.
+- ``SOFNO_CHECKIN_HISTORY`` (default 20, at most 50): the latest check-ins kept per
+  device (its history ring).
 - ``SOFNO_ALERT_GROUP_WAIT`` (seconds, default 30): how long a new incident of a
   customer that still has computers online waits before its ``incident.alert``, so
   that siblings going silent too join one site incident (Alertmanager's group_wait).
@@ -34,14 +35,17 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from sofno.core.env import env_int, env_str
+from sofno.core.ratelimit import Rate, parse_rate
 
 
 def max_body() -> int:
     return env_int("SOFNO_CHECKIN_MAX_BODY", 64 * 1024)
 
 
-def rate_per_minute() -> int:
-    return env_int("SOFNO_CHECKIN_RATE", 60)
+def checkin_rate() -> Rate | None:
+    """The per-device check-in rate (core's :class:`Rate`), ``None`` when off."""
+    text = env_str("SOFNO_CHECKIN_RATE", "60/minute").strip()
+    return parse_rate(f"{text}/minute" if text.isdigit() else text, "SOFNO_CHECKIN_RATE")
 
 
 def batch_size() -> int:
@@ -52,8 +56,14 @@ def writers() -> int:
     return max(1, env_int("SOFNO_CHECKIN_WRITERS", 2))
 
 
-def retention_days() -> int:
-    return env_int("SOFNO_CHECKIN_RETENTION_DAYS", 7)
+MAX_HISTORY = 50
+
+
+def history_size() -> int:
+    size = env_int("SOFNO_CHECKIN_HISTORY", 20)
+    if not 1 <= size <= MAX_HISTORY:
+        raise ImproperlyConfigured(f"SOFNO_CHECKIN_HISTORY must be 1 to {MAX_HISTORY}, got {size}")
+    return size
 
 
 def group_wait() -> int:

@@ -7,10 +7,13 @@ process's writer, which groups whatever arrived meanwhile into one transaction
 an acknowledged check-in is a stored check-in.
 
 - PostgreSQL: asyncpg; one ``UPDATE ... FROM unnest(...)`` moves the deadlines of
-  every online, active device in the batch and one ``INSERT ... SELECT unnest(...)``
-  stores their history rows.
+  every online, active device in the batch and one ``INSERT ... ON CONFLICT`` writes
+  their history rings. A batch the database refuses is bisected until only the bad
+  request fails.
 - SQLite: a writer thread runs the batch through Django in one transaction.
 
+Every body is parsed and cleaned (:func:`checkin.parse_facts`) before it may join a
+batch: a bad one is answered 422 on its own and never reaches a neighbour's write.
 Whatever the batched statement does not cover (unknown key, inactive device or
 customer, a device that is not online, pending commands) goes through the
 transactional Django path in :mod:`sofno.monitoring.checkin`, in a thread.
@@ -29,7 +32,7 @@ from typing import Any
 
 from sofno.core.models import hash_secret
 from sofno.core.net import client_ip
-from sofno.monitoring import checkin, conf
+from sofno.monitoring import checkin, checkin_rules, conf
 from sofno.monitoring.geo import locate
 
 log = logging.getLogger(__name__)
@@ -39,21 +42,26 @@ PING_PREFIX = "/ping/"
 JSON_HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
 
 # One statement per batch, so one round trip and its own transaction: move the
-# deadlines of the batch's online, active devices (customer active too), and store
-# one history row per request (``$10``/``$11``: every request's key hash and IP).
-_BATCH = """
+# deadlines of the batch's online, active devices (customer active too), count their
+# check-ins, and upsert each request into its device's history ring. Per device
+# (``$1``..``$8``, ``$12``: how many of its requests the batch holds); per request
+# (``$10``, ``$11``, ``$14``, ``$15``: how many later requests of the same device
+# follow it). Built from monitoring.checkin_rules, like the Django path (constant
+# names only: no input is ever formatted into it).
+_BATCH = f"""
 WITH v AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::text[], $5::text[],
-                         $6::float8[], $7::float8[], $8::bool[])
-        AS v(key_hash, ip, facts, country, city, lat, lon, local)
+                         $6::float8[], $7::float8[], $8::bool[], $12::int[])
+        AS v(key_hash, ip, facts, country, city, lat, lon, local, n)
 ), updated AS (
     UPDATE monitoring_device AS d SET
         last_checkin_at = $9::timestamptz,
-        alert_after = $9::timestamptz
-            + make_interval(secs => d.effective_interval + d.effective_grace),
+        alert_after = {checkin_rules.deadline_sql("d", "$9::timestamptz")},
+        checkins_seen = d.checkins_seen + v.n,
         last_ip = COALESCE(v.ip::inet, d.last_ip),
-        facts = CASE WHEN v.facts IS NULL THEN d.facts ELSE d.facts || v.facts END,
-        agent_version = COALESCE(v.facts ->> 'agent_version', d.agent_version),
+        facts = CASE WHEN v.facts IS NULL THEN d.facts ELSE d.facts || v.facts END{
+    checkin_rules.fact_columns_sql("d", "v")
+},
         country = CASE WHEN v.ip IS NULL THEN d.country ELSE v.country END,
         city = CASE WHEN v.ip IS NULL THEN d.city ELSE v.city END,
         latitude = CASE WHEN v.ip IS NULL THEN d.latitude ELSE v.lat END,
@@ -63,27 +71,53 @@ WITH v AS (
     WHERE d.key_hash = v.key_hash AND d.status = 'online' AND d.active
       AND c.id = d.customer_id AND c.active
     RETURNING d.id, d.key_hash, d.public_id, d.effective_interval, d.alert_after,
-              d.pending_commands
+              d.pending_commands, d.checkins_seen
 ), stored AS (
-    INSERT INTO monitoring_checkin (device_id, at, ip)
-    SELECT updated.id, $9::timestamptz, r.ip::inet
-    FROM updated JOIN unnest($10::text[], $11::text[]) AS r(key_hash, ip)
-        ON r.key_hash = updated.key_hash
+    -- One upsert per slot: each probes the (device, slot) index directly, whatever
+    -- the table's statistics say (an UPDATE ... FROM join may pick a plan that scans
+    -- the whole ring table per batch when they are stale).
+    INSERT INTO monitoring_checkin AS h (device_id, slot, seq, at, ip, facts)
+    SELECT updated.id, (updated.checkins_seen - r.later) % $13,
+           updated.checkins_seen - r.later,
+           $9::timestamptz, r.ip::inet, r.facts
+    FROM updated JOIN unnest($10::text[], $11::text[], $14::jsonb[], $15::int[])
+        AS r(key_hash, ip, facts, later) ON r.key_hash = updated.key_hash
+    -- Only the latest ring-full of one device's requests: each slot once per statement.
+    WHERE r.later < $13
+    ON CONFLICT (device_id, slot) DO UPDATE
+        SET seq = excluded.seq, at = excluded.at, ip = excluded.ip, facts = excluded.facts
 )
 SELECT * FROM updated
-"""
+"""  # noqa: S608
 
 Item = tuple[str, str | None, dict | None, asyncio.Future]
 
 
+def _refused_by_database(asyncpg, exc: BaseException) -> bool:
+    """Whether ``exc`` says the data was refused (not the connection or the server):
+    SQLSTATE classes 22 (data exception) and 23 (constraint), or an argument the
+    driver could not encode."""
+    from asyncpg.exceptions._base import DataError as ArgumentError
+
+    if isinstance(exc, asyncpg.PostgresError):
+        return (getattr(exc, "sqlstate", "") or "")[:2] in {"22", "23"}
+    # asyncpg's own "invalid input for query argument" (raised before sending).
+    return isinstance(exc, ArgumentError)
+
+
 class PostgresWriter:
-    """Group-commits check-ins of online devices through asyncpg."""
+    """Group-commits check-ins of online devices through asyncpg.
+
+    A batch the database refuses is split in halves and each half retried, so that
+    only the offending request fails (422) and its neighbours are stored.
+    """
 
     def __init__(self, connect_kwargs: dict[str, Any], concurrency: int | None = None) -> None:
         self.connect_kwargs = connect_kwargs
         self.concurrency = concurrency or conf.writers()
         self.queue: asyncio.Queue[Item] = asyncio.Queue()
         self.batch_max = conf.batch_size()
+        self.history_size = checkin_rules.history_size()
         self._tasks: list[asyncio.Task] = []
 
     def start(self) -> None:
@@ -115,42 +149,59 @@ class PostgresWriter:
         batch = [await self.queue.get()]
         while len(batch) < self.batch_max and not self.queue.empty():
             batch.append(self.queue.get_nowait())
-        written = False
+        return await self._write_isolated(asyncpg, conn, batch)
+
+    async def _write_isolated(self, asyncpg, conn, batch: list[Item]):
+        """Write ``batch``; when the database refuses it, bisect so only the bad
+        request fails. Connection trouble retries the whole batch (three tries)."""
         for attempt in range(3):
             try:
                 if conn is None or conn.is_closed():
                     conn = await asyncpg.connect(**self.connect_kwargs)
                 await self._write(conn, batch)
-                written = True
-                break
+                return conn
             except asyncpg.DeadlockDetectedError:
                 continue  # two writers met on the same rows; retry the batch
-            except Exception:
+            except Exception as exc:
+                if _refused_by_database(asyncpg, exc) and conn is not None and not conn.is_closed():
+                    # The statement's own transaction rolled back: nothing of it is
+                    # stored, so each half can go again.
+                    if len(batch) == 1:
+                        log.warning("check-in refused by the database: %s", exc)
+                        _settle(batch[0][3], checkin.UNSTORABLE)
+                        return conn
+                    middle = len(batch) // 2
+                    conn = await self._write_isolated(asyncpg, conn, batch[:middle])
+                    return await self._write_isolated(asyncpg, conn, batch[middle:])
                 log.exception("check-in batch failed (attempt %s)", attempt + 1)
                 if conn is not None:
                     conn.terminate()
                 conn = None
-        if not written:
-            for *_, future in batch:
-                if not future.done():
-                    future.set_result(checkin.FAILED)
+        for *_, future in batch:
+            _settle(future, checkin.FAILED)
         return conn
 
     async def _write(self, conn, batch: list[Item]) -> None:
         now = dt.datetime.now(dt.UTC)
         merged: dict[str, list] = {}
+        later: list[int] = []
         for key_hash, ip, facts, _ in batch:
             previous = merged.get(key_hash)
             if previous is None:
-                merged[key_hash] = [ip, facts]
+                merged[key_hash] = [ip, facts, 1]
             else:
                 previous[0] = ip or previous[0]
                 if facts:
-                    previous[1] = {**(previous[1] or {}), **facts}
+                    previous[1] = checkin_rules.merged_facts(previous[1], facts)
+                previous[2] += 1
+        seen: dict[str, int] = {}
+        for key_hash, *_ in batch:
+            seen[key_hash] = seen.get(key_hash, 0) + 1
+            later.append(merged[key_hash][2] - seen[key_hash])
         keys = sorted(merged)  # a fixed order keeps two writers from deadlocking
-        ips, facts_json, countries, cities, lats, lons, local = [], [], [], [], [], [], []
+        ips, facts_json, countries, cities, lats, lons, local, counts = ([] for _ in range(8))
         for key in keys:
-            ip, facts = merged[key]
+            ip, facts, count = merged[key]
             place = locate(ip)
             ips.append(ip)
             facts_json.append(json.dumps(facts) if facts else None)
@@ -159,6 +210,7 @@ class PostgresWriter:
             lats.append(place.latitude)
             lons.append(place.longitude)
             local.append(place.local_network)
+            counts.append(count)
         rows = await conn.fetch(
             _BATCH,
             keys,
@@ -172,6 +224,10 @@ class PostgresWriter:
             now,
             [item[0] for item in batch],
             [item[1] for item in batch],
+            counts,
+            self.history_size,
+            [json.dumps(item[2]) if item[2] else None for item in batch],
+            later,
         )
         found = {row["key_hash"]: row for row in rows}
         # Committed: answer. The rest takes the transactional path.
@@ -378,7 +434,9 @@ class FastPath:
     def _client_ip(self, scope, headers) -> str | None:
         # X-Forwarded-For only from SOFNO_TRUSTED_PROXIES: its leftmost entry is
         # whatever the client wrote, so it is never taken on trust.
-        return client_ip(scope)
+        # Cleaned here: a peer that is no IP address (a Unix socket) must not reach
+        # the batch's inet column.
+        return checkin.clean_ip(client_ip(scope))
 
 
 def _error(code: str, message: str) -> dict:

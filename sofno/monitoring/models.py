@@ -167,6 +167,8 @@ class Device(models.Model):
     local_network = models.BooleanField(default=False)
     # Commands waiting for the next check-in; lets the hot path skip a query.
     pending_commands = models.PositiveIntegerField(default=0, editable=False)
+    # Check-ins ever stored; numbers the slots of its history ring (checkin_rules).
+    checkins_seen = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=django_tz.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -191,9 +193,13 @@ class Device(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # The deadline is the last check-in plus these seconds; the batched check-in SQL
+    # is built from the same tuple (monitoring.checkin_rules).
+    DEADLINE_FIELDS = ("effective_interval", "effective_grace")
+
     def deadline_from(self, at: dt.datetime) -> dt.datetime:
         """When this device is overdue if its last check-in was at ``at``."""
-        return at + dt.timedelta(seconds=self.effective_interval + self.effective_grace)
+        return at + dt.timedelta(seconds=sum(getattr(self, f) for f in self.DEADLINE_FIELDS))
 
     def is_overdue(self, at: dt.datetime) -> bool:
         """Whether an online device has missed its deadline at ``at``."""
@@ -208,19 +214,29 @@ class Device(models.Model):
 
 
 class CheckIn(models.Model):
-    """One acknowledged check-in (history; pruned after the retention period)."""
+    """One slot of a device's check-in history: a ring of its latest check-ins.
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="checkins")
+    Each device has at most ``SOFNO_CHECKIN_HISTORY`` rows; check-in number ``seq``
+    overwrites slot ``seq % size`` (see ``monitoring.checkin_rules``), so the table
+    grows with devices, never with time.
+    """
+
+    # No index of its own: the ring's unique (device, slot) index serves device lookups.
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="checkins", db_index=False
+    )
+    slot = models.PositiveSmallIntegerField(default=0)
+    seq = models.PositiveBigIntegerField(default=0)
     at = models.DateTimeField(default=django_tz.now)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    facts = models.JSONField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("check-in")
-        indexes = [
-            # Device page: its latest check-ins.
-            models.Index(fields=["device", "-at"], name="checkin_device_at"),
-            # Retention pruning deletes by age.
-            models.Index(fields=["at"], name="checkin_at"),
+        constraints = [
+            # The ring: one row per device and slot, upserted by every check-in; also
+            # serves the device page's latest check-ins (at most one ring per device).
+            models.UniqueConstraint(fields=["device", "slot"], name="checkin_device_slot"),
         ]
 
     def __str__(self) -> str:

@@ -8,12 +8,11 @@ import time
 
 from django.utils import timezone
 
-from sofno.monitoring import actions, commands, conf
+from sofno.monitoring import actions, commands
 from sofno.monitoring.actions import outage
-from sofno.monitoring.models import CheckIn, Device, DeviceStatus
+from sofno.monitoring.models import Device, DeviceStatus
 
 log = logging.getLogger(__name__)
-_last_prune = 0.0
 
 # How long one loop call may keep watching for deadlines (the loop's own interval).
 WATCH_SECONDS = 1.0
@@ -24,9 +23,8 @@ MIN_GAP = 0.05
 def tick() -> int:
     """Grant the start-up grace after downtime, flip every overdue device (in
     batches), emit the alerts whose group wait ended, re-evaluate a suspected outage
-    of our own, expire unanswered commands, and prune old check-in history now and
-    then."""
-    global _last_prune
+    of our own and expire unanswered commands (pruning is a loop of its own:
+    monitoring.retention)."""
     granted = actions.startup_grace()
     if granted:
         log.warning("the sweeper was not running: %d overdue devices get a fresh interval", granted)
@@ -40,10 +38,6 @@ def tick() -> int:
     actions.send_due_alerts()
     outage.review()
     commands.expire_stale()
-    if time.monotonic() - _last_prune > 600:
-        _last_prune = time.monotonic()
-        cutoff = timezone.now() - dt.timedelta(days=conf.retention_days())
-        CheckIn.objects.filter(at__lt=cutoff).delete()
     return flipped
 
 

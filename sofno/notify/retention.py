@@ -2,7 +2,8 @@
 
 Events have their own retention (``SOFNO_EVENT_RETENTION_DAYS``) and take their
 deliveries with them; this shorter one lets a busy organization keep its event log
-for months while dropping the bulk of delivery history sooner.
+for months while dropping the bulk of delivery history sooner. Pruned in short
+chunks within a time budget (:func:`sofno.events.retention.delete_in_batches`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sofno.core.env import env_int
+from sofno.events.retention import BUDGET_SECONDS, CHUNK, delete_in_batches
 from sofno.notify.models import OPEN_STATUSES, Delivery
 
 DEFAULT_RETENTION_DAYS = 30
@@ -23,7 +25,12 @@ def retention_days() -> int:
     return env_int("SOFNO_DELIVERY_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
 
 
-def prune(days: int | None = None, now: dt.datetime | None = None, chunk: int = 5000) -> int:
+def prune(
+    days: int | None = None,
+    now: dt.datetime | None = None,
+    chunk: int = CHUNK,
+    budget: float = BUDGET_SECONDS,
+) -> int:
     """Delete deliveries finished more than ``days`` ago (attempts go with them).
 
     Open deliveries (pending, sending) are never pruned, however old.
@@ -35,11 +42,5 @@ def prune(days: int | None = None, now: dt.datetime | None = None, chunk: int = 
     # A delivery cancelled before any try may have no finished_at: its age counts then.
     old = Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, created_at__lt=cutoff)
     finished = Delivery.objects.exclude(status__in=OPEN_STATUSES).filter(old)
-    deleted = 0
-    while True:
-        # Small chunks keep each transaction short while workers keep delivering.
-        ids = list(finished.values_list("id", flat=True)[:chunk])
-        if not ids:
-            return deleted
-        Delivery.objects.filter(id__in=ids).delete()
-        deleted += len(ids)
+    deleted, _ = delete_in_batches(finished, chunk, budget)
+    return deleted

@@ -99,7 +99,9 @@ def test_it_answers_413_for_an_oversized_body(web, make_device):
 
 def test_it_answers_429_when_a_device_checks_in_absurdly_often(web, make_device):
     _, key = make_device()
-    statuses = [web.get(f"/ping/{key}").status_code for _ in range(65)]
+    # Early in a minute: core's fixed window must not roll over mid-test.
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, 30, 1, tzinfo=dt.UTC)):
+        statuses = [web.get(f"/ping/{key}").status_code for _ in range(65)]
     assert statuses[:60] == [200] * 60
     assert statuses[-1] == 429
 
@@ -120,3 +122,29 @@ def test_it_rejects_the_wrong_method(web, make_device):
     _, key = make_device()
     assert web.get("/api/v1/checkin").status_code == 405
     assert web.delete(f"/ping/{key}").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "rule"),
+    [
+        (b"[" * 30_000, "body", "json_depth"),
+        (b'{"uptime": NaN}', "uptime", "finite"),
+        (b'{"disk_free": 1e400}', "disk_free", "finite"),
+        (b'{"hostname": "a\\u0000"}', "hostname", "characters"),
+        (b'{"agent_version": "' + b"1" * 41 + b'"}', "agent_version", "max_length"),
+    ],
+)
+def test_it_refuses_what_the_database_cannot_store_with_a_json_422(
+    web, make_device, body, field, rule
+):
+    device, key = make_device()
+    response = checkin(web, key, body)
+    assert response.status_code == 422
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["errors"][0] | {"message": ""} == {
+        "field": field,
+        "rule": rule,
+        "message": "",
+    }
+    device.refresh_from_db()
+    assert device.checkins_seen == 0 and device.status == DeviceStatus.NEW

@@ -183,8 +183,8 @@ def test_it_reports_figures_that_match_the_rows(client, cast, token):
         status=DeviceStatus.ONLINE, alert_after=now + dt.timedelta(seconds=60)
     )
     Device.objects.filter(pk=devices[2].pk).update(status=DeviceStatus.OFFLINE)
-    for seconds in (10, 100, 200, 3600):
-        CheckIn.objects.create(device=devices[0], at=now - dt.timedelta(seconds=seconds))
+    for slot, seconds in enumerate((10, 100, 200, 3600)):
+        CheckIn.objects.create(device=devices[0], slot=slot, at=now - dt.timedelta(seconds=seconds))
 
     # The events so far (the devices' own) were all recorded just now.
     recorded = Event.objects.count()
