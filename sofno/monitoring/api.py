@@ -205,6 +205,8 @@ def update_device(request: HttpRequest, device_id: UUID, payload: DevicePatch):
     fields = payload.dict(exclude_unset=True)
     if fields.get("customer"):
         fields["customer"] = _customer(who, fields["customer"])
+    if "installed_by" in fields:
+        fields["installed_by"] = actions.installer_named(who, fields["installed_by"])
     return actions.update_device(acting_user=who, device=device, fields=fields)
 
 
@@ -345,6 +347,15 @@ def enrollment_token(request: HttpRequest, customer_id: UUID):
     who = actor(request)
     customer = get_scoped_or_404(customers_for(who), who, public_id=customer_id)
     return {"key": actions.rotate_enrollment_token(acting_user=who, customer=customer)}
+
+
+@router.post("/customers/{customer_id}/enrollment-link", response={200: KeyOut, **ERRORS})
+def enrollment_link(request: HttpRequest, customer_id: UUID):
+    """The signed-in staff member's own enrollment token for the customer: computers
+    enrolled with it record them as their installer (their previous link stops working)."""
+    who = actor(request)
+    customer = get_scoped_or_404(customers_for(who), who, public_id=customer_id)
+    return {"key": actions.issue_enrollment_link(acting_user=who, customer=customer)}
 
 
 @router.get("/pos-software", response=list[PosSoftwareOut])

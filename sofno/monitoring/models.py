@@ -128,6 +128,15 @@ class Device(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="devices")
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200)
+    # Who installed or enrolled the computer: a rule may notify them when it fails.
+    installed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("installed by"),
+    )
     os = models.CharField(
         _("operating system"),
         max_length=16,
@@ -626,3 +635,31 @@ class Command(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.argument}".strip()
+
+
+class EnrollmentLink(models.Model):
+    """One staff member's enrollment token for one customer: the computers enrolled
+    with it record that person as their installer."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="enrollment_links"
+    )
+    installer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    token_prefix = models.CharField(max_length=16)
+    created_at = models.DateTimeField(default=django_tz.now, editable=False)
+
+    class Meta:
+        verbose_name = _("enrollment link")
+        constraints = [
+            # One live link per person and customer: a new one replaces the old.
+            models.UniqueConstraint(
+                fields=["customer", "installer"], name="enrollment_link_one_per_installer"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} / {self.installer}"

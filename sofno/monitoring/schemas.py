@@ -30,7 +30,7 @@ class DeviceIn(Schema):
 
 class DevicePatch(PatchSchema):
     # null: inherit the customer's or the organization's default again.
-    nullable = frozenset({"checkin_interval", "grace"})
+    nullable = frozenset({"checkin_interval", "grace", "installed_by"})
 
     customer: UUID | None = None
     name: str | None = Field(None, min_length=1, max_length=200)
@@ -40,6 +40,11 @@ class DevicePatch(PatchSchema):
     active: bool | None = None
     checkin_interval: int | None = Interval
     grace: int | None = Grace
+    installed_by: str | None = Field(
+        None,
+        max_length=150,
+        description="member id or username of the staff member who installed it; null clears",
+    )
 
 
 class DeviceOut(Schema):
@@ -55,6 +60,7 @@ class DeviceOut(Schema):
     alert_after: dt.datetime | None
     last_ip: str | None
     agent_version: str
+    installed_by: str | None = Field(None, description="username of its installer")
     facts: dict
     checkin_interval: int | None
     grace: int | None
@@ -67,6 +73,10 @@ class DeviceOut(Schema):
     local_network: bool
     key_prefix: str
     created_at: dt.datetime
+
+    @staticmethod
+    def resolve_installed_by(obj) -> str | None:
+        return obj.installed_by.get_username() if obj.installed_by_id else None
 
 
 class DeviceCreated(DeviceOut):

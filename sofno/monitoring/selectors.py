@@ -11,7 +11,7 @@ from sofno.monitoring.models import Device, Incident
 
 def devices_for(actor: Actor) -> QuerySet[Device]:
     """The devices of the customers the actor may see."""
-    return visible_to(actor, Device.objects.all()).select_related("customer")
+    return visible_to(actor, Device.objects.all()).select_related("customer", "installed_by")
 
 
 def incidents_for(actor: Actor) -> QuerySet[Incident]:

@@ -11,6 +11,8 @@ Kinds (``{"kind": ..., "value": ...}``):
 - ``added_technicians``: only the technicians an assignment just added;
 - ``primary_contact``: the customer's primary contact of a type (``value``: its slug;
   empty: the type Settings > Tickets names, default ``service``);
+- ``installer``: the staff member who installed (or enrolled) the computer the event
+  is about;
 - ``turn_people``: the people of a turn that started (``oncall.turn_started``'s
   ``team``) who chose the reminder channel ``value`` (empty: all of them).
 """
@@ -192,11 +194,34 @@ def resolve(
                 out.notes.append(f"{customer.name} has no primary {slug} contact")
             else:
                 out.add(_contact(contact, customer))
+        elif kind == "installer":
+            _add_installer(out, organization, payload)
         elif kind == "turn_people":
             _add_turn_people(out, organization, payload, value)
         else:
             out.notes.append(f"unknown recipient kind {kind!r}")
     return out
+
+
+def _add_installer(out: Resolved, organization, payload: dict) -> None:
+    from sofno.monitoring.models import Device
+
+    device_id = payload.get("device_id")
+    if not device_id:
+        out.notes.append("installer: the event names no computer")
+        return
+    device = (
+        Device.objects.filter(organization=organization, public_id=device_id)
+        .select_related("installed_by__staff_profile")
+        .first()
+    )
+    if device is None or device.installed_by is None:
+        out.notes.append("installer: nobody is recorded as having installed the computer")
+        return
+    if not device.installed_by.memberships.filter(organization=organization).exists():
+        out.notes.append("installer: the person who installed it is no longer a member")
+        return
+    out.add(_staff(device.installed_by))
 
 
 def _add_turn_people(out: Resolved, organization, payload: dict, channel) -> None:

@@ -53,6 +53,7 @@ class RecipientKind(models.TextChoices):
     ADDED_TECHNICIANS = "added_technicians", _("The technicians just assigned to the ticket")
     PRIMARY_CONTACT = "primary_contact", _("The customer's primary contact of a type")
     TURN_PEOPLE = "turn_people", _("The turn's people who chose this reminder channel")
+    INSTALLER = "installer", _("The person who installed the computer")
 
 
 class NotifyChannel(models.TextChoices):

@@ -20,6 +20,7 @@ from sofno.monitoring.actions.devices import (
     defaults_for,
     delete_device,
     effective_timing,
+    installer_named,
     new_device_key,
     pos_choices,
     remove_pos_software,
@@ -32,6 +33,7 @@ from sofno.monitoring.actions.devices import (
 from sofno.monitoring.actions.enrollment import (
     EnrollmentRefused,
     enroll,
+    issue_enrollment_link,
     rotate_enrollment_token,
 )
 from sofno.monitoring.actions.incidents import (
@@ -72,6 +74,8 @@ __all__ = [
     "enroll",
     "incident_data",
     "incident_subject",
+    "installer_named",
+    "issue_enrollment_link",
     "new_device_key",
     "pos_choices",
     "remove_pos_software",

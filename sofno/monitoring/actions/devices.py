@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from typing import Any
 
 from django.db import transaction
@@ -10,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from sofno.core.access import Actor
-from sofno.core.models import Organization, hash_secret
+from sofno.core.models import Membership, Organization, Role, hash_secret
 from sofno.directory.models import Customer
 from sofno.events.emit import emit
 from sofno.monitoring.actions.payloads import device_data, subject_of
@@ -104,7 +105,31 @@ def _check_pos(organization: Organization, slug: str) -> None:
 
 # --- devices ------------------------------------------------------------------------
 
-DEVICE_FIELDS = {"name", "os", "pos_software", "description", "active", "checkin_interval", "grace"}
+DEVICE_FIELDS = {
+    "name",
+    "os",
+    "pos_software",
+    "description",
+    "active",
+    "checkin_interval",
+    "grace",
+    "installed_by",
+}
+
+
+def installer_named(actor: Actor, value: str | None):
+    """The staff member a device's ``installed_by`` names (member id or username), or
+    ``None`` for empty; anyone else is an ``installed_by`` error."""
+    if not value:
+        return None
+    members = Membership.objects.filter(organization=actor.organization).exclude(role=Role.CUSTOMER)
+    try:
+        found = members.filter(public_id=uuid.UUID(str(value))).first()
+    except ValueError:
+        found = members.filter(user__username=value).first()
+    if found is None:
+        raise field_error("installed_by", "not a staff member of the organization", "unknown")
+    return found.user
 
 
 def _apply(device: Device, fields: dict[str, Any]) -> None:

@@ -273,10 +273,14 @@ def device_enroll(request: HttpRequest) -> HttpResponse:
     actor = require_writer(request)
     customers = customers_for(actor)
     token = customer = None
+    mine = request.POST.get("mine") == "1"
     if request.method == "POST":
         customer = get_scoped_or_404(customers, actor, public_id=request.POST.get("customer", ""))
-        token = actions.rotate_enrollment_token(acting_user=actor, customer=customer)
-    context = {"customers": customers, "token": token, "customer": customer}
+        if mine:  # the person's own link: computers enrolled with it name them installer
+            token = actions.issue_enrollment_link(acting_user=actor, customer=customer)
+        else:
+            token = actions.rotate_enrollment_token(acting_user=actor, customer=customer)
+    context = {"customers": customers, "token": token, "customer": customer, "mine": mine}
     return render(request, "web/devices/enroll.html", context)
 
 
