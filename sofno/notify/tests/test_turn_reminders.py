@@ -31,7 +31,7 @@ MONDAY_0905 = dt.datetime.combine(WEEK, dt.time(9, 5), tzinfo=ROME)
 
 
 @pytest.fixture
-def smtp(cast):
+def smtp(cast, loopback):
     with SmtpServer() as server:
         SmtpProfile.objects.create(
             organization=cast.org,
@@ -46,7 +46,7 @@ def smtp(cast):
 
 
 @pytest.fixture
-def chat():
+def chat(loopback):
     server = Receiver(answer=lambda r: (200, {}, b"ok")).start()
     yield server
     server.stop()
