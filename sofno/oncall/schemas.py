@@ -253,6 +253,9 @@ class SettingsOut(Schema):
 class SettingsPatch(PatchSchema):
     """Only the fields sent are changed."""
 
+    # null: no cap.
+    nullable = frozenset({"max_per_desk", "max_empty_per_turn"})
+
     turns: list[str] | None = Field(None, description='e.g. ["09:00-10:15", "10:15-11:30"]')
     days: list[int] | None = Field(None, description="0 = Monday")
     lines: int | None = Field(None, ge=0, le=100)
