@@ -119,7 +119,6 @@ def emit_many(
 
 
 _FIELDS = [f for f in Event._meta.concrete_fields if not f.primary_key]
-_known_counters: set[int] = set()
 
 
 def _insert_postgres(organization_id: int, rows: list[Event]) -> None:
@@ -131,7 +130,6 @@ def _insert_postgres(organization_id: int, rows: list[Event]) -> None:
     row's ``sequence`` in the JSON is its position, offset by the allocation in SQL.
     Same rows and ids as ``bulk_create`` with client-side numbering.
     """
-    _ensure_counter(organization_id)
     count = len(rows)
     records = []
     for position, row in enumerate(rows, start=1):
@@ -154,15 +152,19 @@ def _insert_postgres(organization_id: int, rows: list[Event]) -> None:
         f"c.last_sequence - %s + r.{c}" if c == quote("sequence") else f"r.{c}" for c in columns
     )
     # Identifiers come from model metadata; every value is a parameter.
+    # The counter row is created by the same statement when missing (an upsert): a
+    # remembered "it exists" could outlive a rolled-back creation and lose events.
     sql = (
-        f"WITH c AS (UPDATE {counter} SET last_sequence = last_sequence + %s "  # noqa: S608
-        f"WHERE organization_id = %s RETURNING last_sequence) "
+        f"WITH c AS (INSERT INTO {counter} (organization_id, last_sequence) "  # noqa: S608
+        f"VALUES (%s, %s) ON CONFLICT (organization_id) DO UPDATE "
+        f"SET last_sequence = {counter}.last_sequence + EXCLUDED.last_sequence "
+        f"RETURNING last_sequence) "
         f"INSERT INTO {table} ({names}) SELECT {picked} "
         f"FROM c, json_populate_recordset(NULL::{table}, %s) r RETURNING id, sequence"
     )
     payload = json.dumps(records)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [count, organization_id, count, payload])
+        cursor.execute(sql, [organization_id, count, count, payload])
         found = cursor.fetchall()
     first = min(sequence for _pk, sequence in found)
     ids = {sequence - first: pk for pk, sequence in found}
@@ -171,15 +173,6 @@ def _insert_postgres(organization_id: int, rows: list[Event]) -> None:
         row.sequence = first + position
         row._state.adding = False
         row._state.db = connection.alias
-
-
-def _ensure_counter(organization_id: int) -> None:
-    """The organization's counter row exists (created once, remembered per process)."""
-    if organization_id not in _known_counters:
-        EventCounter.objects.bulk_create(
-            [EventCounter(organization_id=organization_id)], ignore_conflicts=True
-        )
-        _known_counters.add(organization_id)
 
 
 def _allocate(organization_id: int, count: int) -> int:
