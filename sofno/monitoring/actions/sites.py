@@ -131,6 +131,12 @@ class Grouping:
         return lone
 
 
+def insert_incidents(*args, **kwargs):
+    from sofno.monitoring.actions.sweep import insert_incidents as insert
+
+    return insert(*args, **kwargs)
+
+
 def _insert(*args, **kwargs):
     from sofno.monitoring.actions.sweep import _insert as insert
 
@@ -148,7 +154,6 @@ def _open_sites(grouping: Grouping, new_sites: list, events: dict) -> list:
     another worker opened the customer's site incident first."""
     now = grouping.now
     adapt = connection.ops.adapt_datetimefield_value
-    native_uuid = connection.features.has_native_uuid_field
     wait = dt.timedelta(seconds=conf.group_wait())
     made: list[tuple[Incident, list[tuple[int, str, dt.datetime]]]] = []
     for customer_id, group, siblings in new_sites:
@@ -169,48 +174,11 @@ def _open_sites(grouping: Grouping, new_sites: list, events: dict) -> list:
         )
         incident.alerted_at = now if incident.alert_due_at <= now else None
         made.append((incident, members, group))
-    rows = _insert(
-        Incident,
-        [
-            "organization_id",
-            "public_id",
-            "customer_id",
-            "kind",
-            "devices_down",
-            "devices_total",
-            "status",
-            "title",
-            "opened_at",
-            "auto_resolved",
-            "alert_due_at",
-            "alerted_at",
-            "suppressed_reason",
-            "flaps",
-        ],
-        [
-            (
-                i.organization_id,
-                i.public_id if native_uuid else i.public_id.hex,
-                i.customer_id,
-                i.kind,
-                i.devices_down,
-                i.devices_total,
-                i.status,
-                i.title,
-                adapt(i.opened_at),
-                False,
-                adapt(i.alert_due_at),
-                adapt(i.alerted_at),
-                "",
-                0,
-            )
-            for i, _m, _g in made
-        ],
-        returning="id, customer_id",
-        # Two workers flipping siblings at once: the second one's site incident
-        # conflicts with the first's (one open site incident per customer), and its
-        # computers attach to that one instead.
-        skip_conflicts=True,
+    # Two workers flipping siblings at once: the second one's site incident conflicts
+    # with the first's (one open site incident per customer), and its computers attach
+    # to that one instead.
+    rows = insert_incidents(
+        [i for i, _m, _g in made], returning="id, customer_id", skip_conflicts=True
     )
     ids = dict((customer_id, pk) for pk, customer_id in rows)
     lost = {i.customer_id: g for i, _m, g in made if i.customer_id not in ids}

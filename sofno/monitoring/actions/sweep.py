@@ -149,6 +149,55 @@ def _insert(
         return cursor.fetchall() if returning else []
 
 
+_INCIDENT_COLUMNS = [
+    "organization_id",
+    "public_id",
+    "device_id",
+    "customer_id",
+    "kind",
+    "devices_down",
+    "devices_total",
+    "status",
+    "title",
+    "opened_at",
+    "auto_resolved",
+    "alert_due_at",
+    "alerted_at",
+    "suppressed_reason",
+    "flaps",
+]
+
+
+def insert_incidents(incidents, *, returning: str, skip_conflicts: bool = False) -> list[tuple]:
+    """One ``INSERT`` of new (device or site) incidents built in memory; the sweep's and
+    the sites' batches share it."""
+    adapt = connection.ops.adapt_datetimefield_value
+    native_uuid = connection.features.has_native_uuid_field
+    rows = [
+        (
+            i.organization_id,
+            i.public_id if native_uuid else i.public_id.hex,
+            i.device_id,
+            i.customer_id,
+            i.kind,
+            i.devices_down,
+            i.devices_total,
+            i.status,
+            i.title,
+            adapt(i.opened_at),
+            False,
+            adapt(i.alert_due_at),
+            adapt(i.alerted_at),
+            "",
+            0,
+        )
+        for i in incidents
+    ]
+    return _insert(
+        Incident, _INCIDENT_COLUMNS, rows, returning=returning, skip_conflicts=skip_conflicts
+    )
+
+
 def _update(model, columns: list[str], rows: list[tuple]) -> None:
     """Set ``columns`` of many rows by id in one statement (``rows``: id first, then
     the columns' already adapted values); ``bulk_update``'s CASE per row is far
@@ -283,7 +332,6 @@ def _open_device_incidents(devices, customers, grouping, events, now: dt.datetim
     flap = _flap_windows({d.organization_id for d in devices})
     recent = _recent_incidents(devices, now, flap)
     adapt = connection.ops.adapt_datetimefield_value
-    native_uuid = connection.features.has_native_uuid_field
     wait = dt.timedelta(seconds=conf.group_wait())
     fresh: list[Incident] = []
     touched: list[Incident] = []
@@ -326,47 +374,7 @@ def _open_device_incidents(devices, customers, grouping, events, now: dt.datetim
                 incident.alerted_at = now
         recent[device.id] = incident
         grouping.incident_of[device.id] = incident
-    made = _insert(
-        Incident,
-        [
-            "organization_id",
-            "public_id",
-            "device_id",
-            "customer_id",
-            "kind",
-            "devices_down",
-            "devices_total",
-            "status",
-            "title",
-            "opened_at",
-            "auto_resolved",
-            "alert_due_at",
-            "alerted_at",
-            "suppressed_reason",
-            "flaps",
-        ],
-        [
-            (
-                i.organization_id,
-                i.public_id if native_uuid else i.public_id.hex,
-                i.device_id,
-                i.customer_id,
-                "device",
-                1,
-                1,
-                i.status,
-                i.title,
-                adapt(i.opened_at),
-                False,
-                adapt(i.alert_due_at),
-                adapt(i.alerted_at),
-                "",
-                0,
-            )
-            for i in fresh
-        ],
-        returning="id, device_id",
-    )
+    made = insert_incidents(fresh, returning="id, device_id")
     for incident_id, device_id in made:
         recent[device_id].id = incident_id
     for incident in touched:  # few: only flapping devices
