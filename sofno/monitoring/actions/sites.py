@@ -299,6 +299,13 @@ def _attach(grouping: Grouping, attach: list, events: dict) -> None:
         ["devices_down", "devices_total", "title"],
         [(s.id, s.devices_down, s.devices_total, s.title) for s in sites],
     )
+    # The last computer online went silent: nothing is left to join, so the group
+    # wait ends now (the tick's due alerts send it) rather than at its full length.
+    settled = [
+        s.id for s in sites if s.alerted_at is None and not grouping.online.get(s.customer_id, 0)
+    ]
+    if settled:
+        Incident.objects.filter(id__in=settled, alerted_at__isnull=True).update(alert_due_at=now)
     # The names still offline of every site, in one query (not one per site).
     names: dict[int, list[str]] = defaultdict(list)
     for incident_id, name in SiteMember.objects.filter(

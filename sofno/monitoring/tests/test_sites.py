@@ -125,6 +125,22 @@ def test_it_merges_a_waiting_device_incident_and_attaches_later_computers(cafe):
     assert kinds[:2] == ["opened", "merged"] and "device_down" in kinds
 
 
+def test_it_alerts_a_waiting_site_at_once_when_its_last_computer_falls_silent(cafe):
+    first, second, third, fourth = cafe
+    with at(seconds(10)):  # the fourth checks in later: a later deadline
+        checkin.handle(fourth.key, None, None)
+    with at(seconds(91)):
+        tick()  # three silent, the fourth still online: the site waits
+    site = Incident.objects.get(kind="site")
+    assert site.alerted_at is None
+    with at(seconds(101)):  # the fourth falls silent well inside the 30 s group wait
+        tick()
+    site.refresh_from_db()
+    assert site.alerted_at == seconds(101)
+    assert (site.devices_down, site.devices_total) == (4, 4)
+    assert types().count("incident.alert") == 1
+
+
 def test_it_resolves_the_site_when_every_computer_is_back(cafe):
     with at(seconds(91)):
         tick()
