@@ -31,6 +31,7 @@ from sofno.events.models import Event
 from sofno.notify import conf, policy, quiet, recipients, rules
 from sofno.notify.default_templates import default_parts
 from sofno.notify.models import (
+    Attempt,
     Delivery,
     DeliveryMessage,
     HeldNotification,
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 BATCH = 500
 PERSON_CHANNELS = ("email", "sms", "voice", "call_patch", "inapp", "webpush")
 PHONE_CHANNELS = ("sms", "voice", "call_patch")
+# The content key noting that the rule's template was refused at send time.
+TEMPLATE_REFUSED = "template_refused"
 INCIDENT_STOP_TYPES = ("incident.acknowledged", "incident.resolved", "incident.merged")
 
 
@@ -145,10 +148,14 @@ def compose(event: Event, channel: str, recipient: recipients.Recipient, reasons
         organization_name=organization.name,
         base_url=conf.base_url(),
     )
+    refusal = ""
     try:
         rendered = render(parts, context)
     except TemplateRefused as refused:
-        reasons.append(f"template {template.name if template else ''!r} refused: {refused}")
+        # An alert is never lost to a broken template: it goes out in the default
+        # wording, and the refusal becomes a failed attempt on the delivery.
+        refusal = f"template {template.name if template else ''!r} refused: {refused}"
+        reasons.append(refusal)
         rendered = render(default_parts(event_type, channel), context)
         template = None
     url = subject_url(event)
@@ -159,6 +166,8 @@ def compose(event: Event, channel: str, recipient: recipients.Recipient, reasons
         "url": url,
         "reference": event.sequence,
     }
+    if refusal:
+        content[TEMPLATE_REFUSED] = refusal[:400]
     if channel == "sms":
         content["text"] = _sms_text(rendered.text or rendered.subject, event)
     if channel == "email":
@@ -295,6 +304,19 @@ def save_planned(planned: list[tuple[Delivery, DeliveryMessage]]) -> int:
         message.delivery = delivery
         messages.append(message)
     DeliveryMessage.objects.bulk_create(messages)
+    refused = [m for m in messages if TEMPLATE_REFUSED in m.content]
+    if refused:
+        now = timezone.now()
+        Attempt.objects.bulk_create(
+            Attempt(
+                delivery=m.delivery,
+                number=0,
+                started_at=now,
+                ok=False,
+                detail=f"{m.content[TEMPLATE_REFUSED]}; sent with the default wording"[:500],
+            )
+            for m in refused
+        )
     return len(deliveries)
 
 

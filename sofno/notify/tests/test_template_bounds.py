@@ -178,3 +178,34 @@ def test_at_send_time_a_bomb_falls_back_to_the_default_message(cast):
     assert time.monotonic() - started < RENDER_SECONDS + SLACK
     assert any("refused" in reason for reason in reasons)
     assert content["text"] and "x" * 1000 not in content["text"]
+
+
+def test_at_send_time_a_refused_template_is_a_failed_attempt_and_the_default_goes_out(
+    cast, settings
+):
+    from sofno.events.emit import emit
+    from sofno.notify.models import Attempt, Delivery, NotificationRule, Template
+    from sofno.notify.routing import dispatch_rules
+
+    Template.objects.create(
+        organization=cast.org,
+        name="Bomb",
+        event_type="customer.created",
+        channel="inapp",
+        subject="x",
+        text_body=BOMBS["three nested loops"],
+    )
+    NotificationRule.objects.create(
+        organization=cast.org,
+        name="New customers",
+        event_types=["customer.created"],
+        recipients=[{"kind": "role", "value": "owner"}],
+        channels=["inapp"],
+    )
+    emit(cast.org, "customer.created", "c", {})
+    dispatch_rules(cast.org.pk)
+    delivery = Delivery.objects.get(channel="inapp")
+    attempt = Attempt.objects.get(delivery=delivery)
+    assert not attempt.ok
+    assert "'Bomb' refused" in attempt.detail and "default wording" in attempt.detail
+    assert delivery.message.content["text"]  # the default wording still goes out
