@@ -267,8 +267,11 @@ def _attach(grouping: Grouping, attach: list, events: dict) -> None:
         .order_by("id")
         .values_list("id", flat=True)
     )
+    # Only this batch's computers can be members already (a flap back and down again).
     known = set(
-        SiteMember.objects.filter(incident__in=sites).values_list("incident_id", "device_id")
+        SiteMember.objects.filter(
+            incident__in=sites, device_id__in=[d.id for _s, group in attach for d in group]
+        ).values_list("incident_id", "device_id")
     )
     again: dict[int, list[int]] = defaultdict(list)
     rows, entries = [], []

@@ -126,7 +126,7 @@ def test_it_merges_a_waiting_device_incident_and_attaches_later_computers(cafe):
 
 
 def test_it_alerts_a_waiting_site_at_once_when_its_last_computer_falls_silent(cafe):
-    first, second, third, fourth = cafe
+    fourth = cafe[3]
     with at(seconds(10)):  # the fourth checks in later: a later deadline
         checkin.handle(fourth.key, None, None)
     with at(seconds(91)):
