@@ -63,6 +63,10 @@ def _claim(now: dt.datetime, limit: int) -> list[_Flipped]:
     no row locks, hence no lock clause). The CTE is materialized so the locking
     subquery runs once: written inline as ``id IN (SELECT ... LIMIT n)``, PostgreSQL
     may run it again per row and flip more than ``n``.
+
+    Devices with one deadline are taken customer by customer, so that after downtime
+    (every deadline due at once) a customer's computers fall in one batch: one site
+    incident opened whole, not one grown by a computer at a time over ten batches.
     """
     table = connection.ops.quote_name(Device._meta.db_table)
     lock = (
@@ -72,7 +76,8 @@ def _claim(now: dt.datetime, limit: int) -> list[_Flipped]:
     # Identifiers come from model metadata; every value is a parameter.
     sql = (
         f"WITH claimed AS MATERIALIZED (SELECT id FROM {table} "  # noqa: S608
-        f"WHERE status = %s AND alert_after <= %s ORDER BY alert_after LIMIT %s{lock}) "
+        f"WHERE status = %s AND alert_after <= %s "
+        f"ORDER BY alert_after, customer_id LIMIT %s{lock}) "
         f"UPDATE {table} SET status = %s, status_changed_at = %s "
         f"WHERE id IN (SELECT id FROM claimed) AND status = %s RETURNING id"
     )
