@@ -9,6 +9,7 @@ from sofno.web.views import (
     devices,
     events,
     incidents,
+    install,
     notifications,
     oncall,
     portal,
@@ -28,6 +29,7 @@ app_name = "web"
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("", include(dashboard.auth_patterns)),
+    path("", include(install.patterns)),
     path("me/", include(account.patterns)),
     path("portal/", include(portal.patterns)),
     path("customers/", include(customers.patterns)),

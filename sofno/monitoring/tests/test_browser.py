@@ -35,3 +35,40 @@ def test_it_fits_a_phone_and_shows_the_map(
     marker.first.wait_for()
     assert marker.count() == 1
     assert marker.first.get_attribute("stroke") == "#dc3545"  # offline is red
+
+
+@pytest.mark.browser
+def test_it_lets_the_person_on_call_acknowledge_and_resolve_from_a_phone(
+    cast, live_server, phone_page, login, make_device
+):
+    from sofno.conftest import horizontal_overflow
+    from sofno.monitoring.models import Device, Incident
+
+    device, _ = make_device("Till at the bar")
+    Device.objects.filter(pk=device.pk).update(status="offline")
+    incident = Incident.objects.create(
+        organization=cast.org,
+        customer=device.customer,
+        device=device,
+        title=f"Till at the bar ({device.customer.name}) is offline",
+    )
+    login(phone_page, cast.agent)
+    phone_page.goto("/incidents/")
+    assert horizontal_overflow(phone_page) <= 0
+    row = phone_page.locator(f'tr[data-incident="{incident.public_id}"]')
+    acknowledge = row.get_by_role("button", name="Acknowledge")
+    resolve = row.get_by_role("button", name="Resolve")
+    for button in (acknowledge, resolve):  # both in reach, not cut off at the edge
+        box = button.bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        assert box["height"] >= 30  # a thumb's target
+    with phone_page.expect_navigation():
+        acknowledge.tap()
+    incident.refresh_from_db()
+    assert incident.status == "acknowledged"
+    phone_page.goto(f"/incidents/{incident.public_id}/")
+    assert horizontal_overflow(phone_page) <= 0
+    with phone_page.expect_navigation():
+        phone_page.get_by_role("button", name="Resolve").tap()
+    incident.refresh_from_db()
+    assert incident.status == "resolved"
