@@ -53,3 +53,39 @@ def locate(ip: str | None) -> Place:
                 longitude=location.get("longitude"),
             )
     return Place(country=iptocc.country_code(ip) or "")
+
+
+# --- the map without a city database or the internet ---------------------------------
+
+
+@functools.cache
+def _countries() -> dict[str, tuple[tuple[float, float] | None, list[dict]]]:
+    """Each country's centre and outline by ISO code, from the ``countryinfo``
+    package (Natural Earth outlines, 270 KB for the world)."""
+    from countryinfo import all_countries
+
+    found: dict[str, tuple[tuple[float, float] | None, list[dict]]] = {}
+    for country in all_countries():
+        try:
+            code = country.iso(2)
+            centre = country.latlng()
+            outline = (country.geo_json() or {}).get("features") or []
+        except Exception:  # noqa: S112 - a territory without full data is left out
+            continue
+        if code:
+            found[code] = (tuple(centre) if len(centre or ()) == 2 else None, outline)
+    return found
+
+
+def country_centre(code: str) -> tuple[float, float] | None:
+    """The middle of a country (ISO 3166 alpha-2), for a device whose city is unknown."""
+    entry = _countries().get((code or "").upper())
+    return entry[0] if entry else None
+
+
+@functools.cache
+def world_outline() -> dict:
+    """Every country's outline as one GeoJSON feature collection: the map's basemap
+    when tiles cannot load (no internet, or no tile server allowed)."""
+    features = [f for _centre, outline in _countries().values() for f in outline]
+    return {"type": "FeatureCollection", "features": features}

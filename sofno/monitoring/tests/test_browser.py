@@ -35,6 +35,12 @@ def test_it_fits_a_phone_and_shows_the_map(
     marker.first.wait_for()
     assert marker.count() == 1
     assert marker.first.get_attribute("stroke") == "#dc3545"  # offline is red
+    # No tiles (they 404 here, as without the internet): the country outlines stay.
+    phone_page.locator("#map-note").wait_for()
+    assert phone_page.locator(".leaflet-overlay-pane path").count() > 150
+    marker.first.tap()
+    google = phone_page.get_by_role("link", name="Open in Google Maps")
+    assert google.get_attribute("href").endswith("query=45.46000%2C9.19000")
 
 
 @pytest.mark.browser

@@ -166,8 +166,32 @@ def test_it_shows_the_map_with_located_devices(client, cast, device):
     page = client.get("/devices/map/")
     assert page.status_code == 200 and b"lib/leaflet/leaflet.js" in page.content
     data = client.get("/devices/map.json").json()
-    assert data["devices"][0]["lat"] == 41.9 and data["devices"][0]["place"] == "Rome, IT"
-    assert data["unlocated"] == 0
+    (marker,) = data["devices"]
+    assert marker["lat"] == 41.9 and marker["place"] == "Rome, IT"
+    assert not marker["approximate"] and marker["status_label"] == "Online"
+    assert marker["google"] == "https://www.google.com/maps/search/?api=1&query=41.90000%2C12.50000"
+    assert data["unplaced"] == []
+
+
+def test_it_puts_a_device_known_by_its_country_at_the_country_centre(
+    client, cast, device, make_device
+):
+    Device.objects.filter(pk=device.pk).update(country="ES", local_network=False)
+    local, _ = make_device("Back office PC")
+    Device.objects.filter(pk=local.pk).update(local_network=True)
+    login(client, cast.viewer)
+    data = client.get("/devices/map.json").json()
+    (marker,) = data["devices"]
+    assert marker["approximate"] and (marker["lat"], marker["lon"]) == (40.0, -4.0)
+    assert [d["name"] for d in data["unplaced"]] == ["Back office PC"]
+    assert data["unplaced"][0]["place"] == "local network"
+
+
+def test_it_serves_the_world_outline_for_a_map_without_internet(client, cast):
+    login(client, cast.viewer)
+    world = client.get("/devices/map/world.json").json()
+    assert world["type"] == "FeatureCollection" and len(world["features"]) > 150
+    assert {"ITA", "ESP"} <= {f.get("id") for f in world["features"]}
 
 
 def test_it_hands_out_an_enrollment_token_once(client, cast, customer, other_customer):

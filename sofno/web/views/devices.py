@@ -11,17 +11,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sofno.core.access import PermissionDenied as ActionDenied
 from sofno.core.access import get_scoped_or_404
 from sofno.core.scoping import customer_access
 from sofno.directory.selectors import customers_for
-from sofno.monitoring import actions, commands, conf
+from sofno.monitoring import actions, commands, conf, geo
 from sofno.monitoring.models import (
     Command,
     CommandTemplate,
@@ -36,6 +37,8 @@ from sofno.web.forms import BootstrapMixin, add_action_errors
 from sofno.web.paging import page_of
 from sofno.web.views import monitoring_settings
 
+# The most devices the map shows (beyond, the list pages serve better).
+MAP_DEVICES = 5000
 STATUS_CLASSES = {
     DeviceStatus.ONLINE: "success",
     DeviceStatus.OFFLINE: "danger",
@@ -296,27 +299,52 @@ def device_map(request: HttpRequest) -> HttpResponse:
 @require_GET
 @customer_access
 def device_map_data(request: HttpRequest) -> JsonResponse:
-    """Devices with coordinates, for the map's markers."""
+    """The map's markers: a device at its city's coordinates, else at its country's
+    centre (marked approximate); devices on a local network or of unknown origin are
+    listed beside the map instead."""
     actor = require_actor(request)
-    located = devices_for(actor).filter(latitude__isnull=False, longitude__isnull=False)
-    return JsonResponse(
-        {
-            "devices": [
-                {
-                    "id": str(d.public_id),
-                    "name": d.name,
-                    "customer": d.customer.name,
-                    "status": d.status,
-                    "lat": d.latitude,
-                    "lon": d.longitude,
-                    "place": d.location_label,
-                    "url": request.build_absolute_uri(f"/devices/{d.public_id}/"),
-                }
-                for d in located[:5000]
-            ],
-            "unlocated": devices_for(actor).filter(latitude__isnull=True).count(),
+    placed, unplaced = [], []
+    for device in devices_for(actor).order_by("customer__name", "name")[:MAP_DEVICES]:
+        point, approximate = _map_point(device)
+        item = {
+            "name": device.name,
+            "customer": device.customer.name,
+            "status": device.status,
+            "status_label": device.get_status_display(),
+            "place": device.location_label,
+            "url": reverse("web:device-detail", args=[device.public_id]),
         }
-    )
+        if point is None:
+            unplaced.append(item)
+            continue
+        lat, lon = point
+        item.update(
+            lat=lat,
+            lon=lon,
+            approximate=approximate,
+            google=f"https://www.google.com/maps/search/?api=1&query={lat:.5f}%2C{lon:.5f}",
+        )
+        placed.append(item)
+    return JsonResponse({"devices": placed, "unplaced": unplaced})
+
+
+def _map_point(device: Device) -> tuple[tuple[float, float] | None, bool]:
+    """Where a device goes on the map, and whether that is only its country."""
+    if device.latitude is not None and device.longitude is not None:
+        return (device.latitude, device.longitude), False
+    if device.country and not device.local_network:
+        return geo.country_centre(device.country), True
+    return None, False
+
+
+@login_required
+@require_GET
+@customer_access
+@cache_control(private=True, max_age=86400)
+def world_outline(request: HttpRequest) -> JsonResponse:
+    """Every country's outline (GeoJSON): the map's basemap without the internet."""
+    require_actor(request)
+    return JsonResponse(geo.world_outline())
 
 
 patterns = [
@@ -327,6 +355,7 @@ patterns = [
     path("enroll/", device_enroll, name="device-enroll"),
     path("map/", device_map, name="device-map"),
     path("map.json", device_map_data, name="device-map-data"),
+    path("map/world.json", world_outline, name="device-map-world"),
     path("maintenance/<uuid:public_id>/end/", maintenance_end, name="maintenance-end"),
     path("<uuid:public_id>/", device_detail, name="device-detail"),
     path("<uuid:public_id>/edit/", device_edit, name="device-edit"),
