@@ -28,6 +28,7 @@ app_name = "web"
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("", include(dashboard.auth_patterns)),
+    path("", include(dashboard.patterns)),
     path("me/", include(account.patterns)),
     path("portal/", include(portal.patterns)),
     path("customers/", include(customers.patterns)),
