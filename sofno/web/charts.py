@@ -3,7 +3,8 @@
 No JavaScript and nothing fetched from the internet: pygal's tooltip script normally
 comes from a CDN, and ``js=[]`` leaves it out, so a chart works on a closed network
 and costs the browser nothing. The SVG has a ``viewBox`` and no fixed size, so it
-scales to its card; fonts are sized for a phone, where it is drawn at about 350 px.
+scales to its card; it is drawn narrow (560 units) with large fonts so a phone, at
+about 330 px, still shows labels of about 11 px.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ _STYLE = Style(
     opacity_hover="1",
     colors=("#0d6efd", "#dc3545", "#fd7e14", "#198754"),
     font_family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
-    label_font_size=18,
-    major_label_font_size=18,
-    legend_font_size=20,
+    label_font_size=20,
+    major_label_font_size=20,
+    legend_font_size=22,
     value_font_size=16,
 )
 
@@ -46,7 +47,7 @@ def hourly_bars(hours: list[str], series: list[tuple[str, list[int]]], *, title:
     chart = pygal.Bar(
         style=_STYLE,
         js=[],  # no tooltip script from a CDN: the page must work offline
-        width=800,
+        width=560,
         height=300,
         explicit_size=False,  # viewBox only: the SVG fills its container's width
         legend_at_bottom=True,
