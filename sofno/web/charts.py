@@ -40,7 +40,7 @@ _COMMENT = re.compile(r"<!--.*?-->", re.S)
 def hourly_bars(hours: list[str], series: list[tuple[str, list[int]]], *, title: str) -> SafeString:
     """A bar chart with one group of bars per hour, as an SVG string to inline.
 
-    ``hours`` labels the x axis (every third label is shown, so 24 fit a phone);
+    ``hours`` labels the x axis (every fourth label is shown, so 24 hours fit a phone);
     ``series`` is ``(legend, counts)`` pairs, counts aligned with ``hours``;
     ``title`` is read by screen readers (the chart draws no visible title).
     """
@@ -53,8 +53,9 @@ def hourly_bars(hours: list[str], series: list[tuple[str, list[int]]], *, title:
         legend_at_bottom=True,
         legend_at_bottom_columns=len(series),
         show_minor_x_labels=False,
-        x_labels_major_every=3,
+        x_labels_major_every=4,
         truncate_label=-1,
+        truncate_legend=-1,  # legends are short and translated: never cut them
         show_y_guides=True,
         show_x_guides=False,
         min_scale=2,

@@ -39,7 +39,7 @@ def test_it_shows_the_day_to_the_agent(cast, world):
     assert "Trattoria Da Mario" in text
     assert "#41 Printer jams" in text  # the agent's own ticket
     assert "Giulia Rossi" in text and "ext. 201" in text  # on call now
-    assert "<svg" in text and "Incidents opened" in text
+    assert "<svg" in text and "New incidents" in text
 
 
 def test_it_shows_the_oldest_incident_first_with_its_acknowledgement(cast, world):
@@ -89,7 +89,7 @@ def test_it_counts_the_last_24_hours_per_hour(cast, world):
         title="x",
     )
     text = _client(cast.owner).get(reverse("web:dashboard-live")).text
-    assert "1 incident opened" in text
+    assert "1 new incident" in text
 
 
 def test_it_answers_in_a_few_queries(cast, world):

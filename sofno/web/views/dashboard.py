@@ -154,8 +154,8 @@ def _chart(actor: Actor, now: dt.datetime):
     return {
         "svg": charts.hourly_bars(
             [f"{hour:%H}:00" for hour in hours],
-            [(_("Events"), events), (_("Incidents opened"), opened)],
-            title=_("Events and incidents opened per hour, last 24 hours"),
+            [(_("Events"), events), (_("New incidents"), opened)],
+            title=_("Events and new incidents per hour, last 24 hours"),
         ),
         "events": sum(events),
         "incidents": sum(opened),
