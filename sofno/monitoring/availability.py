@@ -117,3 +117,22 @@ def uptime(
         offline = min(observed, _offline_within(periods[device.pk], start, now))
         result[device.pk] = 1.0 - offline / observed
     return result
+
+
+def uptime_between(
+    devices: Sequence[Device], *, start: dt.datetime, end: dt.datetime
+) -> dict[int, float | None]:
+    """Each device's share of time up between ``start`` and ``end`` (a past month for
+    the SLA report); time before a device existed is not counted, ``None``: not
+    monitored at all in the range."""
+    periods = _periods(devices, start)
+    result: dict[int, float | None] = {}
+    for device in devices:
+        begin = max(start, device.created_at)
+        observed = (end - begin).total_seconds()
+        if observed <= 0:
+            result[device.pk] = None
+            continue
+        offline = min(observed, _offline_within(periods[device.pk], begin, end))
+        result[device.pk] = 1.0 - offline / observed
+    return result

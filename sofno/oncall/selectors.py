@@ -55,6 +55,28 @@ def turn_at(organization: Organization, moment: dt.datetime) -> CurrentTurn | No
     return None
 
 
+def next_turn(organization: Organization, moment: dt.datetime) -> CurrentTurn | None:
+    """The first published turn starting after ``moment``, looking up to two weeks on.
+
+    The dashboard's "on call next"; ``None`` when no published timetable has one.
+    """
+    local = _local(organization, moment)
+    monday = local.date() - dt.timedelta(days=local.weekday())
+    timetables = Timetable.objects.filter(
+        organization=organization,
+        week_start__gte=monday,
+        week_start__lte=monday + dt.timedelta(days=7),
+        status=TimetableStatus.PUBLISHED,
+    ).order_by("week_start")
+    for timetable in timetables:
+        for day in range(len(timetable.days)):
+            for index in range(len(parse_turns(timetable.turns))):
+                start, end = turn_instants(timetable, day, index, local.tzinfo)
+                if start > local:
+                    return CurrentTurn(timetable, day, index, start, end)
+    return None
+
+
 def turn_instants(timetable: Timetable, day: int, turn: int, zone=None):
     """The start and end instants of one turn of ``timetable``."""
     zone = zone or ZoneInfo(timetable.organization.timezone)

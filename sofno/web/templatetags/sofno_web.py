@@ -38,3 +38,31 @@ def ticket_conversation(context: template.Context, ticket) -> list:
 
     actor = context.get("actor")
     return list(comments_for(actor, ticket)) if actor else []
+
+
+@register.simple_tag
+def age(moment, now, what: str = "") -> str:
+    """``<time>`` saying how long ago ``moment`` was ("3 minutes ago"; "just now"
+    under a minute, where ``timesince`` would say "0 minutes"), the exact date and
+    time on hover. ``what="updated"`` words it for a change ("updated 3 minutes ago")."""
+    from django.utils.formats import date_format
+    from django.utils.html import format_html
+    from django.utils.timesince import timesince
+    from django.utils.timezone import localtime
+    from django.utils.translation import gettext as _
+
+    recent = (now - moment).total_seconds() < 60
+    if what == "updated":
+        text = (
+            _("updated just now")
+            if recent
+            else _("updated %(time)s ago") % {"time": timesince(moment, now)}
+        )
+    else:
+        text = _("just now") if recent else _("%(time)s ago") % {"time": timesince(moment, now)}
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        moment.isoformat(),
+        date_format(localtime(moment), "DATETIME_FORMAT"),
+        text,
+    )

@@ -22,7 +22,7 @@ from sofno.core.access import PermissionDenied as ActionDenied
 from sofno.core.access import get_scoped_or_404
 from sofno.core.scoping import customer_access
 from sofno.directory.selectors import customers_for
-from sofno.monitoring import actions, commands, conf, geo
+from sofno.monitoring import actions, availability, commands, conf, geo
 from sofno.monitoring.models import (
     Command,
     CommandTemplate,
@@ -45,6 +45,17 @@ STATUS_CLASSES = {
     DeviceStatus.NEW: "secondary",
     DeviceStatus.PAUSED: "warning",
 }
+
+# The device page's uptime figures: the last day, week and month.
+UPTIME_WINDOWS = (
+    (gettext_lazy("24 hours"), dt.timedelta(hours=24)),
+    (gettext_lazy("7 days"), dt.timedelta(days=7)),
+    (gettext_lazy("30 days"), dt.timedelta(days=30)),
+)
+
+
+def _percent(share: float | None) -> float | None:
+    return None if share is None else share * 100
 
 
 class DeviceForm(BootstrapMixin, forms.Form):
@@ -153,8 +164,15 @@ def device_detail(request: HttpRequest, public_id) -> HttpResponse:
     # The command catalog and the commands run are staff business.
     staff = not actor.is_customer_user
     now = timezone.now()
+    # Days in the customer's time, as on their status page: the same bar, the same cells.
+    zone = device.customer.timezone or actor.organization.timezone or "UTC"
     context = {
         "device": device,
+        "days": availability.daily([device], tz=zone, now=now)[device.pk],
+        "uptimes": [
+            (label, _percent(availability.uptime([device], window=window, now=now)[device.pk]))
+            for label, window in UPTIME_WINDOWS
+        ],
         "classes": STATUS_CLASSES,
         "periods": device.offline_periods.all()[:50],
         "incidents": device.incidents.all()[:20],
