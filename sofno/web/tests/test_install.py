@@ -24,7 +24,7 @@ def test_it_translates_the_manifest(client):
     client.cookies["django_language"] = "es"
     manifest = client.get("/manifest.webmanifest").json()
     assert manifest["lang"] == "es"
-    assert manifest["description"] == "Incidencias, dispositivos y guardias de sus clientes"
+    assert manifest["description"] == "Incidencias, equipos y guardias de sus clientes"
 
 
 @pytest.mark.parametrize("size", icons.SIZES)
