@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 
+from sofno.directory.models import Customer
 from sofno.monitoring import checkin
 from sofno.monitoring.models import CommandKind, CommandTemplate, Device, Incident, IncidentStatus
 from sofno.monitoring.sweeper import tick
@@ -185,6 +186,12 @@ def test_it_puts_a_device_known_by_its_country_at_the_country_centre(
     assert marker["approximate"] and (marker["lat"], marker["lon"]) == (40.0, -4.0)
     assert [d["name"] for d in data["unplaced"]] == ["Back office PC"]
     assert data["unplaced"][0]["place"] == "local network"
+    # Its customer's country known: the local device stands there instead.
+    Customer.objects.filter(pk=local.customer_id).update(country="IT")
+    data = client.get("/devices/map.json").json()
+    at = {d["name"]: (d["lat"], d["lon"], d["approximate"]) for d in data["devices"]}
+    assert at["Back office PC"] == (42.83333333, 12.83333333, True)
+    assert data["unplaced"] == []
 
 
 def test_it_serves_the_world_outline_for_a_map_without_internet(client, cast):

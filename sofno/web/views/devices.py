@@ -317,9 +317,9 @@ def device_map(request: HttpRequest) -> HttpResponse:
 @require_GET
 @customer_access
 def device_map_data(request: HttpRequest) -> JsonResponse:
-    """The map's markers: a device at its city's coordinates, else at its country's
-    centre (marked approximate); devices on a local network or of unknown origin are
-    listed beside the map instead."""
+    """The map's markers: a device at its city's coordinates, else at the centre of its
+    country or (on a local network) its customer's country, marked approximate; the
+    rest are listed beside the map."""
     actor = require_actor(request)
     placed, unplaced = [], []
     for device in devices_for(actor).order_by("customer__name", "name")[:MAP_DEVICES]:
@@ -352,6 +352,9 @@ def _map_point(device: Device) -> tuple[tuple[float, float] | None, bool]:
         return (device.latitude, device.longitude), False
     if device.country and not device.local_network:
         return geo.country_centre(device.country), True
+    # On the customer's own network (or never seen): at the customer's country.
+    if device.customer.country:
+        return geo.country_centre(device.customer.country), True
     return None, False
 
 
