@@ -160,6 +160,7 @@ def seed_outages(org, devices, per_device_week: float, end: dt.datetime) -> None
                 Incident(
                     organization=org,
                     device=d,
+                    customer_id=d.customer_id,
                     status=IncidentStatus.RESOLVED,
                     title=f"{d.name} is offline",
                     opened_at=s,
