@@ -7,6 +7,7 @@ data directory); PostgreSQL and Redis are a matter of two URLs.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -131,7 +132,7 @@ if DB_POOL_SIZE < 0 or WEB_PROCESSES < 0 or WORKER_PROCESSES < 0:
     )
 
 
-def _database(url: str) -> dict:
+def _database(url: str) -> dj_database_url.DBConfig:
     config = dj_database_url.parse(url, conn_max_age=0)
     engine = config["ENGINE"]
     if engine == "django.db.backends.sqlite3":
@@ -173,7 +174,7 @@ DATABASES = {"default": _database(DATABASE_URL)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 QUEUE_URL = env_str("SOFNO_QUEUE_URL", f"sqlite:///{DATA_DIR / 'queue.sqlite3'}")
-HUEY = {
+HUEY: dict[str, Any] = {
     "huey_class": "sofno.core.queue.huey_from_url",  # see sofno.core.queue
     "name": "sofno",
     "url": QUEUE_URL,

@@ -73,7 +73,7 @@ def _decompress(data: bytes) -> Point | None:
 
 _GY = 4 * pow(5, _P - 2, _P) % _P
 _GX = _recover_x(_GY, 0)
-_G: Point = (_GX, _GY, 1, _GX * _GY % _P)  # type: ignore[operator]
+_G: Point = (_GX, _GY, 1, _GX * _GY % _P)  # type: ignore[operator, assignment]
 
 
 def verify_pure(public_key: bytes, message: bytes, signature: bytes) -> bool:

@@ -7,9 +7,10 @@ key) and scope every query through it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -39,9 +40,9 @@ class Actor:
 
     organization: Organization
     role: str
-    user: AbstractBaseUser | None = None
+    user: User | None = None
     api_key: ApiKey | None = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def can_write(self) -> bool:
@@ -112,7 +113,7 @@ def actor_for_api_key(plain: str) -> Actor | None:
     return Actor(organization=key.organization, role=role, api_key=key)
 
 
-def actor_for_user(user: AbstractBaseUser, organization_id: int | None = None) -> Actor | None:
+def actor_for_user(user: User | AnonymousUser, organization_id: int | None = None) -> Actor | None:
     """The actor for a signed-in user in their chosen (or first) organization."""
     if not user.is_authenticated:
         return None
@@ -132,5 +133,5 @@ def get_scoped_or_404(queryset: QuerySet[M], actor: Actor, **lookup: object) -> 
 
     try:
         return visible_to(actor, queryset).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError) as exc:
+    except (ObjectDoesNotExist, ValueError) as exc:
         raise Http404(queryset.model._meta.verbose_name) from exc

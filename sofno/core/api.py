@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Schema
@@ -28,6 +29,14 @@ from sofno.core.middleware import SESSION_ORG_KEY
 
 
 class FieldError(Schema):
+    field: str
+    rule: str
+    message: str
+
+
+class ErrorItem(TypedDict):
+    """One entry of an error's ``errors`` list (the shape of :class:`FieldError`)."""
+
     field: str
     rule: str
     message: str
@@ -77,16 +86,17 @@ class SessionAuth(APIKeyCookie):
 
 def actor(request: HttpRequest) -> Actor:
     """The authenticated actor of an API request."""
-    return request.auth
+    who: Actor = request.auth  # type: ignore[attr-defined]  # set by ninja's auth
+    return who
 
 
-def error(code: str, message: str, status: int, errors: list[dict] | None = None) -> HttpError:
+def error(code: str, message: str, status: int, errors: list[ErrorItem] | None = None) -> HttpError:
     """An :class:`ApiError` carrying our error shape."""
     return ApiError(status, code, message, errors or [])
 
 
 class ApiError(HttpError):
-    def __init__(self, status: int, code: str, message: str, errors: list[dict]) -> None:
+    def __init__(self, status: int, code: str, message: str, errors: list[ErrorItem]) -> None:
         super().__init__(status, message)
         self.code = code
         self.errors = errors
@@ -104,7 +114,7 @@ def field_error(field: str, rule: str, message: str) -> ApiError:
 
 def from_django_validation(exc: DjangoValidationError) -> ApiError:
     """Turn a model's ``full_clean`` error into our 422 shape."""
-    errors = []
+    errors: list[ErrorItem] = []
     if hasattr(exc, "error_dict"):
         for field, field_errors in exc.error_dict.items():
             for err in field_errors:
@@ -180,7 +190,9 @@ class StorableTextParser(Parser):
             raise text_error(found)
         return data
 
-    def parse_querydict(self, data, list_fields, request: HttpRequest) -> dict[str, Any]:
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
         result = super().parse_querydict(data, list_fields, request)
         found = unstorable_text(result)
         if found:
@@ -188,12 +200,12 @@ class StorableTextParser(Parser):
         return result
 
 
-def refuse_unstorable_path(view: Callable) -> Callable:
+def refuse_unstorable_path(view: Callable[..., Any]) -> Callable[..., Any]:
     """Wrap an API view so a path parameter with text no database can store (``%00``)
     answers 422 naming that parameter, as the parser does for bodies and queries."""
 
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         for name, value in kwargs.items():
             found = unstorable_text(value)
             if found:
@@ -213,13 +225,19 @@ def _loc_to_field(loc: list[Any]) -> str:
 def install_error_handlers(api: NinjaAPI) -> None:
     """Make every failure answer our error shape instead of ninja's or a 500."""
 
-    def respond(request, status: int, code: str, message: str, errors=None) -> HttpResponse:
+    def respond(
+        request: HttpRequest,
+        status: int,
+        code: str,
+        message: str,
+        errors: list[ErrorItem] | None = None,
+    ) -> HttpResponse:
         body = {"code": code, "message": message, "errors": errors or []}
         return api.create_response(request, body, status=status)
 
     @api.exception_handler(NinjaValidationError)
-    def on_validation(request, exc: NinjaValidationError):
-        errors = [
+    def on_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        errors: list[ErrorItem] = [
             {
                 "field": _loc_to_field(list(err.get("loc", []))),
                 "rule": err.get("type", "invalid"),
@@ -231,42 +249,45 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return respond(request, 422, "validation_error", summary, errors)
 
     @api.exception_handler(ApiError)
-    def on_api_error(request, exc: ApiError):
+    def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
         return respond(request, exc.status_code, exc.code, str(exc), exc.errors)
 
     @api.exception_handler(DjangoValidationError)
-    def on_django_validation(request, exc: DjangoValidationError):
+    def on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
         err = from_django_validation(exc)
         return respond(request, 422, err.code, str(err), err.errors)
 
     @api.exception_handler(Http404)
-    def on_not_found(request, exc):
+    def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return respond(request, 404, "not_found", _("Not found."))
 
     @api.exception_handler(PermissionDenied)
-    def on_denied(request, exc: PermissionDenied):
+    def on_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
         return respond(request, 403, exc.code, exc.message)
 
     @api.exception_handler(AuthenticationError)
-    def on_unauthenticated(request, exc):
+    def on_unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         return respond(request, 401, "unauthorized", _("A valid API key or session is required."))
 
     @api.exception_handler(HttpError)
-    def on_http_error(request, exc: HttpError):
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         if isinstance(exc.__cause__, ApiError):
             # Raised by our parser inside ninja's body parsing, which wraps it in a 400.
             return on_api_error(request, exc.__cause__)
         if exc.status_code == 400 and str(exc).startswith("Cannot parse request body"):
             # ninja's parser: a body that is not JSON (or not UTF-8, or too deep).
-            error = {"field": "body", "rule": "json_invalid", "message": str(exc)}
+            error: ErrorItem = {"field": "body", "rule": "json_invalid", "message": str(exc)}
             return respond(request, 400, "bad_request", str(exc), [error])
         return respond(request, exc.status_code, "error", str(exc))
 
     @api.exception_handler(ProtectedError)
     @api.exception_handler(RestrictedError)
-    def on_in_use(request, exc):
+    def on_in_use(request: HttpRequest, exc: ProtectedError | RestrictedError) -> HttpResponse:
         # Another app's rows still point at the object (PROTECT/RESTRICT foreign keys).
-        objects = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
+        if isinstance(exc, ProtectedError):
+            objects = exc.protected_objects
+        else:
+            objects = exc.restricted_objects
         kinds = sorted({str(obj._meta.verbose_name_plural) for obj in objects})
         message = _("Still in use by %(kinds)s; remove or move those first.") % {
             "kinds": ", ".join(kinds)
@@ -274,12 +295,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return respond(request, 409, "in_use", message)
 
     @api.exception_handler(DataError)
-    def on_data_error(request, exc):
+    def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
         # A value the database refuses (out of range, bad encoding) that slipped past
         # the schemas: the client's input, so a 422, never a 500.
         return respond(request, 422, "validation_error", _("A value is out of range or invalid."))
 
     @api.exception_handler(IntegrityError)
-    def on_integrity(request, exc):
+    def on_integrity(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
         # Constraint races that slipped past validation: a conflict, never a 500.
         return respond(request, 409, "conflict", _("The change conflicts with existing data."))

@@ -1,9 +1,10 @@
 """Core endpoints: who am I, and the organization's API keys."""
 
 import datetime as dt
+from typing import Any
 from uuid import UUID
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
@@ -55,7 +56,7 @@ class ApiKeyFilter(FilterIn):
 
 @router.get("/me", response=MeOut)
 @customer_access
-def me(request: HttpRequest):
+def me(request: HttpRequest) -> dict[str, Any]:
     """The organization and role behind the credentials used."""
     who = actor(request)
     return {
@@ -68,7 +69,7 @@ def me(request: HttpRequest):
 
 @router.get("/api-keys", response={200: list[ApiKeyOut], **ERRORS})
 @paginate(Pages)
-def list_api_keys(request: HttpRequest, filters: Query[ApiKeyFilter]):
+def list_api_keys(request: HttpRequest, filters: Query[ApiKeyFilter]) -> QuerySet[ApiKey]:
     """The organization's API keys, newest first (owners and admins)."""
     who = actor(request)
     who.require_admin()
@@ -77,22 +78,22 @@ def list_api_keys(request: HttpRequest, filters: Query[ApiKeyFilter]):
 
 
 @router.post("/api-keys", response={201: NewApiKeyOut, **ERRORS})
-def create_api_key(request: HttpRequest, payload: ApiKeyIn):
+def create_api_key(request: HttpRequest, payload: ApiKeyIn) -> Status[ApiKey]:
     """Issue a key; the answer holds the key itself, once (signed-in owners and admins)."""
     key, plain = actions.issue_api_key(acting_user=actor(request), **payload.model_dump())
-    key.key = plain
+    key.key = plain  # type: ignore[attr-defined]  # shown once, by NewApiKeyOut
     return Status(201, key)
 
 
 @router.get("/api-keys/{key_id}", response={200: ApiKeyOut, **ERRORS})
-def get_api_key(request: HttpRequest, key_id: UUID):
+def get_api_key(request: HttpRequest, key_id: UUID) -> ApiKey:
     who = actor(request)
     who.require_admin()
     return get_scoped_or_404(ApiKey.objects.all(), who, public_id=key_id)
 
 
 @router.delete("/api-keys/{key_id}", response={204: None, **ERRORS})
-def revoke_api_key(request: HttpRequest, key_id: UUID):
+def revoke_api_key(request: HttpRequest, key_id: UUID) -> Status[None]:
     """Revoke a key at once (it keeps its row, with ``revoked_at``)."""
     who = actor(request)
     who.require_admin()

@@ -1,7 +1,9 @@
+from typing import Any
+
 from django.http import HttpRequest
 
 
-def organization(request: HttpRequest) -> dict:
+def organization(request: HttpRequest) -> dict[str, Any]:
     """Expose the current actor (and its organization) to every template."""
     actor = getattr(request, "actor", None)
     if actor is None or not actor:

@@ -128,7 +128,9 @@ def allowed_networks() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, .
 
 
 @lru_cache(maxsize=16)
-def _parse_networks(cidrs: tuple[str, ...]) -> tuple:
+def _parse_networks(
+    cidrs: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     return tuple(ipaddress.ip_network(cidr.strip(), strict=False) for cidr in cidrs)
 
 
@@ -181,7 +183,7 @@ def literal_address(host: str) -> IPAddress | None:
 
 def _system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [info[4][0] for info in infos]
+    return [str(info[4][0]) for info in infos]  # the address: already a str for TCP/IP
 
 
 def resolver() -> Resolver:
@@ -189,7 +191,8 @@ def resolver() -> Resolver:
     configured = getattr(settings, "OUTBOUND_RESOLVER", None)
     if not configured:
         return _system_resolver
-    return import_string(configured) if isinstance(configured, str) else configured
+    found: Resolver = import_string(configured) if isinstance(configured, str) else configured
+    return found
 
 
 def resolve(host: str, port: int) -> list[str]:
@@ -241,13 +244,14 @@ _HOOK_LOCK = threading.Lock()
 _HOOK_INSTALLED = False
 
 
-def _audit(event: str, args: tuple) -> None:
+def _audit(event: str, args: tuple[Any, ...]) -> None:
     if not event.startswith("socket.") or event not in ("socket.connect", "socket.sendto"):
         return
     refusals = _SCOPE.get()
     if refusals is None:
         return
     address = args[-1]
+    reason: str | None
     if not isinstance(address, tuple) or not address:
         reason = f"{address!r} is not an internet address"
     else:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Iterable
 from typing import Any
 
 import httpcore
@@ -67,7 +68,14 @@ class _GuardedBackend(httpcore.NetworkBackend):
     def __init__(self, inner: httpcore.NetworkBackend) -> None:
         self.inner = inner
 
-    def connect_tcp(self, host: str, port: int, timeout=None, local_address=None, **kw: Any):
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
         try:
             addresses = resolve(host, port)
         except socket.gaierror as exc:
@@ -75,12 +83,12 @@ class _GuardedBackend(httpcore.NetworkBackend):
         last: Exception | None = None
         for address in addresses:
             try:
-                return self.inner.connect_tcp(address, port, timeout, local_address, **kw)
+                return self.inner.connect_tcp(address, port, timeout, local_address, socket_options)
             except httpcore.ConnectError as exc:
                 last = exc
         raise last or httpcore.ConnectError(host)
 
-    def connect_unix_socket(self, *args: Any, **kwargs: Any):
+    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
         raise AddressRefused("unix sockets are not allowed")
 
     def sleep(self, seconds: float) -> None:
@@ -91,7 +99,14 @@ class _AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
     def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
         self.inner = inner
 
-    async def connect_tcp(self, host: str, port: int, timeout=None, local_address=None, **kw: Any):
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         if literal_address(host) is not None:
             addresses = resolve(host, port)
         else:
@@ -104,12 +119,14 @@ class _AsyncGuardedBackend(httpcore.AsyncNetworkBackend):
         last: Exception | None = None
         for address in addresses:
             try:
-                return await self.inner.connect_tcp(address, port, timeout, local_address, **kw)
+                return await self.inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
             except httpcore.ConnectError as exc:
                 last = exc
         raise last or httpcore.ConnectError(host)
 
-    async def connect_unix_socket(self, *args: Any, **kwargs: Any):
+    async def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
         raise AddressRefused("unix sockets are not allowed")
 
     async def sleep(self, seconds: float) -> None:

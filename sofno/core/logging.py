@@ -36,7 +36,7 @@ class RequestContext:
 
     request_id: str
     request: Any = None
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def organization(self) -> str | None:
@@ -46,7 +46,7 @@ class RequestContext:
             return self.extra.get("organization")
         for holder in (getattr(request, "auth", None), _evaluated(request, "actor")):
             organization = getattr(holder, "organization", None)
-            slug = getattr(organization, "slug", None)
+            slug: str | None = getattr(organization, "slug", None)
             if slug:
                 return slug
         return self.extra.get("organization")
@@ -124,7 +124,7 @@ class TextFormatter(logging.Formatter):
         return f"{line} [{rid}]" if rid else line
 
 
-def logging_config(log_format: str, level: str) -> dict:
+def logging_config(log_format: str, level: str) -> dict[str, Any]:
     """The ``LOGGING`` dict for ``json`` or ``text`` output on stderr."""
     return {
         "version": 1,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
@@ -28,7 +29,8 @@ class OrganizationMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.actor = SimpleLazyObject(
+        # ``actor`` and ``request_id`` are ours: HttpRequest does not declare them.
+        request.actor = SimpleLazyObject(  # type: ignore[attr-defined]
             lambda: actor_for_user(request.user, request.session.get(SESSION_ORG_KEY))
         )
         language = _user_language(request)
@@ -37,7 +39,13 @@ class OrganizationMiddleware:
             request.LANGUAGE_CODE = language
         return self.get_response(request)
 
-    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> None:
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> None:
         """Pages are staff-only for customer users unless marked ``@customer_access``."""
         page_gate(request, view_func)
 
@@ -65,7 +73,7 @@ class RequestLogMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         rid = clean_request_id(request.headers.get("x-request-id"))
-        request.request_id = rid
+        request.request_id = rid  # type: ignore[attr-defined]
         # Not reset on the way out: Django logs 4xx/5xx ("django.request") after the
         # middleware returns; request_finished clears it (below).
         current.set(RequestContext(rid, request))

@@ -10,6 +10,9 @@ same way instead of as a 500.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from typing import Any
+
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, router, transaction
 
@@ -22,14 +25,14 @@ class FieldConstraintsMixin(models.Model):
     class Meta:
         abstract = True
 
-    def validate_constraints(self, exclude=None) -> None:
+    def validate_constraints(self, exclude: Collection[str] | None = None) -> None:
         """Django's check, with each listed constraint's error moved to its field."""
         using = router.db_for_write(self.__class__, instance=self)
         errors: dict[str, list[ValidationError]] = {}
         for model_class, constraints in self.get_constraints():
             for constraint in constraints:
                 try:
-                    constraint.validate(model_class, self, exclude=exclude, using=using)
+                    constraint.validate(model_class, self, exclude=exclude, using=using)  # type: ignore[arg-type]
                 except ValidationError as exc:
                     field, rule = self.CONSTRAINT_FIELDS.get(
                         constraint.name, (NON_FIELD_ERRORS, exc.code or "constraint")
@@ -40,7 +43,7 @@ class FieldConstraintsMixin(models.Model):
             raise ValidationError(errors)
 
 
-def save_validated(instance: models.Model, **save_kwargs) -> None:
+def save_validated(instance: models.Model, **save_kwargs: Any) -> None:
     """``full_clean()`` then ``save()``; a constraint lost to a race is a field error."""
     instance.full_clean()
     try:

@@ -3,6 +3,8 @@ too big for it (a 422 naming the parameter instead of a 500)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import Field, Schema
 from ninja.pagination import LimitOffsetPagination
 
@@ -18,5 +20,5 @@ class Pages(LimitOffsetPagination):
         limit: int = Field(100, ge=1, le=MAX_LIMIT)
         offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=MAX_LIMIT, **kwargs)

@@ -21,6 +21,7 @@ import json
 import logging
 import time
 import uuid
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -74,7 +75,7 @@ def _storage_for(name: str, url: str, immediate: bool, **options: object) -> Hue
     )
 
 
-def wake_key(task: Task, args: tuple | list) -> str:
+def wake_key(task: Task, args: tuple[Any, ...] | list[Any]) -> str:
     """The pending flag's key for one wake-up (task and arguments)."""
     name = f"{type(task).__module__}.{task.name}"
     return WAKE_KEY_PREFIX + name + ":" + json.dumps(list(args), separators=(",", ":"))

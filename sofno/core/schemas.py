@@ -185,5 +185,5 @@ def check_country(value: str | None) -> str | None:
 class TimezoneMixin(Schema):
     @field_validator("timezone", check_fields=False)
     @classmethod
-    def _tz(cls, value):
+    def _tz(cls, value: str | None) -> str | None:
         return check_timezone(value)

@@ -50,7 +50,7 @@ def customer_access(view: F) -> F:
     return view
 
 
-def allows_customers(view: Callable[..., Any]) -> bool:
+def allows_customers(view: Callable[..., Any] | None) -> bool:
     """Whether ``view`` (or a function it wraps) was marked with :func:`customer_access`."""
     seen = 0
     while view is not None and seen < 20:
@@ -105,11 +105,15 @@ def page_gate(request: HttpRequest, view_func: Callable[..., Any]) -> None:
         raise PageDenied(_("Customer users may not see this page."))
 
 
-def own_customers(actor: Actor, key: str = "pk") -> QuerySet:
+def own_customers(actor: Actor, key: str = "pk") -> QuerySet[Any, dict[str, Any]]:
     """The ``key`` values (``pk`` or ``public_id``) of the customers a customer user
     is linked to (at most one), as a subquery."""
+    assert actor.user is not None  # an API key is no customer user (see visible_to)
     links = actor.user.customer_links.filter(organization=actor.organization)
-    return links.values("customer_id" if key == "pk" else f"customer__{key}")
+    keys: QuerySet[Any, dict[str, Any]] = links.values(
+        "customer_id" if key == "pk" else f"customer__{key}"
+    )
+    return keys
 
 
 def visible_to(actor: Actor, queryset: QuerySet[M]) -> QuerySet[M]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from huey.contrib.djhuey import db_task
 
@@ -16,7 +17,7 @@ from sofno.core.models import Organization
 
 
 @db_task()
-def probe(path: str, token: str) -> dict:
+def probe(path: str, token: str) -> dict[str, Any]:
     """Write what the worker sees to ``path`` (a JSON file) and return it.
 
     - ``pid`` is the process that ran the task, so a caller can tell that the

@@ -12,16 +12,23 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    # Only for annotations: Django is configured below, after the environment.
+    from django.contrib.auth.models import User
+    from django.test.client import _MonkeyPatchedWSGIResponse as Response
+
+    from sofno.core.models import Organization
 
 os.environ.setdefault("SOFNO_DATA_DIR", tempfile.mkdtemp(prefix="sofno-test-"))
 os.environ.setdefault("SOFNO_QUEUE_URL", "memory://")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sofno.settings")
 
 
-def pytest_configure(config) -> None:
+def pytest_configure(config: pytest.Config) -> None:
     """Hash test passwords cheaply: the standing cast creates four users per test,
     and PBKDF2's deliberate slowness would dominate the suite's run time."""
     from django.conf import settings
@@ -33,18 +40,18 @@ def pytest_configure(config) -> None:
 class Cast:
     """The standing users of a test: who acts, in which organization."""
 
-    org: Any
-    other_org: Any
-    owner: Any
-    agent: Any
-    viewer: Any
-    outsider: Any
+    org: Organization
+    other_org: Organization
+    owner: User
+    agent: User
+    viewer: User
+    outsider: User
     key: str
     readonly_key: str
     other_key: str
 
 
-def make_user(username: str, org, role: str):
+def make_user(username: str, org: Organization, role: str) -> User:
     """A user with a membership of ``role`` in ``org``."""
     from django.contrib.auth import get_user_model
 
@@ -58,7 +65,7 @@ def make_user(username: str, org, role: str):
 
 
 @pytest.fixture
-def cast(db) -> Cast:
+def cast(db: None) -> Cast:
     """Owner, agent and viewer of "acme"; an outsider owning "globex"; API keys."""
     from sofno.core.models import ApiKey, Organization, Role
 
@@ -91,13 +98,13 @@ class ApiClient:
         self.headers = {"Authorization": f"Bearer {key}"} if key else {}
 
     @classmethod
-    def as_user(cls, user, *, enforce_csrf: bool = False) -> ApiClient:
+    def as_user(cls, user: User, *, enforce_csrf: bool = False) -> ApiClient:
         """A client signed in as ``user`` (session cookie, no key)."""
         client = cls(None, enforce_csrf=enforce_csrf)
         client.client.force_login(user)
         return client
 
-    def call(self, method: str, path: str, body: Any = None, **headers: str):
+    def call(self, method: str, path: str, body: Any = None, **headers: str) -> Response:
         data = json.dumps(body) if body is not None else None
         return self.client.generic(
             method,
@@ -107,28 +114,28 @@ class ApiClient:
             headers={**self.headers, **headers},
         )
 
-    def get(self, path: str, **headers: str):
+    def get(self, path: str, **headers: str) -> Response:
         return self.call("GET", path, **headers)
 
-    def post(self, path: str, body: Any = None, **headers: str):
+    def post(self, path: str, body: Any = None, **headers: str) -> Response:
         return self.call("POST", path, body, **headers)
 
-    def patch(self, path: str, body: Any = None, **headers: str):
+    def patch(self, path: str, body: Any = None, **headers: str) -> Response:
         return self.call("PATCH", path, body, **headers)
 
-    def put(self, path: str, body: Any = None, **headers: str):
+    def put(self, path: str, body: Any = None, **headers: str) -> Response:
         return self.call("PUT", path, body, **headers)
 
-    def delete(self, path: str, **headers: str):
+    def delete(self, path: str, **headers: str) -> Response:
         return self.call("DELETE", path, **headers)
 
 
 @pytest.fixture
-def api_client():
+def api_client() -> type[ApiClient]:
     """Factory: ``api_client(cast.key).get("/customers")``."""
     return ApiClient
 
 
-def field_errors(response) -> dict[str, str]:
+def field_errors(response: Response) -> dict[str, str]:
     """``{field: rule}`` from a 422 answer, for short assertions."""
     return {err["field"]: err["rule"] for err in response.json()["errors"]}

@@ -7,6 +7,8 @@ names.
 
 from __future__ import annotations
 
+from typing import Any
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -96,7 +98,7 @@ def validate_no_nul(value: str) -> None:
         )
 
 
-def validate_weekly_windows(value: dict | None) -> None:
+def validate_weekly_windows(value: dict[str, Any] | None) -> None:
     """Django field validator for JSON holding :class:`WeeklyWindows`.
 
     The error code is the rule that failed (``inverted_range``,

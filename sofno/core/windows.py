@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.utils.translation import gettext as _
@@ -132,10 +133,12 @@ class WeeklyWindows(BaseModel):
             moment = end
         return None
 
-    def _next_boundary(self, after: dt.datetime, minute_of, strict: bool = False):
+    def _next_boundary(
+        self, after: dt.datetime, minute_of: Callable[[TimeRange], int], strict: bool = False
+    ) -> dt.datetime | None:
         zone = self.zone
         local_day = after.astimezone(zone).date()
-        candidates = []
+        candidates: list[dt.datetime] = []
         for offset in range(8):
             day = local_day + dt.timedelta(days=offset)
             for r in self.ranges:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from sofno.core.access import Actor
+from sofno.core.models import Organization
 from sofno.events import catalog
 from sofno.events.emit import emit
 from sofno.events.event_types import TEMPLATE_CATALOGS
@@ -21,7 +23,7 @@ MAX_WAIT_SECONDS = 25.0
 POLL_INTERVAL_SECONDS = 0.5
 
 
-def _check_types(organization, field: str, patterns: list[str]) -> None:
+def _check_types(organization: Organization, field: str, patterns: list[str]) -> None:
     unknown = catalog.unknown_patterns(organization, patterns)
     if unknown:
         raise ValidationError(
@@ -29,7 +31,7 @@ def _check_types(organization, field: str, patterns: list[str]) -> None:
         )
 
 
-def _apply(instance, fields: dict[str, Any]) -> None:
+def _apply(instance: object, fields: dict[str, Any]) -> None:
     for name, value in fields.items():
         setattr(instance, name, value)
 
@@ -44,7 +46,7 @@ def post_event(
     subject: str = "",
     data: dict[str, Any] | None = None,
     ordering_key: str = "",
-    occurred_at=None,
+    occurred_at: dt.datetime | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[Event, bool]:
     """Record an event posted by an external system; returns ``(event, created)``.
@@ -174,7 +176,7 @@ def install_catalog(*, acting_user: Actor, name: str) -> list[CustomEventType]:
 
 def _check_trigger(trigger: TimeTrigger) -> None:
     organization = trigger.organization
-    errors: dict[str, list] = {}
+    errors: dict[str, list[ValidationError]] = {}
     for field in ("source_type", "emit_type"):
         if not catalog.known(organization, getattr(trigger, field)):
             errors[field] = [ValidationError("unknown event type", code="unknown")]
@@ -227,7 +229,7 @@ def save_consumer(
     created = consumer is None
     if "event_types" in fields:
         _check_types(acting_user.organization, "event_types", fields["event_types"])
-    if created:
+    if consumer is None:
         consumer = Consumer(organization=acting_user.organization)
         if fields.get("cursor") is None:
             fields["cursor"] = _head(acting_user.organization.pk)

@@ -1,10 +1,13 @@
 """The event catalog, the event log, time triggers and pull consumers under /api/v1."""
 
+from typing import Any
 from uuid import UUID
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
-from ninja import Header, Query, Router, Status
+from ninja import Query, Router, Status
 from ninja.pagination import paginate
+from ninja.params import functions as params
 
 from sofno.core.access import get_scoped_or_404
 from sofno.core.api import ErrorOut, actor
@@ -33,7 +36,7 @@ router = Router(tags=["events"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-def _type_out(event_type: catalog.EventType, custom: bool) -> dict:
+def _type_out(event_type: catalog.EventType, custom: bool) -> dict[str, Any]:
     return {
         "name": event_type.name,
         "description": event_type.description,
@@ -50,7 +53,7 @@ def _type_out(event_type: catalog.EventType, custom: bool) -> dict:
 
 
 @router.get("/event-types", response=list[EventTypeOut])
-def list_event_types(request: HttpRequest):
+def list_event_types(request: HttpRequest) -> list[dict[str, Any]]:
     """Every event type the organization can use, built-in and custom, with tokens."""
     types = catalog.for_organization(actor(request).organization)
     return [
@@ -60,14 +63,14 @@ def list_event_types(request: HttpRequest):
 
 
 @router.post("/event-types", response={201: EventTypeOut, **ERRORS})
-def create_event_type(request: HttpRequest, payload: CustomTypeIn):
+def create_event_type(request: HttpRequest, payload: CustomTypeIn) -> Status[dict[str, Any]]:
     """Define a custom event type (administrators)."""
     custom = actions.create_custom_type(acting_user=actor(request), fields=payload.dict())
     return Status(201, _type_out(catalog.to_event_type(custom), True))
 
 
 @router.post("/event-types/catalogs/{name}", response={201: list[EventTypeOut], **ERRORS})
-def install_catalog(request: HttpRequest, name: str):
+def install_catalog(request: HttpRequest, name: str) -> Status[list[dict[str, Any]]]:
     """Install a ready-made set of custom types (``billing``); existing names are kept."""
     created = actions.install_catalog(acting_user=actor(request), name=name)
     return Status(201, [_type_out(catalog.to_event_type(c), True) for c in created])
@@ -79,7 +82,7 @@ def _custom(request: HttpRequest, name: str) -> CustomEventType:
 
 
 @router.patch("/event-types/{name}", response={200: EventTypeOut, **ERRORS})
-def update_event_type(request: HttpRequest, name: str, payload: CustomTypePatch):
+def update_event_type(request: HttpRequest, name: str, payload: CustomTypePatch) -> dict[str, Any]:
     custom = actions.update_custom_type(
         acting_user=actor(request),
         custom=_custom(request, name),
@@ -89,7 +92,7 @@ def update_event_type(request: HttpRequest, name: str, payload: CustomTypePatch)
 
 
 @router.delete("/event-types/{name}", response={204: None, **ERRORS})
-def delete_event_type(request: HttpRequest, name: str):
+def delete_event_type(request: HttpRequest, name: str) -> Status[None]:
     actions.delete_custom_type(acting_user=actor(request), custom=_custom(request, name))
     return Status(204, None)
 
@@ -101,8 +104,8 @@ def delete_event_type(request: HttpRequest, name: str):
 def post_event(
     request: HttpRequest,
     payload: EventIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=200),
-):
+    idempotency_key: str | None = params.Header(None, alias="Idempotency-Key", max_length=200),
+) -> Status[Event]:
     """Record an event from an external system.
 
     An ``Idempotency-Key`` header makes a retry safe: the same key answers the first
@@ -120,7 +123,7 @@ def post_event(
     return Status(201 if created else 200, event)
 
 
-def filter_events(queryset, filters: EventFilter):
+def filter_events(queryset: QuerySet[Event], filters: EventFilter) -> QuerySet[Event]:
     """Apply the log's filters (shared by the API and the page)."""
     if filters.type:
         if filters.type.endswith(".*"):
@@ -143,7 +146,7 @@ def filter_events(queryset, filters: EventFilter):
 @router.get("/events", response=list[EventOut])
 @paginate(Pages)
 @customer_access
-def list_events(request: HttpRequest, filters: Query[EventFilter]):
+def list_events(request: HttpRequest, filters: Query[EventFilter]) -> QuerySet[Event]:
     """The log, newest first (``after`` reads forward, oldest first)."""
     events = filter_events(visible_to(actor(request), Event.objects.all()), filters)
     return events.order_by("sequence" if filters.after is not None else "-sequence")
@@ -151,7 +154,7 @@ def list_events(request: HttpRequest, filters: Query[EventFilter]):
 
 @router.get("/events/{event_id}", response={200: EventOut, **ERRORS})
 @customer_access
-def get_event(request: HttpRequest, event_id: UUID):
+def get_event(request: HttpRequest, event_id: UUID) -> Event:
     who = actor(request)
     return get_scoped_or_404(Event.objects.all(), who, public_id=event_id)
 
@@ -160,12 +163,12 @@ def get_event(request: HttpRequest, event_id: UUID):
 
 
 @router.get("/triggers", response=list[TriggerOut])
-def list_triggers(request: HttpRequest):
+def list_triggers(request: HttpRequest) -> QuerySet[TimeTrigger]:
     return TimeTrigger.objects.filter(organization=actor(request).organization)
 
 
 @router.post("/triggers", response={201: TriggerOut, **ERRORS})
-def create_trigger(request: HttpRequest, payload: TriggerIn):
+def create_trigger(request: HttpRequest, payload: TriggerIn) -> Status[TimeTrigger]:
     """Emit ``emit_type`` an offset after a timestamp in ``source_type`` events."""
     return Status(201, actions.save_trigger(acting_user=actor(request), fields=payload.dict()))
 
@@ -175,19 +178,19 @@ def _trigger(request: HttpRequest, trigger_id: UUID) -> TimeTrigger:
 
 
 @router.get("/triggers/{trigger_id}", response={200: TriggerOut, **ERRORS})
-def get_trigger(request: HttpRequest, trigger_id: UUID):
+def get_trigger(request: HttpRequest, trigger_id: UUID) -> TimeTrigger:
     return _trigger(request, trigger_id)
 
 
 @router.patch("/triggers/{trigger_id}", response={200: TriggerOut, **ERRORS})
-def update_trigger(request: HttpRequest, trigger_id: UUID, payload: TriggerPatch):
+def update_trigger(request: HttpRequest, trigger_id: UUID, payload: TriggerPatch) -> TimeTrigger:
     trigger = _trigger(request, trigger_id)
     fields = payload.dict(exclude_unset=True)
     return actions.save_trigger(acting_user=actor(request), fields=fields, trigger=trigger)
 
 
 @router.delete("/triggers/{trigger_id}", response={204: None, **ERRORS})
-def delete_trigger(request: HttpRequest, trigger_id: UUID):
+def delete_trigger(request: HttpRequest, trigger_id: UUID) -> Status[None]:
     actions.delete_trigger(acting_user=actor(request), trigger=_trigger(request, trigger_id))
     return Status(204, None)
 
@@ -196,12 +199,12 @@ def delete_trigger(request: HttpRequest, trigger_id: UUID):
 
 
 @router.get("/consumers", response=list[ConsumerOut])
-def list_consumers(request: HttpRequest):
+def list_consumers(request: HttpRequest) -> QuerySet[Consumer]:
     return Consumer.objects.filter(organization=actor(request).organization)
 
 
 @router.post("/consumers", response={201: ConsumerOut, **ERRORS})
-def create_consumer(request: HttpRequest, payload: ConsumerIn):
+def create_consumer(request: HttpRequest, payload: ConsumerIn) -> Status[Consumer]:
     """Register a pull consumer; it starts at the end of the log unless given a cursor."""
     return Status(201, actions.save_consumer(acting_user=actor(request), fields=payload.dict()))
 
@@ -211,19 +214,19 @@ def _consumer(request: HttpRequest, consumer_id: UUID) -> Consumer:
 
 
 @router.get("/consumers/{consumer_id}", response={200: ConsumerOut, **ERRORS})
-def get_consumer(request: HttpRequest, consumer_id: UUID):
+def get_consumer(request: HttpRequest, consumer_id: UUID) -> Consumer:
     return _consumer(request, consumer_id)
 
 
 @router.patch("/consumers/{consumer_id}", response={200: ConsumerOut, **ERRORS})
-def update_consumer(request: HttpRequest, consumer_id: UUID, payload: ConsumerPatch):
+def update_consumer(request: HttpRequest, consumer_id: UUID, payload: ConsumerPatch) -> Consumer:
     consumer = _consumer(request, consumer_id)
     fields = payload.dict(exclude_unset=True)
     return actions.save_consumer(acting_user=actor(request), fields=fields, consumer=consumer)
 
 
 @router.delete("/consumers/{consumer_id}", response={204: None, **ERRORS})
-def delete_consumer(request: HttpRequest, consumer_id: UUID):
+def delete_consumer(request: HttpRequest, consumer_id: UUID) -> Status[None]:
     actions.delete_consumer(acting_user=actor(request), consumer=_consumer(request, consumer_id))
     return Status(204, None)
 
@@ -232,10 +235,12 @@ def delete_consumer(request: HttpRequest, consumer_id: UUID):
 def consumer_events(
     request: HttpRequest,
     consumer_id: UUID,
-    after: int | None = Query(None, ge=0, description="cursor; default: the committed one"),
-    limit: int = Query(100, ge=1, le=1000),
-    wait: float = Query(0, ge=0, le=actions.MAX_WAIT_SECONDS, description="long-poll seconds"),
-):
+    after: int | None = params.Query(None, ge=0, description="cursor; default: the committed one"),
+    limit: int = params.Query(100, ge=1, le=1000),
+    wait: float = params.Query(
+        0, ge=0, le=actions.MAX_WAIT_SECONDS, description="long-poll seconds"
+    ),
+) -> dict[str, Any]:
     """The consumer's next events in log order; waits up to ``wait`` s when there are none."""
     consumer = _consumer(request, consumer_id)
     start = consumer.cursor if after is None else after
@@ -244,7 +249,7 @@ def consumer_events(
 
 
 @router.post("/consumers/{consumer_id}/cursor", response={200: ConsumerOut, **ERRORS})
-def commit_cursor(request: HttpRequest, consumer_id: UUID, payload: CursorIn):
+def commit_cursor(request: HttpRequest, consumer_id: UUID, payload: CursorIn) -> Consumer:
     """Record how far the consumer has read."""
     consumer = _consumer(request, consumer_id)
     return actions.commit_cursor(

@@ -7,6 +7,12 @@ types (stored in the database, owned by the events app).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # Models are imported where used: this module loads before the app registry.
+    from sofno.core.models import Organization
+    from sofno.events.models import CustomEventType
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ def matches(patterns: list[str] | tuple[str, ...], name: str) -> bool:
     return False
 
 
-def for_organization(organization) -> dict[str, EventType]:
+def for_organization(organization: Organization) -> dict[str, EventType]:
     """Every type an organization can use: the built-in ones and its custom ones."""
     from sofno.events.models import CustomEventType
 
@@ -74,7 +80,7 @@ def for_organization(organization) -> dict[str, EventType]:
     return types
 
 
-def to_event_type(custom) -> EventType:
+def to_event_type(custom: CustomEventType) -> EventType:
     """The catalog entry for a stored custom type."""
     tokens = tuple(
         Token(t["name"], t.get("type", "string"), t.get("description", ""), t.get("example"))
@@ -83,7 +89,7 @@ def to_event_type(custom) -> EventType:
     return EventType(custom.name, custom.description, tokens, custom.category or "custom")
 
 
-def known(organization, name: str) -> bool:
+def known(organization: Organization, name: str) -> bool:
     """Whether ``name`` is a built-in type or one of the organization's custom types."""
     from sofno.events.models import CustomEventType
 
@@ -92,7 +98,7 @@ def known(organization, name: str) -> bool:
     return CustomEventType.objects.filter(organization=organization, name=name).exists()
 
 
-def unknown_patterns(organization, patterns: list[str]) -> list[str]:
+def unknown_patterns(organization: Organization, patterns: list[str]) -> list[str]:
     """The filter entries that name no known type (wildcards always pass)."""
     names = set(for_organization(organization))
     return [p for p in patterns if p != "*" and not p.endswith(".*") and p not in names]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.auth.models import User
+
 from sofno.core.access import Actor
-from sofno.core.models import Role
+from sofno.core.models import Organization, Role
 from sofno.events import actions
 
 
-def seed(organization, owner) -> None:
+def seed(organization: Organization, owner: User) -> None:
     """The billing catalog, a "3 days after invoice.delivered at 09:00" trigger, a consumer."""
     who = Actor(organization=organization, role=Role.OWNER, user=owner)
     actions.install_catalog(acting_user=who, name="billing")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -42,7 +43,7 @@ def retention_days() -> int:
 
 
 def delete_in_batches(
-    queryset: QuerySet,
+    queryset: QuerySet[Any],
     chunk: int = CHUNK,
     budget: float = BUDGET_SECONDS,
     pause: float = PAUSE_SECONDS,

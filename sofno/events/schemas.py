@@ -11,7 +11,7 @@ from pydantic import field_validator
 
 from sofno.core.schemas import LocalTime, PatchSchema, check_timezone
 from sofno.events.catalog import NAME_PATTERN, TOKEN_TYPES
-from sofno.events.models import TimezoneSource
+from sofno.events.models import Consumer, TimezoneSource
 
 TYPE_FILTER_PATTERN = r"^(\*|[a-z][a-z0-9_]*(\.[a-z0-9_]+)*(\.\*)?)$"
 
@@ -116,7 +116,7 @@ class TriggerIn(Schema):
 
     @field_validator("timezone")
     @classmethod
-    def _tz(cls, value: str) -> str:
+    def _tz(cls, value: str) -> str | None:
         return check_timezone(value) if value else value
 
 
@@ -181,7 +181,7 @@ class ConsumerOut(Schema):
     cursor_committed_at: dt.datetime | None
 
     @staticmethod
-    def resolve_cursor(obj) -> str:
+    def resolve_cursor(obj: Consumer) -> str:
         return str(obj.cursor)
 
 

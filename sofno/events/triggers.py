@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
@@ -21,13 +21,16 @@ from django.utils import timezone
 
 from sofno.events.models import DueStatus, Event, TimeTrigger, TimezoneSource, TriggerDue
 
+if TYPE_CHECKING:
+    from sofno.directory.models import Contact, Customer
+
 log = logging.getLogger(__name__)
 
 
 # --- record triggers ---------------------------------------------------------------
 
 
-def customer_data(customer) -> dict[str, Any]:
+def customer_data(customer: Customer) -> dict[str, Any]:
     """The ``customer`` payload object (also used by other events about a customer)."""
     return {
         "id": str(customer.public_id),
@@ -40,7 +43,7 @@ def customer_data(customer) -> dict[str, Any]:
     }
 
 
-def _contact_data(contact) -> dict[str, Any]:
+def _contact_data(contact: Contact) -> dict[str, Any]:
     return {
         "id": str(contact.public_id),
         "name": contact.name,
@@ -77,7 +80,9 @@ _TRACKED = {
 }
 
 
-def _remember_old(sender, instance, raw: bool = False, **kwargs) -> None:
+def _remember_old(
+    sender: type[Customer | Contact], instance: Any, raw: bool = False, **kwargs: Any
+) -> None:
     """Keep the stored values so post_save can name the fields that changed."""
     if raw or instance.pk is None:
         return
@@ -85,13 +90,13 @@ def _remember_old(sender, instance, raw: bool = False, **kwargs) -> None:
     instance._sofno_old = sender.objects.filter(pk=instance.pk).values(*fields).first()
 
 
-def _changed(sender, instance) -> list[str]:
+def _changed(sender: type[Customer | Contact], instance: Any) -> list[str]:
     old = getattr(instance, "_sofno_old", None) or {}
     fields = _TRACKED[sender.__name__]
     return sorted(f.removesuffix("_id") for f in fields if old.get(f) != getattr(instance, f))
 
 
-def _emit_record(kind: str, action: str, instance, data: dict[str, Any]) -> None:
+def _emit_record(kind: str, action: str, instance: Any, data: dict[str, Any]) -> None:
     from sofno.events.emit import emit
 
     customer = instance if kind == "customer" else instance.customer
@@ -108,7 +113,9 @@ def _emit_record(kind: str, action: str, instance, data: dict[str, Any]) -> None
     )
 
 
-def _on_save(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+def _on_save(
+    sender: type[Customer | Contact], instance: Any, created: bool, raw: bool = False, **kwargs: Any
+) -> None:
     if raw:
         return
     kind = sender.__name__.lower()
@@ -123,7 +130,9 @@ def _on_save(sender, instance, created: bool, raw: bool = False, **kwargs) -> No
     _emit_record(kind, "created" if created else "updated", instance, data)
 
 
-def _on_delete(sender, instance, origin=None, **kwargs) -> None:
+def _on_delete(
+    sender: type[Customer | Contact], instance: Any, origin: Any = None, **kwargs: Any
+) -> None:
     from sofno.core.models import Organization
 
     if getattr(origin, "model", type(origin)) is Organization:

@@ -1,5 +1,5 @@
 """This app's non-page URLs (machine endpoints such as callbacks and feeds)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import URLPattern, URLResolver, path  # noqa: F401
 
-urlpatterns: list = []
+urlpatterns: list[URLPattern | URLResolver] = []

@@ -12,7 +12,9 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import connections
@@ -25,7 +27,7 @@ class BackupError(Exception):
     """A backup or restore could not be done; the message says why."""
 
 
-def _database() -> dict:
+def _database() -> Mapping[str, Any]:
     return settings.DATABASES["default"]
 
 

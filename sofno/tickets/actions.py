@@ -155,6 +155,7 @@ def create_ticket(
     )
     ticket.full_clean()
     ticket.save()
+    assert status is not None  # full_clean refuses a ticket without a status
     if not status.is_open:
         Ticket.objects.filter(pk=ticket.pk).update(closed_at=ticket.created_at)
     _record(ticket, acting_user, ChangeKind.CREATED, new=status.name)

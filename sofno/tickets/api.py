@@ -157,7 +157,7 @@ def create_status(request: HttpRequest, payload: StatusIn):
 def update_status(request: HttpRequest, slug: str, payload: StatusPatch):
     who = actor(request)
     who.require_admin()
-    status = get_scoped_or_404(TicketStatus.objects, who, slug=slug)
+    status = get_scoped_or_404(TicketStatus.objects.all(), who, slug=slug)
     fields = payload.dict(exclude_unset=True, exclude_none=True)
     for name, value in fields.items():
         setattr(status, name, value)

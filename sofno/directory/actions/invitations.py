@@ -124,7 +124,7 @@ def accept(*, token: str, fields: dict[str, Any]) -> Membership:
         "email": invitation.email,
         "role": invitation.role,
     }
-    if invitation.customer_id:
+    if invitation.customer is not None:
         member_fields["customer"] = invitation.customer.public_id
     membership = add_member(acting_user=actor, fields=member_fields)
     invitation.accepted_by = membership.user

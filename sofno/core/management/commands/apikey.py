@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from typing import Any, cast
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sofno.core.management.options import add_org_option, find_organization
 
@@ -10,14 +12,16 @@ from sofno.core.management.options import add_org_option, find_organization
 class Command(BaseCommand):
     help = "Manage API keys. The key is printed once; only its hash is stored."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         create = sub.add_parser("create", help="create a key and print it once")
         create.add_argument("--name", required=True, help="what the key is for")
         create.add_argument("--read-only", action="store_true", help="the key may only read")
         add_org_option(parser, create)
 
-    def handle(self, *args, action: str, org: str | None, name: str, read_only: bool, **options):
+    def handle(
+        self, *args: Any, action: str, org: str | None, name: str, read_only: bool, **options: Any
+    ) -> None:
         from django.db import transaction
 
         from sofno.core.access import Actor
@@ -25,7 +29,7 @@ class Command(BaseCommand):
 
         organization = find_organization(org)
         name = name.strip()
-        if not name or len(name) > ApiKey._meta.get_field("name").max_length:
+        if not name or len(name) > cast(int, ApiKey._meta.get_field("name").max_length):
             raise CommandError("--name must be 1 to 100 characters")
         with transaction.atomic():
             key, plain = ApiKey.issue(organization, name, read_only=read_only)

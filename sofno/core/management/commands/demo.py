@@ -6,17 +6,22 @@ import json
 import logging
 import secrets
 import threading
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from sofno.core.hooks import DEMO_RUNNERS, DEMO_SEEDERS, run_loops
 from sofno.core.management.commands.serve import bind_socket, serve_on, socket_url
 
 if TYPE_CHECKING:  # the models load in ensure_demo_data: --help answers without them
+    import socket
+
+    from django.contrib.auth.models import User
+
     from sofno.core.models import Organization
 
 log = logging.getLogger(__name__)
@@ -32,7 +37,7 @@ class Command(BaseCommand):
         "directory) with sample data: web server and worker in one process."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--data", help="data directory (default ./sofno-data)")
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
         parser.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
@@ -50,7 +55,7 @@ class Command(BaseCommand):
             "--no-agents", action="store_true", help="no simulated agents for the sample devices"
         )
 
-    def handle(self, *args, host: str, port: int, no_serve: bool, **options):
+    def handle(self, *args: Any, host: str, port: int, no_serve: bool, **options: Any) -> None:
         self._progress("Preparing the database")
         call_command("migrate", interactive=False, verbosity=0)
         self._progress("Adding the sample data (first run only)")
@@ -91,7 +96,7 @@ class Command(BaseCommand):
         self.stdout.flush()
 
 
-def ensure_demo_data() -> dict:
+def ensure_demo_data() -> dict[str, Any]:
     """Create the demo organization, its admin, API key and sample data once.
 
     - A second run finds the organization and the saved credentials and changes
@@ -109,13 +114,14 @@ def ensure_demo_data() -> dict:
     org = Organization.objects.filter(slug=DEMO_SLUG).first()
     if org is not None and path.exists():
         try:
-            return json.loads(path.read_text())
+            saved: dict[str, Any] = json.loads(path.read_text())
+            return saved
         except ValueError:
             log.warning("%s is unreadable; issuing new demo credentials", path)
     password = secrets.token_urlsafe(9)
     with transaction.atomic():
         created = org is None
-        if created:
+        if org is None:
             org = Organization.objects.create(
                 slug=DEMO_SLUG, name="Demo IT Support", timezone="Europe/Rome"
             )
@@ -139,7 +145,7 @@ def ensure_demo_data() -> dict:
     return credentials
 
 
-def _run_seeder(seed, org: Organization, owner) -> None:
+def _run_seeder(seed: Callable[..., None], org: Organization, owner: User) -> None:
     name = f"{seed.__module__}.{seed.__qualname__}"
     try:
         with transaction.atomic():  # a savepoint: a failing seeder leaves nothing behind
@@ -148,7 +154,7 @@ def _run_seeder(seed, org: Organization, owner) -> None:
         log.warning("demo seeder %s failed and was skipped: %s", name, exc)
 
 
-def start_demo_runners(url: str, stop: threading.Event, **options) -> None:
+def start_demo_runners(url: str, stop: threading.Event, **options: Any) -> None:
     """Start what keeps the demo organization alive (each app's demo runners)."""
     from sofno.core.models import Organization
 
@@ -160,7 +166,7 @@ def start_demo_runners(url: str, stop: threading.Event, **options) -> None:
             log.warning("demo runner %s failed to start: %s", start.__qualname__, exc)
 
 
-def serve_with_worker(sock, stop: threading.Event | None = None) -> None:
+def serve_with_worker(sock: socket.socket, stop: threading.Event | None = None) -> None:
     """Run the task consumer and the loops in threads and uvicorn in the foreground.
 
     On Ctrl-C uvicorn finishes its requests, then the consumer finishes the task in

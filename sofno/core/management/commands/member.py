@@ -11,10 +11,14 @@ changes it after signing in.
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING, Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sofno.core.management.options import add_org_option, find_organization
+
+if TYPE_CHECKING:  # the models load in handle: --help answers without them
+    from sofno.core.access import Actor
 
 ROLES = ["owner", "admin", "agent", "viewer"]  # sofno.core.models.Role, minus customer users
 
@@ -22,7 +26,7 @@ ROLES = ["owner", "admin", "agent", "viewer"]  # sofno.core.models.Role, minus c
 class Command(BaseCommand):
     help = "Manage an organization's members: member add|list|remove."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         add = sub.add_parser("add", help="add a person (prints a one-time password)")
         add.add_argument("username", help="sign-in name, e.g. giulia")
@@ -37,7 +41,7 @@ class Command(BaseCommand):
         remove.add_argument("username")
         add_org_option(parser, add, listing, remove)
 
-    def handle(self, *args, action: str, org: str | None, **options):
+    def handle(self, *args: Any, action: str, org: str | None, **options: Any) -> None:
         from django.core.exceptions import ValidationError
 
         from sofno.core.access import Actor, PermissionDenied
@@ -53,7 +57,17 @@ class Command(BaseCommand):
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
 
-    def _add(self, actor, *, username: str, email: str, role: str, name: str, password, **_):
+    def _add(
+        self,
+        actor: Actor,
+        *,
+        username: str,
+        email: str,
+        role: str,
+        name: str,
+        password: str | None,
+        **_: Any,
+    ) -> None:
         from sofno.core.actions import create_member
 
         first, _space, last = name.strip().partition(" ")
@@ -77,7 +91,7 @@ class Command(BaseCommand):
             # Printed once, never stored in clear: hand it over, then it is changed.
             self.stdout.write(f"one-time password: {password}")
 
-    def _list(self, actor, **_):
+    def _list(self, actor: Actor, **_: Any) -> None:
         from sofno.core.models import Membership
 
         members = Membership.objects.filter(organization=actor.organization).select_related("user")
@@ -87,7 +101,7 @@ class Command(BaseCommand):
                 f"{user.get_username()}\t{membership.role}\t{user.email}\t{user.get_full_name()}"
             )
 
-    def _remove(self, actor, *, username: str, **_):
+    def _remove(self, actor: Actor, *, username: str, **_: Any) -> None:
         from sofno.core.actions import remove_member
         from sofno.core.models import Membership
 

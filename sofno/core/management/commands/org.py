@@ -6,9 +6,9 @@ so a newcomer's first command works.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 if TYPE_CHECKING:
     from django.core.exceptions import ValidationError
@@ -27,7 +27,7 @@ def validation_message(exc: ValidationError) -> str:
 class Command(BaseCommand):
     help = "Manage organizations (tenants): org create SLUG --name NAME, org list."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         create = sub.add_parser(
             "create", help="create an organization (sets up a fresh database first)"
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         create.add_argument("--timezone", default="UTC", help="IANA timezone, e.g. Europe/Rome")
         sub.add_parser("list", help="list organizations")
 
-    def handle(self, *args, action: str, **options):
+    def handle(self, *args: Any, action: str, **options: Any) -> None:
         from django.core.exceptions import ValidationError
         from django.db import transaction
 

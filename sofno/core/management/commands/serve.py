@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import signal
 import socket
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 APP = "sofno.asgi:application"
 
@@ -65,13 +66,13 @@ def socket_url(sock: socket.socket) -> str:
 class Command(BaseCommand):
     help = "Run the SOFNO web server (ASGI, uvicorn): pages, the API and check-ins."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
         parser.add_argument("--port", type=int, default=8000, help="port (0 picks a free one)")
         parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
         parser.add_argument("--data", help="data directory (embedded database and queue)")
 
-    def handle(self, *args, host: str, port: int, workers: int, **options):
+    def handle(self, *args: Any, host: str, port: int, workers: int, **options: Any) -> None:
         if workers < 1:
             raise CommandError("--workers must be at least 1")
         if workers > 1:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.module_loading import autodiscover_modules
 
 from sofno.core.hooks import LOOPS, run_loops
@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the queue loads when the worker starts: --help answers with
 class Command(BaseCommand):
     help = "Run the task consumer and the background loops (such as the offline sweeper)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--threads", type=int, default=4, help="task worker threads")
         parser.add_argument("--no-loops", action="store_true", help="run only the task consumer")
         parser.add_argument(
@@ -28,7 +28,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--data", help="data directory (embedded database and queue)")
 
-    def handle(self, *args, threads: int, no_loops: bool, no_periodic: bool, **options):
+    def handle(
+        self, *args: Any, threads: int, no_loops: bool, no_periodic: bool, **options: Any
+    ) -> None:
         from huey.contrib.djhuey import HUEY
 
         if threads < 1:

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
     help = "Delete events older than the retention (SOFNO_EVENT_RETENTION_DAYS, default 90)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--days", type=int, help="override the configured retention")
 
-    def handle(self, *args, days: int | None, **options):
+    def handle(self, *args: Any, days: int | None, **options: Any) -> None:
         # Imported here: the models load with Django, and --help answers without them.
         from sofno.events.retention import prune, retention_days
 
