@@ -17,13 +17,15 @@ def client_for(user) -> Client:
 FORM = {
     "name": "Offline tills",
     "enabled": "on",
-    "event_types": "device.offline\nincident.alert",
+    "event_types": ["device.offline", "incident.alert"],
     "scope": "organization",
     "recipient_flags": ["assigned_agents", "on_call"],
     "roles": ["admin"],
     "channels": ["email", "sms"],
     "quiet_action": "defer",
-    "conditions": "device_name contains Till",
+    "condition_token": ["device_name"],
+    "condition_op": ["contains"],
+    "condition_value": ["Till"],
 }
 
 
@@ -61,11 +63,9 @@ def test_it_edits_and_deletes_a_rule(cast):
 
 def test_it_shows_errors_naming_the_field(cast):
     client = client_for(cast.owner)
-    response = client.post(
-        "/notifications/rules/new", {**FORM, "event_types": "no.such_type", "scope": "device"}
-    )
+    response = client.post("/notifications/rules/new", {**FORM, "scope": "device"})
     assert response.status_code == 200
-    assert "unknown event types: no.such_type" in response.content.decode()
+    assert "a device rule needs a device" in response.content.decode()
     assert not NotificationRule.objects.exists()
 
 

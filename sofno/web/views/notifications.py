@@ -27,18 +27,16 @@ from sofno.notify import rule_actions
 from sofno.notify.channels.webpush import vapid
 from sofno.notify.models import (
     Delivery,
-    EscalationPolicy,
     InboxItem,
-    NotificationRule,
     NotifyChannel,
     PushSubscription,
     RuleEvaluation,
-    Scope,
     SmtpProfile,
     Template,
 )
-from sofno.notify.quiet import QuietAction
 from sofno.web.access import require_actor
+from sofno.web.views.notification_rules import patterns as rule_patterns
+from sofno.web.views.notification_rules import require_admin
 
 BELL_ITEMS = 5
 
@@ -234,266 +232,9 @@ patterns = [
 ]
 
 
-# --- rules -------------------------------------------------------------------------
+# --- rules (their own module: the builder and its preview) ------------------------
 
-RECIPIENT_FLAGS = (
-    ("assigned_agents", _lazy("The customer's assigned agents")),
-    ("on_call", _lazy("Whoever is on call now")),
-    ("technicians", _lazy("The ticket's technicians")),
-)
-
-
-class RuleForm(forms.Form):
-    """The page form of a rule; the rules themselves are checked in ``rule_actions``."""
-
-    name = forms.CharField(label=_lazy("Name"), max_length=120)
-    enabled = forms.BooleanField(label=_lazy("Enabled"), required=False, initial=True)
-    event_types = forms.CharField(
-        label=_lazy("Event types"),
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_lazy("One per line, e.g. device.offline or ticket.*"),
-    )
-    scope = forms.ChoiceField(label=_lazy("Scope"), choices=Scope.choices)
-    customer = forms.ChoiceField(label=_lazy("Customer"), required=False)
-    device = forms.ChoiceField(label=_lazy("Device"), required=False)
-    ticket_status_from = forms.CharField(label=_lazy("Ticket status from"), required=False)
-    ticket_status_to = forms.CharField(label=_lazy("Ticket status to"), required=False)
-    conditions = forms.CharField(
-        label=_lazy("Conditions"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_lazy("One per line: token operator value, e.g. ticket.priority eq urgent"),
-    )
-    recipient_flags = forms.MultipleChoiceField(
-        label=_lazy("Recipients"),
-        choices=RECIPIENT_FLAGS,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    roles = forms.MultipleChoiceField(
-        label=_lazy("Members with a role"),
-        choices=(("admin", _lazy("Admins")), ("agent", _lazy("Technicians"))),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    users = forms.MultipleChoiceField(label=_lazy("Named members"), required=False)
-    contact_types = forms.MultipleChoiceField(label=_lazy("Customer contacts"), required=False)
-    channels = forms.MultipleChoiceField(
-        label=_lazy("Channels"),
-        choices=NotifyChannel.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=_lazy("Staff always also get the in-app notification."),
-    )
-    apprise_urls = forms.CharField(
-        label=_lazy("Apprise URLs"), required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-    quiet_action = forms.ChoiceField(label=_lazy("In quiet hours"), choices=QuietAction.choices)
-    business_hours_only = forms.BooleanField(
-        label=_lazy("Only in the customer's business hours"), required=False
-    )
-    fallback_user = forms.ChoiceField(label=_lazy("Fallback person"), required=False)
-    escalation_policy = forms.ChoiceField(label=_lazy("Escalation policy"), required=False)
-
-    def __init__(self, organization, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        from sofno.core.models import Membership
-        from sofno.directory.models import ContactType, Customer
-        from sofno.monitoring.models import Device
-
-        none = [("", "—")]
-        self.fields["customer"].choices = none + [
-            (str(c.public_id), c.name) for c in Customer.objects.filter(organization=organization)
-        ]
-        self.fields["device"].choices = none + [
-            (str(d.public_id), f"{d.name} ({d.customer.name})")
-            for d in Device.objects.filter(organization=organization).select_related("customer")
-        ]
-        members = [
-            (str(m.public_id), m.user.get_full_name() or m.user.get_username())
-            for m in Membership.objects.filter(organization=organization)
-            .exclude(role="customer")
-            .select_related("user")
-        ]
-        self.fields["users"].choices = members
-        self.fields["fallback_user"].choices = none + members
-        self.fields["contact_types"].choices = [
-            (t.slug, t.name) for t in ContactType.objects.filter(organization=organization)
-        ]
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxSelectMultiple):
-                continue
-            if isinstance(widget, forms.CheckboxInput):
-                widget.attrs["class"] = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                widget.attrs["class"] = "form-select"
-            else:
-                widget.attrs["class"] = "form-control"
-        self.fields["escalation_policy"].choices = none + [
-            (str(p.public_id), p.name)
-            for p in EscalationPolicy.objects.filter(organization=organization)
-        ]
-
-    def data_for_actions(self) -> dict:
-        """The cleaned form as the fields ``rule_actions`` takes."""
-        c = self.cleaned_data
-        recipients = [{"kind": kind} for kind in c["recipient_flags"]]
-        if c["roles"]:
-            recipients.append({"kind": "role", "value": list(c["roles"])})
-        recipients += [{"kind": "user", "value": u} for u in c["users"]]
-        recipients += [{"kind": "contact_type", "value": t} for t in c["contact_types"]]
-        conditions = []
-        for line in _lines(c["conditions"]):
-            token, _sep, rest = line.partition(" ")
-            op, _sep, value = rest.strip().partition(" ")
-            conditions.append({"token": token, "op": op or "exists", "value": value or None})
-        return {
-            "name": c["name"],
-            "enabled": c["enabled"],
-            "event_types": _lines(c["event_types"]),
-            "scope": c["scope"],
-            "customer": c["customer"] or None,
-            "device": c["device"] or None,
-            "ticket_status_from": c["ticket_status_from"],
-            "ticket_status_to": c["ticket_status_to"],
-            "conditions": conditions,
-            "recipients": recipients,
-            "channels": list(c["channels"]),
-            "apprise_urls": _lines(c["apprise_urls"]),
-            "quiet_action": c["quiet_action"],
-            "business_hours_only": c["business_hours_only"],
-            "fallback_user": c["fallback_user"] or None,
-            "escalation_policy": c["escalation_policy"] or None,
-        }
-
-
-def _kept_recipients(rule: NotificationRule) -> list[dict]:
-    """Recipients of kinds the page does not edit (a managed rule's turn people or
-    primary contact): saving the page keeps them rather than dropping them."""
-    edited = {*dict(RECIPIENT_FLAGS), "role", "user", "contact_type"}
-    return [s for s in rule.recipients or [] if s.get("kind") not in edited]
-
-
-def _lines(text: str) -> list[str]:
-    return [line.strip() for line in (text or "").splitlines() if line.strip()]
-
-
-def _initial(rule: NotificationRule) -> dict:
-    from sofno.core.models import Membership
-
-    specs = rule.recipients or []
-    users = [s["value"] for s in specs if s.get("kind") == "user"]
-    fallback = (
-        Membership.objects.filter(organization=rule.organization, user=rule.fallback_user)
-        .values_list("public_id", flat=True)
-        .first()
-        if rule.fallback_user_id
-        else None
-    )
-    roles = [r for s in specs if s.get("kind") == "role" for r in _as_list(s.get("value"))]
-    return {
-        "name": rule.name,
-        "enabled": rule.enabled,
-        "event_types": "\n".join(rule.event_types or []),
-        "scope": rule.scope,
-        "customer": str(rule.customer.public_id) if rule.customer_id else "",
-        "device": str(rule.device.public_id) if rule.device_id else "",
-        "ticket_status_from": rule.ticket_status_from,
-        "ticket_status_to": rule.ticket_status_to,
-        "conditions": "\n".join(
-            " ".join(str(x) for x in (c.get("token"), c.get("op"), c.get("value")) if x is not None)
-            for c in rule.conditions or []
-        ),
-        "recipient_flags": [s["kind"] for s in specs if s.get("kind") in dict(RECIPIENT_FLAGS)],
-        "roles": roles,
-        "users": users,
-        "contact_types": [s["value"] for s in specs if s.get("kind") == "contact_type"],
-        "channels": rule.channels or [],
-        "apprise_urls": "\n".join(rule.apprise_urls or []),
-        "quiet_action": rule.quiet_action,
-        "business_hours_only": rule.business_hours_only,
-        "fallback_user": str(fallback) if fallback else "",
-        "escalation_policy": str(rule.escalation_policy.public_id)
-        if rule.escalation_policy_id
-        else "",
-    }
-
-
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [value] if value else []
-
-
-def _require_admin(request: HttpRequest):
-    actor = require_actor(request)
-    if not actor.is_admin:
-        raise PermissionDenied(_("Only administrators may change notification rules."))
-    return actor
-
-
-@login_required
-@require_GET
-def rule_list(request: HttpRequest) -> HttpResponse:
-    """The organization's rules (staff only)."""
-    actor = require_actor(request)
-    if actor.is_customer_user:
-        raise PermissionDenied(_("Customer users may not see this."))
-    rules = NotificationRule.objects.filter(organization=actor.organization).select_related(
-        "customer", "device", "escalation_policy"
-    )
-    return render(request, "web/notifications/rules.html", {"rules": rules, "actor": actor})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def rule_form(request: HttpRequest, rule_id=None) -> HttpResponse:
-    """Create or edit a rule (administrators)."""
-    actor = _require_admin(request)
-    rule = (
-        get_scoped_or_404(NotificationRule.objects.all(), actor, public_id=rule_id)
-        if rule_id
-        else None
-    )
-    if request.method == "POST":
-        form = RuleForm(actor.organization, request.POST)
-        if form.is_valid():
-            try:
-                if rule is None:
-                    rule_actions.create_rule(acting_user=actor, data=form.data_for_actions())
-                else:
-                    data = form.data_for_actions()
-                    data["recipients"] += _kept_recipients(rule)
-                    rule_actions.update_rule(acting_user=actor, rule=rule, data=data)
-            except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    base = field.split(".")[0]
-                    target = base if base in form.fields else None
-                    for message in errors:
-                        form.add_error(target, f"{field}: {message}" if not target else message)
-            else:
-                messages.success(request, _("The rule is saved."))
-                return redirect("web:notification-rules")
-    else:
-        form = RuleForm(actor.organization, initial=_initial(rule) if rule else None)
-    return render(request, "web/notifications/rule_form.html", {"form": form, "rule": rule})
-
-
-@login_required
-@require_POST
-def rule_delete(request: HttpRequest, rule_id) -> HttpResponse:
-    actor = _require_admin(request)
-    rule = get_scoped_or_404(NotificationRule.objects.all(), actor, public_id=rule_id)
-    rule_actions.delete_rule(acting_user=actor, rule=rule)
-    messages.success(request, _("The rule is deleted."))
-    return redirect("web:notification-rules")
-
-
-patterns += [
-    path("rules/", rule_list, name="notification-rules"),
-    path("rules/new", rule_form, name="notification-rule-new"),
-    path("rules/<uuid:rule_id>/", rule_form, name="notification-rule-edit"),
-    path("rules/<uuid:rule_id>/delete", rule_delete, name="notification-rule-delete"),
-]
+patterns += rule_patterns
 
 
 # --- templates ---------------------------------------------------------------------
@@ -585,7 +326,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def template_form(request: HttpRequest, template_id=None) -> HttpResponse:
     """Create or edit a template, with a live preview (administrators)."""
-    actor = _require_admin(request)
+    actor = require_admin(request)
     template = (
         get_scoped_or_404(Template.objects.all(), actor, public_id=template_id)
         if template_id
@@ -616,7 +357,7 @@ def template_form(request: HttpRequest, template_id=None) -> HttpResponse:
 @login_required
 @require_POST
 def template_delete(request: HttpRequest, template_id) -> HttpResponse:
-    actor = _require_admin(request)
+    actor = require_admin(request)
     template = get_scoped_or_404(Template.objects.all(), actor, public_id=template_id)
     rule_actions.delete_template(acting_user=actor, template=template)
     messages.success(request, _("The template is deleted."))
