@@ -484,7 +484,9 @@ def rule_form(request: HttpRequest, rule_id=None) -> HttpResponse:
         if "preview" in request.POST:
             form.fields["name"].required = False  # an unnamed draft may be previewed
             if form.is_valid():
-                preview = preview_rule(actor.organization, form.data_for_actions())
+                data = form.data_for_actions()
+                data["recipients"] += _kept_recipients(rule) if rule else []
+                preview = preview_rule(actor.organization, data)
         elif form.is_valid() and _save(request, actor, form, rule):
             messages.success(request, _("The rule is saved."))
             return redirect("web:notification-rules")

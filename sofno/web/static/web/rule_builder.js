@@ -77,6 +77,7 @@
     var ticket = patterns.some(function (p) { return p === "*" || p.indexOf("ticket.") === 0; });
     statuses.classList.toggle("d-none", !ticket);
     chosenLine.textContent = patterns.join(", ");
+    chosenLine.parentNode.classList.toggle("d-none", !patterns.length);
     noConditions.classList.toggle("d-none", rows.children.length > 0);
   }
 
