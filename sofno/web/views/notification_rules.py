@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sofno.core.access import get_scoped_or_404
@@ -30,19 +30,19 @@ from sofno.web.access import require_actor
 from sofno.web.rule_preview import preview_rule
 
 RECIPIENT_FLAGS = (
-    ("assigned_agents", _lazy("The customer's assigned agents")),
-    ("on_call", _lazy("Whoever is on call now")),
-    ("technicians", _lazy("The ticket's technicians")),
+    ("assigned_agents", gettext_lazy("The customer's assigned agents")),
+    ("on_call", gettext_lazy("Whoever is on call now")),
+    ("technicians", gettext_lazy("The ticket's technicians")),
 )
 # The operators of ``notify.rules.check_condition``, in words.
 OPERATORS = (
-    ("eq", _lazy("is")),
-    ("ne", _lazy("is not")),
-    ("contains", _lazy("contains")),
-    ("in", _lazy("is one of (separate with commas)")),
-    ("gte", _lazy("is at least")),
-    ("lte", _lazy("is at most")),
-    ("exists", _lazy("is present")),
+    ("eq", gettext_lazy("is")),
+    ("ne", gettext_lazy("is not")),
+    ("contains", gettext_lazy("contains")),
+    ("in", gettext_lazy("is one of (separate with commas)")),
+    ("gte", gettext_lazy("is at least")),
+    ("lte", gettext_lazy("is at most")),
+    ("exists", gettext_lazy("is present")),
 )
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$")
 MAX_CONDITIONS = 20  # as the API's schema
@@ -88,84 +88,88 @@ class RuleForm(forms.Form):
     ``condition_value`` (one entry per builder row); rows left wholly empty are skipped.
     """
 
-    name = forms.CharField(label=_lazy("Name"), max_length=120)
-    enabled = forms.BooleanField(label=_lazy("Enabled"), required=False, initial=True)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
+    enabled = forms.BooleanField(label=gettext_lazy("Enabled"), required=False, initial=True)
     event_types = forms.MultipleChoiceField(
-        label=_lazy("Event types"),
+        label=gettext_lazy("Event types"),
         widget=forms.CheckboxSelectMultiple,
-        help_text=_lazy(
+        help_text=gettext_lazy(
             "What the rule listens to. Type in the box to narrow the list; an entry "
             "ending in .* takes every event of that family."
         ),
     )
-    scope = forms.ChoiceField(label=_lazy("Scope"), choices=Scope.choices)
-    customer = forms.ChoiceField(label=_lazy("Customer"), required=False)
-    device = forms.ChoiceField(label=_lazy("Device"), required=False)
+    scope = forms.ChoiceField(label=gettext_lazy("Scope"), choices=Scope.choices)
+    customer = forms.ChoiceField(label=gettext_lazy("Customer"), required=False)
+    device = forms.ChoiceField(label=gettext_lazy("Device"), required=False)
     ticket_status_from = forms.ChoiceField(
-        label=_lazy("Ticket status before the change"), required=False
+        label=gettext_lazy("Ticket status before the change"), required=False
     )
     ticket_status_to = forms.ChoiceField(
-        label=_lazy("Ticket status after the change"), required=False
+        label=gettext_lazy("Ticket status after the change"), required=False
     )
     conditions = forms.Field(
-        label=_lazy("Conditions"),
+        label=gettext_lazy("Conditions"),
         required=False,
         widget=forms.HiddenInput,
-        help_text=_lazy(
+        help_text=gettext_lazy(
             "Only notify when every condition holds. The fields offered are those of "
             "the event types chosen above."
         ),
     )
     recipient_flags = forms.MultipleChoiceField(
-        label=_lazy("Recipients"),
+        label=gettext_lazy("Recipients"),
         choices=RECIPIENT_FLAGS,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     roles = forms.MultipleChoiceField(
-        label=_lazy("Members with a role"),
-        choices=(("admin", _lazy("Admins")), ("agent", _lazy("Technicians"))),
+        label=gettext_lazy("Members with a role"),
+        choices=(("admin", gettext_lazy("Admins")), ("agent", gettext_lazy("Technicians"))),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     users = forms.MultipleChoiceField(
-        label=_lazy("Named members"), required=False, widget=forms.CheckboxSelectMultiple
+        label=gettext_lazy("Named members"), required=False, widget=forms.CheckboxSelectMultiple
     )
     contact_types = forms.MultipleChoiceField(
-        label=_lazy("Customer contacts"),
+        label=gettext_lazy("Customer contacts"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_lazy("The contacts of these types at the customer the event is about."),
+        help_text=gettext_lazy("The contacts of these types at the customer the event is about."),
     )
     channels = forms.MultipleChoiceField(
-        label=_lazy("Channels"),
+        label=gettext_lazy("Channels"),
         choices=NotifyChannel.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_lazy("Staff always also get the in-app notification."),
+        help_text=gettext_lazy("Staff always also get the in-app notification."),
     )
     apprise_urls = forms.CharField(
-        label=_lazy("Apprise URLs"),
+        label=gettext_lazy("Apprise URLs"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_lazy("One per line; used when the Apprise channel is ticked."),
+        help_text=gettext_lazy("One per line; used when the Apprise channel is ticked."),
     )
-    quiet_action = forms.ChoiceField(label=_lazy("In quiet hours"), choices=QuietAction.choices)
+    quiet_action = forms.ChoiceField(
+        label=gettext_lazy("In quiet hours"), choices=QuietAction.choices
+    )
     business_hours_only = forms.BooleanField(
-        label=_lazy("Only in the customer's business hours"), required=False
+        label=gettext_lazy("Only in the customer's business hours"), required=False
     )
     fallback_user = forms.ChoiceField(
-        label=_lazy("Fallback person"),
+        label=gettext_lazy("Fallback person"),
         required=False,
-        help_text=_lazy("Notified instead when the rule names whoever is on call and nobody is."),
+        help_text=gettext_lazy(
+            "Notified instead when the rule names whoever is on call and nobody is."
+        ),
     )
-    escalation_policy = forms.ChoiceField(label=_lazy("Escalation policy"), required=False)
+    escalation_policy = forms.ChoiceField(label=gettext_lazy("Escalation policy"), required=False)
     open_ticket_after_minutes = forms.IntegerField(
-        label=_lazy("Open a ticket when an incident stays unacknowledged"),
+        label=gettext_lazy("Open a ticket when an incident stays unacknowledged"),
         required=False,
         min_value=1,
         max_value=10080,
-        help_text=_lazy(
+        help_text=gettext_lazy(
             "In minutes. For incidents this rule notified about: when nobody acknowledges "
             "one for this long, a ticket is opened for it. Leave empty to never open one."
         ),

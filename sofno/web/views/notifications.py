@@ -16,7 +16,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sofno.core import guard
@@ -243,22 +243,27 @@ patterns += rule_patterns
 class TemplateForm(forms.Form):
     """A canned message; tokens are checked by ``rule_actions.save_template``."""
 
-    name = forms.CharField(label=_lazy("Name"), max_length=120)
-    event_type = forms.ChoiceField(label=_lazy("Event type"))
-    channel = forms.ChoiceField(label=_lazy("Channel"), choices=NotifyChannel.choices)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
+    event_type = forms.ChoiceField(label=gettext_lazy("Event type"))
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), choices=NotifyChannel.choices)
     language = forms.ChoiceField(
-        label=_lazy("Language"), choices=(("en", "English"), ("es", "Español"), ("it", "Italiano"))
+        label=gettext_lazy("Language"),
+        choices=(("en", "English"), ("es", "Español"), ("it", "Italiano")),
     )
-    subject = forms.CharField(label=_lazy("Subject"), max_length=500, required=False)
+    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=500, required=False)
     text_body = forms.CharField(
-        label=_lazy("Text body"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+        label=gettext_lazy("Text body"), required=False, widget=forms.Textarea(attrs={"rows": 5})
     )
     html_body = forms.CharField(
-        label=_lazy("HTML body"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+        label=gettext_lazy("HTML body"), required=False, widget=forms.Textarea(attrs={"rows": 5})
     )
-    cc = forms.CharField(label=_lazy("Cc"), required=False, help_text=_lazy("Comma-separated"))
-    bcc = forms.CharField(label=_lazy("Bcc"), required=False, help_text=_lazy("Comma-separated"))
-    smtp_profile = forms.ChoiceField(label=_lazy("SMTP profile"), required=False)
+    cc = forms.CharField(
+        label=gettext_lazy("Cc"), required=False, help_text=gettext_lazy("Comma-separated")
+    )
+    bcc = forms.CharField(
+        label=gettext_lazy("Bcc"), required=False, help_text=gettext_lazy("Comma-separated")
+    )
+    smtp_profile = forms.ChoiceField(label=gettext_lazy("SMTP profile"), required=False)
 
     def __init__(self, organization, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -268,7 +273,7 @@ class TemplateForm(forms.Form):
             (name, f"{name}: {t.description}")
             for name, t in catalog.for_organization(organization).items()
         )
-        self.fields["smtp_profile"].choices = [("", _lazy("The default profile"))] + [
+        self.fields["smtp_profile"].choices = [("", gettext_lazy("The default profile"))] + [
             (str(p.public_id), p.name)
             for p in SmtpProfile.objects.filter(organization=organization)
         ]
