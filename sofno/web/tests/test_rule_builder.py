@@ -152,3 +152,28 @@ def test_it_lets_only_administrators_save_or_preview(cast):
         assert client.post("/notifications/rules/new", form()).status_code == 403
         assert client.post("/notifications/rules/new", form(preview="1")).status_code == 403
     assert not NotificationRule.objects.exists()
+
+
+def test_it_says_in_words_what_the_alert_policy_would_have_held(cast):
+    from sofno.directory.models import Customer
+
+    roma = Customer.objects.create(organization=cast.org, name="Pizzeria Roma")
+    Customer.objects.filter(pk=roma.pk).update(alerts_enabled=False)
+    emit(
+        cast.org,
+        "device.offline",
+        "device:till",
+        {"customer_id": str(roma.public_id), "customer_name": roma.name, "device_name": "Till"},
+    )
+    data = form(
+        event_types=["device.offline"],
+        condition_token=["device_name"],
+        condition_op=["contains"],
+        condition_value=["till"],
+        users=[membership(cast.agent, cast.org)],
+        preview="1",
+    )
+    page = client_for(cast.owner).post("/notifications/rules/new", data).content.decode()
+    held = page[page.index('id="rule-preview-held"') :]
+    assert "Held by the alert policy: The customer&#x27;s alerts are turned off" in held
+    assert not Delivery.objects.exists()

@@ -446,9 +446,14 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     actor = require_actor(request)
     if actor.is_customer_user:
         raise PermissionDenied(_("Customer users may not see this."))
-    rules = NotificationRule.objects.filter(organization=actor.organization).select_related(
-        "customer", "device", "escalation_policy"
+    rules = list(
+        NotificationRule.objects.filter(organization=actor.organization).select_related(
+            "customer", "device", "escalation_policy"
+        )
     )
+    names = dict(NotifyChannel.choices)
+    for rule in rules:  # the channels in words, not their stored keys
+        rule.channel_names = [str(names.get(c, c)) for c in rule.channels or []]
     return render(request, "web/notifications/rules.html", {"rules": rules, "actor": actor})
 
 
