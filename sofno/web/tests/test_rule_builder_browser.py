@@ -102,3 +102,23 @@ def test_it_fits_wide_and_phone_screens(cast, browser, live_server, urgent_ticke
             )
     finally:
         context.close()
+
+
+def test_it_shows_an_edited_rules_type_and_rows(cast, page):
+    rule = NotificationRule.objects.create(
+        organization=cast.org,
+        name="Sites down",
+        event_types=["site.down"],
+        conditions=[{"token": "customer_name", "op": "contains", "value": "Roma"}],
+        recipients=[{"kind": "role", "value": ["admin"]}],
+    )
+    log_in(page, cast.owner)
+    page.goto(f"/notifications/rules/{rule.public_id}/")
+    option = page.locator(".event-type-option[data-name='site.down']")
+    assert option.locator("input").is_checked()
+    box = page.locator("#event-type-list").bounding_box()
+    seen = option.bounding_box()
+    assert box["y"] <= seen["y"] <= box["y"] + box["height"]  # scrolled into the list's view
+    assert page.locator("#ticket-statuses").is_hidden()
+    assert page.locator(".condition-token").input_value() == "customer_name"
+    assert page.locator(".condition-value").input_value() == "Roma"

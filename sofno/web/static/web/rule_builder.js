@@ -121,6 +121,9 @@
   });
   rows.querySelectorAll(".condition-row").forEach(syncValue);
   refresh();
+  // An edited rule: bring its first chosen type into the list's view (the list only).
+  var first = list.querySelector("input:checked");
+  if (first) list.scrollTop = first.closest(".event-type-option").offsetTop - list.clientHeight / 3;
 
   // The preview: post the form as filled in, and show the server's answer in place.
   var previewBox = document.getElementById("rule-preview");
