@@ -327,20 +327,22 @@ def recover_many(key_hashes: list[str], at: dt.datetime | None = None) -> dict[s
     from sofno.monitoring.actions import come_online_many
 
     at = at or timezone.now()
+    with transaction.atomic():
+        back = {d.key_hash for d in come_online_many(list(dict.fromkeys(key_hashes)), at)}
+    # The rest (few in a mass recovery): unknown, refused, or online already.
+    rest = [k for k in key_hashes if k not in back]
     answers: dict[str, Answer] = {}
-    known = list(
-        Device.objects.filter(key_hash__in=key_hashes).values_list(
-            "key_hash", "active", "customer__active", "customer__refusal_message"
-        )
+    if not rest:
+        return answers
+    known = Device.objects.filter(key_hash__in=rest).values_list(
+        "key_hash", "active", "customer__active", "customer__refusal_message"
     )
+    found = set()
     for key_hash, active, customer_active, refusal in known:
+        found.add(key_hash)
         if not (active and customer_active):
             answers[key_hash] = Answer(403, {"code": "refused", "message": refusal})
-    returning = [k for k in dict.fromkeys(key_hashes) if k not in answers]
-    with transaction.atomic():
-        come_online_many(returning, at)
-    found = {row[0] for row in known}
-    for key_hash in key_hashes:
+    for key_hash in rest:
         if key_hash not in found:
             answers[key_hash] = UNKNOWN
     return answers

@@ -290,24 +290,32 @@ class PostgresWriter:
 # How often one check-in may pass through the recovery thread before it takes the
 # transactional path.
 RECOVERY_PASSES = 3
+# Recovery threads per server process (each holds one database connection).
+RECOVERY_THREADS = 2
 # What the recovery thread answers when its transaction failed.
 _RECOVERY_FAILED = checkin.Answer(500)
 
 
 class RecoveryThread:
-    """Brings returning devices back online in batches, in one thread with one Django
-    connection (the fast path's recovery: :func:`checkin.recover_many`).
+    """Brings returning devices back online in batches, in ``RECOVERY_THREADS``
+    threads with a Django connection each (the fast path's recovery:
+    :func:`checkin.recover_many`).
 
     Each batch is one transaction of a few statements, however many devices it holds:
     a mass recovery (10,000 computers back after a network outage) costs a few dozen
-    transactions, not one each on the slow path's pooled connections.
+    transactions, not one each on the slow path's pooled connections. Two threads let
+    one batch gather while the other commits.
     """
 
-    def __init__(self, batch_max: int) -> None:
+    def __init__(self, batch_max: int, threads: int = 0) -> None:
         self.queue: queue.Queue = queue.Queue()
         self.batch_max = batch_max
-        self.thread = threading.Thread(target=self._run, name="checkin-recovery", daemon=True)
-        self.thread.start()
+        self.threads = [
+            threading.Thread(target=self._run, name="checkin-recovery", daemon=True)
+            for _ in range(threads or RECOVERY_THREADS)
+        ]
+        for thread in self.threads:
+            thread.start()
 
     def submit(self, key_hash: str, loop: asyncio.AbstractEventLoop, done) -> None:
         """Recover ``key_hash``'s device; ``done(answer)`` runs on ``loop`` after the
@@ -315,8 +323,10 @@ class RecoveryThread:
         self.queue.put((key_hash, loop, done))
 
     async def aclose(self) -> None:
-        self.queue.put(None)
-        await asyncio.to_thread(self.thread.join, 30)
+        for _thread in self.threads:
+            self.queue.put(None)
+        for thread in self.threads:
+            await asyncio.to_thread(thread.join, 30)
 
     def _run(self) -> None:
         from django.db import OperationalError, close_old_connections, connections

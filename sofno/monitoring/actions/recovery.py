@@ -153,8 +153,7 @@ def _claim(key_hashes: Sequence[str], at: dt.datetime) -> list[Returning]:
     # The deadline as the check-in itself sets it (Device.deadline_from), so the
     # sweeper cannot flip a device back before its check-in is stored.
     flips = [
-        (d.id, d.previous, adapt(at + dt.timedelta(seconds=d.interval + d.grace)))
-        for d in devices
+        (d.id, d.previous, adapt(at + dt.timedelta(seconds=d.interval + d.grace))) for d in devices
     ]
     flipped = _flip(flips, adapt(at))
     return [d for d in devices if d.id in flipped]
@@ -196,11 +195,14 @@ def _sites_back(devices: list[Returning], at, per_device: dict, entries: list) -
     last computer is back. Per site, the computers in batch order, as if each came
     back alone (the counts and names each event carries step down one by one)."""
     by_id = {d.id: d for d in devices}
-    candidates = SiteMember.objects.filter(
-        device_id__in=list(by_id), back_at__isnull=True, incident__status__in=OPEN_STATUSES
-    ).values_list("incident_id", flat=True)
-    site_ids = sorted(set(candidates))
-    if not site_ids:
+    # A claimed device's membership cannot change under us: only the sweeper notes a
+    # computer down again, and it flips online devices only.
+    members = list(
+        SiteMember.objects.filter(
+            device_id__in=list(by_id), back_at__isnull=True, incident__status__in=OPEN_STATUSES
+        ).values_list("id", "incident_id", "device_id")
+    )
+    if not members:
         return
     # Locked in id order (as the sweeper attaching computers does), so concurrent
     # recoveries and sweeps count each other's committed members.
@@ -208,16 +210,12 @@ def _sites_back(devices: list[Returning], at, per_device: dict, entries: list) -
         site.id: site
         for site in Incident.objects.select_for_update(of=("self",))
         .select_related("customer")
-        .filter(id__in=site_ids, status__in=OPEN_STATUSES)
+        .filter(id__in=sorted({m[1] for m in members}), status__in=OPEN_STATUSES)
         .order_by("id")
     }
-    if not sites:
+    members = [m for m in members if m[1] in sites]  # not those resolved by hand meanwhile
+    if not members:
         return
-    members = list(
-        SiteMember.objects.filter(
-            incident_id__in=list(sites), device_id__in=list(by_id), back_at__isnull=True
-        ).values_list("id", "incident_id", "device_id")
-    )
     SiteMember.objects.filter(id__in=[m[0] for m in members]).update(back_at=at)
     still: dict[int, list[str]] = defaultdict(list)
     for incident_id, name in SiteMember.objects.filter(
