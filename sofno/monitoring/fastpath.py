@@ -290,8 +290,9 @@ class PostgresWriter:
 # How often one check-in may pass through the recovery thread before it takes the
 # transactional path.
 RECOVERY_PASSES = 3
-# Recovery threads per server process (each holds one database connection).
-RECOVERY_THREADS = 2
+# Recovery threads per server process (each holds one database connection while it
+# works). One keeps up: its batches grow with the load (two measured no faster).
+RECOVERY_THREADS = 1
 # What the recovery thread answers when its transaction failed.
 _RECOVERY_FAILED = checkin.Answer(500)
 
@@ -303,8 +304,8 @@ class RecoveryThread:
 
     Each batch is one transaction of a few statements, however many devices it holds:
     a mass recovery (10,000 computers back after a network outage) costs a few dozen
-    transactions, not one each on the slow path's pooled connections. Two threads let
-    one batch gather while the other commits.
+    transactions, not one each on the slow path's pooled connections. The connection
+    goes back to the pool after each batch.
     """
 
     def __init__(self, batch_max: int, threads: int = 0) -> None:
@@ -358,6 +359,7 @@ class RecoveryThread:
                 except Exception:
                     log.exception("recovery batch failed")
                     break
+            close_old_connections()  # back to the pool while idle
             for key, loop, done in batch:
                 answer = _RECOVERY_FAILED if answers is None else answers.get(key)
                 loop.call_soon_threadsafe(done, answer)
