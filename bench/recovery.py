@@ -26,7 +26,7 @@ The machine's load average is printed with the figures: on a shared machine it
 changes them a lot.
 
     SOFNO_DATABASE_URL=postgres://postgres@127.0.0.1:5432/sofno python bench/recovery.py \
-        --duration 15 --workers 2 --connections 128
+        --duration 30 --workers 2 --connections 128
 
 The last line is JSON: devices, seconds, p99_ms.
 """
@@ -213,7 +213,7 @@ def lua(keys: list[str], threads: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--devices", type=int, default=10_000)
-    parser.add_argument("--duration", type=int, default=15, help="seconds of load")
+    parser.add_argument("--duration", type=int, default=30, help="seconds of load")
     parser.add_argument("--workers", type=int, default=2, help="sofno serve processes")
     parser.add_argument("--connections", type=int, default=128, help="wrk connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
