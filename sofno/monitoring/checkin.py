@@ -315,14 +315,56 @@ def handle_hashed(
         )
 
 
+def recover_many(key_hashes: list[str], at: dt.datetime | None = None) -> dict[str, Answer]:
+    """Bring the batch's returning devices back online in one transaction (the fast
+    path's recovery, :func:`actions.come_online_many`); returns the answers of the
+    check-ins that end here: unknown keys (401), inactive devices or customers (403).
+
+    Every other check-in is to be stored as an ordinary one: its device is online now
+    (brought back here or by another transaction), or another transaction holds it
+    (whose commit the batched statement then waits for).
+    """
+    from sofno.monitoring.actions import come_online_many
+
+    at = at or timezone.now()
+    with transaction.atomic():
+        back = {d.key_hash for d in come_online_many(list(dict.fromkeys(key_hashes)), at)}
+    # The rest (few in a mass recovery): unknown, refused, or online already.
+    rest = [k for k in key_hashes if k not in back]
+    answers: dict[str, Answer] = {}
+    if not rest:
+        return answers
+    known = Device.objects.filter(key_hash__in=rest).values_list(
+        "key_hash", "active", "customer__active", "customer__refusal_message"
+    )
+    found = set()
+    for key_hash, active, customer_active, refusal in known:
+        found.add(key_hash)
+        if not (active and customer_active):
+            answers[key_hash] = Answer(403, {"code": "refused", "message": refusal})
+    for key_hash in rest:
+        if key_hash not in found:
+            answers[key_hash] = UNKNOWN
+    return answers
+
+
 def handle_many(items: list[tuple[str, str | None, dict | None]]) -> list[Answer]:
     """Several check-ins (``(key_hash, ip, facts)``) in one transaction (SQLite path).
 
-    Each runs in a savepoint of its own: a row the database refuses fails alone.
+    The returning devices among them come back online together first (a few
+    statements for the batch, :func:`actions.come_online_many`); then each check-in
+    runs in a savepoint of its own: a row the database refuses fails alone.
     """
+    from sofno.monitoring.actions import come_online_many
+
     at = timezone.now()
     answers = []
     with transaction.atomic():
+        try:
+            with transaction.atomic():
+                come_online_many(list(dict.fromkeys(k for k, _ip, _f in items)), at)
+        except DatabaseError:  # then each comes back on its own, below
+            log.exception("batched recovery failed")
         for key_hash, ip, facts in items:
             try:
                 answers.append(handle_hashed(key_hash, ip, facts, at))

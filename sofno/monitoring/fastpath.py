@@ -14,9 +14,14 @@ an acknowledged check-in is a stored check-in.
 
 Every body is parsed and cleaned (:func:`checkin.parse_facts`) before it may join a
 batch: a bad one is answered 422 on its own and never reaches a neighbour's write.
-Whatever the batched statement does not cover (unknown key, inactive device or
-customer, a device that is not online, pending commands) goes through the
-transactional Django path in :mod:`sofno.monitoring.checkin`, in a thread.
+A check-in the batched statement does not store (unknown key, inactive device or
+customer, a device that is not online) goes to this process's recovery thread, which
+brings the returning devices of whatever arrived meanwhile back online in one
+transaction (:func:`checkin.recover_many`, a few statements per batch) and answers
+the unknown and refused ones; the returning ones then go through the batched
+statement again, now online. Only pending commands, and a device that keeps
+slipping between the two (taken offline again meanwhile), use the transactional
+Django path of :mod:`sofno.monitoring.checkin`, in a thread.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import json
 import logging
 import queue
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -119,14 +125,22 @@ class PostgresWriter:
         self.batch_max = conf.batch_size()
         self.history_size = checkin_rules.history_size()
         self._tasks: list[asyncio.Task] = []
+        self.recovery: RecoveryThread | None = None
+        # How often each waiting check-in went to the recovery thread.
+        self._recoveries: weakref.WeakKeyDictionary[asyncio.Future, int] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run()) for _ in range(self.concurrency)]
+        self.recovery = RecoveryThread(self.batch_max)
 
     async def aclose(self) -> None:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.recovery is not None:
+            await self.recovery.aclose()
 
     async def submit(self, key_hash: str, ip: str | None, facts: dict | None) -> checkin.Answer:
         future = asyncio.get_running_loop().create_future()
@@ -235,7 +249,7 @@ class PostgresWriter:
         for key_hash, ip, facts, future in batch:
             row = found.get(key_hash)
             if row is None:
-                _in_thread(future, key_hash, ip, facts, False)
+                self._recover((key_hash, ip, facts, future))
             elif row["pending_commands"]:
                 _in_thread(future, key_hash, ip, facts, True)
             elif not future.done():
@@ -248,6 +262,107 @@ class PostgresWriter:
                     parts = shapes[shape] = template.encoded().split(b"\\u0000")
                 device = str(row["public_id"]).encode()
                 future.set_result(checkin.Answer(200, raw=device.join(parts)))
+
+    def _recover(self, item: Item) -> None:
+        """Send a check-in the batch did not store to the recovery thread; once its
+        device is back online it joins a batch again. A check-in that comes back here
+        ``RECOVERY_PASSES`` times (its device taken offline again each time) takes
+        the transactional path instead."""
+        key_hash, ip, facts, future = item
+        passes = self._recoveries.get(future, 0)
+        if passes >= RECOVERY_PASSES or self.recovery is None:
+            _in_thread(future, key_hash, ip, facts, False)
+            return
+        self._recoveries[future] = passes + 1
+        loop = asyncio.get_running_loop()
+
+        def recovered(answer: checkin.Answer | None) -> None:
+            if answer is _RECOVERY_FAILED:
+                _in_thread(future, key_hash, ip, facts, False)
+            elif answer is not None:
+                _settle(future, answer)
+            elif not future.done():
+                self.queue.put_nowait(item)
+
+        self.recovery.submit(key_hash, loop, recovered)
+
+
+# How often one check-in may pass through the recovery thread before it takes the
+# transactional path.
+RECOVERY_PASSES = 3
+# Recovery threads per server process (each holds one database connection while it
+# works). One keeps up: its batches grow with the load (two measured no faster).
+RECOVERY_THREADS = 1
+# What the recovery thread answers when its transaction failed.
+_RECOVERY_FAILED = checkin.Answer(500)
+
+
+class RecoveryThread:
+    """Brings returning devices back online in batches, in ``RECOVERY_THREADS``
+    threads with a Django connection each (the fast path's recovery:
+    :func:`checkin.recover_many`).
+
+    Each batch is one transaction of a few statements, however many devices it holds:
+    a mass recovery (10,000 computers back after a network outage) costs a few dozen
+    transactions, not one each on the slow path's pooled connections. The connection
+    goes back to the pool after each batch.
+    """
+
+    def __init__(self, batch_max: int, threads: int = 0) -> None:
+        self.queue: queue.Queue = queue.Queue()
+        self.batch_max = batch_max
+        self.threads = [
+            threading.Thread(target=self._run, name="checkin-recovery", daemon=True)
+            for _ in range(threads or RECOVERY_THREADS)
+        ]
+        for thread in self.threads:
+            thread.start()
+
+    def submit(self, key_hash: str, loop: asyncio.AbstractEventLoop, done) -> None:
+        """Recover ``key_hash``'s device; ``done(answer)`` runs on ``loop`` after the
+        commit (``None``: store the check-in as an ordinary one)."""
+        self.queue.put((key_hash, loop, done))
+
+    async def aclose(self) -> None:
+        for _thread in self.threads:
+            self.queue.put(None)
+        for thread in self.threads:
+            await asyncio.to_thread(thread.join, 30)
+
+    def _run(self) -> None:
+        from django.db import OperationalError, close_old_connections, connections
+
+        while True:
+            first = self.queue.get()
+            if first is None:
+                connections.close_all()
+                return
+            batch = [first]
+            while len(batch) < self.batch_max:
+                try:
+                    item = self.queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self.queue.put(None)  # stop after this batch
+                    break
+                batch.append(item)
+            answers: dict[str, checkin.Answer] | None = None
+            for attempt in range(3):
+                try:
+                    close_old_connections()
+                    answers = checkin.recover_many([key for key, _loop, _done in batch])
+                    break
+                except OperationalError:  # a deadlock or a lost connection: again
+                    log.warning("recovery batch failed (attempt %s)", attempt + 1, exc_info=True)
+                    connections.close_all()
+                except Exception:
+                    log.exception("recovery batch failed")
+                    break
+            close_old_connections()  # back to the pool while idle
+            for key, loop, done in batch:
+                answer = _RECOVERY_FAILED if answers is None else answers.get(key)
+                loop.call_soon_threadsafe(done, answer)
 
 
 SLOW_THREADS = 4

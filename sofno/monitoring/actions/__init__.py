@@ -10,6 +10,7 @@ One module per concern; every public name stays importable from here:
 - ``outage``: many customers' computers silent together, our own outage suspected;
 - ``startup``: the start-up grace after the server itself was down;
 - ``incidents``: alerts coming due, recovery, acknowledgement, resolution;
+- ``recovery``: devices coming back online in batches (the check-in fast path);
 - ``maintenance``: maintenance windows.
 """
 
@@ -52,6 +53,7 @@ from sofno.monitoring.actions.payloads import (
     site_data,
     subject_of,
 )
+from sofno.monitoring.actions.recovery import come_online_many
 from sofno.monitoring.actions.startup import startup_grace
 from sofno.monitoring.actions.sweep import SWEEP_BATCH, sweep_offline
 
@@ -64,6 +66,7 @@ __all__ = [
     "actor_label",
     "add_pos_software",
     "come_online",
+    "come_online_many",
     "create_device",
     "create_maintenance",
     "defaults_for",

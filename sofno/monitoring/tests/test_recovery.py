@@ -1,0 +1,293 @@
+"""Devices coming back online in batches: the same outcome as one by one, through the
+fast path without its slow path, and once each under racing server processes."""
+
+import asyncio
+import datetime as dt
+import threading
+
+import pytest
+import time_machine
+from django.db import connection, transaction
+
+from sofno.core.models import hash_secret
+from sofno.directory.models import Customer
+from sofno.events.models import Event
+from sofno.monitoring import checkin, fastpath
+from sofno.monitoring.models import (
+    CheckIn,
+    Device,
+    DeviceStatus,
+    Incident,
+    IncidentEntry,
+    IncidentStatus,
+    OfflinePeriod,
+    SiteMember,
+)
+from sofno.monitoring.sweeper import tick
+from sofno.monitoring.tests.test_fastpath import auth, run
+
+MONDAY_10 = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
+
+
+def at(moment):
+    return time_machine.travel(moment, tick=False)
+
+
+def seconds(n):
+    return MONDAY_10 + dt.timedelta(seconds=n)
+
+
+def types(after=0):
+    return list(
+        Event.objects.filter(sequence__gt=after).order_by("sequence").values_list("type", flat=True)
+    )
+
+
+def last_sequence():
+    return Event.objects.order_by("-sequence").values_list("sequence", flat=True).first() or 0
+
+
+@pytest.fixture
+def outage(cast, make_device):
+    """Café Central's four tills (one site incident) and a lone till of Bar Luna (its
+    own incident), all silent since MONDAY_10; returns ``(tills, lone)``."""
+    cafe = Customer.objects.create(organization=cast.org, name="Café Central")
+    bar = Customer.objects.create(organization=cast.org, name="Bar Luna")
+    devices = []
+    for n, customer in [(1, cafe), (2, cafe), (3, cafe), (4, cafe), (1, bar), (2, bar)]:
+        device, key = make_device(f"Till {n}", customer=customer, checkin_interval=60, grace=30)
+        device.key = key
+        devices.append(device)
+    tills, lone, other = devices[:4], devices[4], devices[5]
+    with at(MONDAY_10):
+        for device in devices:
+            checkin.handle(device.key, None, None)
+    with at(seconds(80)):
+        checkin.handle(other.key, None, None)  # Bar Luna's other till keeps checking in
+    with at(seconds(91)):
+        assert tick() == 5
+    assert Incident.objects.get(kind="site").devices_down == 4
+    assert Incident.objects.get(device=lone).status == IncidentStatus.OPEN
+    return tills, lone
+
+
+def outcome():
+    """Everything a recovery writes, without the ids that differ between two runs."""
+    return {
+        "events": list(
+            Event.objects.order_by("sequence").values_list(
+                "sequence", "type", "subject", "payload", "occurred_at"
+            )
+        ),
+        "timeline": list(
+            IncidentEntry.objects.order_by("incident_id", "id").values_list(
+                "incident_id", "at", "kind", "message", "actor_label"
+            )
+        ),
+        "incidents": list(
+            Incident.objects.order_by("id").values_list(
+                "id", "status", "resolved_at", "auto_resolved", "devices_down", "title"
+            )
+        ),
+        "devices": list(
+            Device.objects.order_by("id").values_list(
+                "id", "status", "status_changed_at", "last_checkin_at", "alert_after"
+            )
+        ),
+        "periods": list(
+            OfflinePeriod.objects.order_by("id").values_list("device_id", "started_at", "ended_at")
+        ),
+        "members": list(
+            SiteMember.objects.order_by("id").values_list("incident_id", "device_id", "back_at")
+        ),
+        "history": sorted(CheckIn.objects.values_list("device_id", "seq", "at")),
+    }
+
+
+def one_by_one_then_batched(keys):
+    """The outcome of ``keys`` checking in one by one (the old per-device path, rolled
+    back), then checks them in as one batch and returns both outcomes."""
+    with transaction.atomic():
+        for key in keys:
+            assert checkin.handle(key, None, None).status == 200
+        alone = outcome()
+        transaction.set_rollback(True)
+    answers = checkin.handle_many([(hash_secret(k), None, None) for k in keys])
+    assert [a.status for a in answers] == [200] * len(keys)
+    return alone, outcome()
+
+
+@pytest.mark.django_db
+def test_it_brings_a_batch_back_as_one_by_one_would(outage):
+    tills, lone = outage
+    site = Incident.objects.get(kind="site")
+    own = Incident.objects.get(device=lone)
+    before = last_sequence()
+    # Two of four tills and the lone till back together: partial recovery.
+    with at(seconds(200)):
+        alone, batched = one_by_one_then_batched([tills[2].key, lone.key, tills[0].key])
+    assert batched == alone
+    assert types(before) == [
+        "device.online",
+        "site.device_up",
+        "device.online",
+        "incident.resolved",
+        "device.online",
+        "site.device_up",
+    ]
+    site.refresh_from_db()
+    own.refresh_from_db()
+    assert site.status == IncidentStatus.OPEN and site.devices_down == 2
+    assert site.title == "Café Central is down (2 of 4 computers offline)"
+    assert own.status == IncidentStatus.RESOLVED and own.auto_resolved
+    ups = Event.objects.filter(type="site.device_up").order_by("sequence")
+    assert [(e.payload["device_name"], e.payload["devices_down"]) for e in ups] == [
+        ("Till 3", 3),
+        ("Till 1", 2),
+    ]
+    assert ups[0].payload["device_names"] == "Till 1, Till 2, Till 4"
+    assert ups[1].payload["device_names"] == "Till 2, Till 4"
+    online = Event.objects.filter(type="device.online", subject=f"device:{lone.public_id}")
+    assert online.latest("sequence").payload["previous"] == DeviceStatus.OFFLINE
+    # The other two back: the site resolves, with its events last.
+    before = last_sequence()
+    with at(seconds(230)):
+        alone, batched = one_by_one_then_batched([tills[3].key, tills[1].key])
+    assert batched == alone
+    assert types(before) == [
+        "device.online",
+        "site.device_up",
+        "device.online",
+        "site.up",
+        "incident.resolved",
+    ]
+    site.refresh_from_db()
+    assert site.status == IncidentStatus.RESOLVED and site.auto_resolved
+    assert site.devices_down == 0 and site.resolved_at == seconds(230)
+    kinds = list(site.timeline.values_list("kind", flat=True))
+    assert kinds.count("device_up") == 3 and kinds[-2:] == ["recovered", "resolved"]
+    assert not OfflinePeriod.objects.filter(ended_at__isnull=True).exists()
+    assert set(Device.objects.values_list("status", flat=True)) == {DeviceStatus.ONLINE}
+
+
+@pytest.mark.django_db
+def test_it_answers_unknown_and_refused_keys_in_a_recovery_batch(outage, owner_actor):
+    from sofno.monitoring import actions
+
+    tills, lone = outage
+    actions.update_device(acting_user=owner_actor, device=lone, fields={"active": False})
+    answers = checkin.recover_many(
+        [hash_secret("dk_nope"), hash_secret(lone.key), hash_secret(tills[0].key)]
+    )
+    assert answers[hash_secret("dk_nope")].status == 401
+    assert answers[hash_secret(lone.key)].status == 403
+    assert hash_secret(tills[0].key) not in answers  # back online: store it as usual
+    assert Device.objects.get(pk=tills[0].pk).status == DeviceStatus.ONLINE
+    assert Device.objects.get(pk=lone.pk).status == DeviceStatus.PAUSED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_brings_devices_back_through_the_fast_path_without_the_slow_path(
+    cast, make_device, monkeypatch
+):
+    customer = Customer.objects.create(organization=cast.org, name="Café Central")
+    devices = [
+        make_device(f"Till {n}", customer=customer, checkin_interval=60, grace=30)
+        for n in range(1, 5)
+    ]
+    lone, lone_key = make_device("Lone till", checkin_interval=60, grace=30)
+    keys = [key for _device, key in devices]
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
+    with at(long_ago):
+        for key in [*keys, lone_key]:
+            checkin.handle(key, None, None)
+    tick()  # every deadline has passed
+    site = Incident.objects.get(kind="site")
+    assert Incident.objects.get(device=lone).is_open
+    slow = []
+    real = fastpath._in_thread
+    monkeypatch.setattr(fastpath, "_in_thread", lambda *a: (slow.append(a), real(*a)))
+
+    def back(keys):
+        async def go(client):
+            return await asyncio.gather(
+                *(
+                    client.post("/api/v1/checkin", headers=auth(k), content=b'{"uptime": 7}')
+                    for k in keys
+                )
+            )
+
+        return go
+
+    first = run(back([keys[0], keys[1], lone_key]))
+    assert [a.status_code for a in first] == [200] * 3
+    site.refresh_from_db()
+    assert (site.status, site.devices_down) == (IncidentStatus.OPEN, 2)
+    assert Incident.objects.get(device=lone).status == IncidentStatus.RESOLVED
+    second = run(back(keys[2:]))
+    assert [a.status_code for a in second] == [200] * 2
+    site.refresh_from_db()
+    assert site.status == IncidentStatus.RESOLVED and site.auto_resolved
+    assert not slow  # returning devices never took the slow path
+    assert set(Device.objects.values_list("status", flat=True)) == {DeviceStatus.ONLINE}
+    assert types().count("device.online") == 10  # five first check-ins, five returns
+    assert types()[-2:] == ["site.up", "incident.resolved"]
+    # Each check-in stored once, its facts too; the answers carry the new deadline.
+    for answer in first + second:
+        device = Device.objects.get(public_id=answer.json()["device"])
+        assert device.checkins_seen == 2 and device.facts["uptime"] == 7
+        assert answer.json()["deadline"] == device.alert_after.isoformat()
+    assert CheckIn.objects.count() == 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_brings_each_device_back_once_with_racing_processes(cast, make_device):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serializes writers itself; SKIP LOCKED is PostgreSQL's")
+    cafe = Customer.objects.create(organization=cast.org, name="Café Central")
+    tills = [make_device(f"Till {n}", customer=cafe)[1] for n in range(40)]
+    lone = []
+    for n in range(20):
+        customer = Customer.objects.create(organization=cast.org, name=f"Bar {n}")
+        lone.append(make_device("Till", customer=customer)[1])
+        make_device("Other", customer=customer)  # never checks in: stays new
+    keys = tills + lone
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+    with at(long_ago):
+        for key in keys:
+            checkin.handle(key, None, None)
+    tick()
+    assert Incident.objects.filter(kind="site", status=IncidentStatus.OPEN).count() == 1
+    assert Incident.objects.filter(kind="device", status=IncidentStatus.OPEN).count() == 20
+    before = last_sequence()
+    hashes = [hash_secret(k) for k in keys]
+    start = threading.Barrier(2)
+
+    def server(order):
+        from django.db import connections
+
+        start.wait()
+        try:
+            for n in range(0, len(order), 7):  # small batches: many chances to meet
+                checkin.recover_many(order[n : n + 7])
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=server, args=(hashes,)),
+        threading.Thread(target=server, args=(hashes[::-1],)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    back = types(before)
+    assert back.count("device.online") == 60
+    assert back.count("site.device_up") == 39
+    assert back.count("site.up") == 1
+    assert back.count("incident.resolved") == 21
+    assert not Incident.objects.filter(status__in=["open", "acknowledged"]).exists()
+    assert not OfflinePeriod.objects.filter(ended_at__isnull=True).exists()
+    site = Incident.objects.get(kind="site")
+    assert site.devices_down == 0 and site.timeline.filter(kind="device_up").count() == 39
+    assert Device.objects.filter(status=DeviceStatus.ONLINE).count() == 60
