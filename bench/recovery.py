@@ -50,12 +50,15 @@ ROOT = Path(__file__).resolve().parent.parent
 # Keep the other benchmarks' modules (bench/email.py) from shadowing the stdlib.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
+from bench.wrk_report import WRK_REPORT_LUA  # noqa: E402 - after the path is set
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sofno.settings")
 os.environ.setdefault("SOFNO_DATA_DIR", tempfile.mkdtemp(prefix="sofno-bench-"))
 
 # Thread n of T sends keys n, n + T, n + 2T, ...: together the threads send every key
 # once in the first N requests, then go round again.
-LUA = """
+LUA = (
+    """
 local keys = {%(keys)s}
 local threads = {}
 local count = 0
@@ -83,25 +86,9 @@ function request()
     '{"uptime": 12345, "disk_free": 1000000}')
 end
 
-function response(status, headers, body)
-  if status == 200 then ok = ok + 1 else other = other + 1 end
-end
-
-function done(summary, latency, requests)
-  local total_ok, total_other = 0, 0
-  for _, thread in ipairs(threads) do
-    total_ok = total_ok + thread:get("ok")
-    total_other = total_other + thread:get("other")
-  end
-  io.write(string.format(
-    'WRK {"requests": %%d, "ok": %%d, "other": %%d, "errors": %%d, "duration_us": %%d, '
-    .. '"p50_us": %%d, "p99_us": %%d, "max_us": %%d}\\n',
-    summary.requests, total_ok, total_other,
-    summary.errors.connect + summary.errors.read + summary.errors.write
-      + summary.errors.status + summary.errors.timeout,
-    summary.duration, latency:percentile(50), latency:percentile(99), latency.max))
-end
 """
+    + WRK_REPORT_LUA
+)
 
 
 def create_outage(count: int) -> tuple[int, list[str], list[str]]:
