@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import itertools
 import re
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 from zoneinfo import available_timezones
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from sofno.core.access import Actor
+from sofno.core.access import PermissionDenied as ActionDenied
 from sofno.core.models import Membership, Role
 from sofno.core.validators import normalize_phone
 from sofno.directory.models import Contact, ContactType, Customer, StaffProfile
+
+T = TypeVar("T")
 
 DAY_LABELS = (
     _("Monday"),
@@ -323,6 +328,36 @@ class ContactForm(BootstrapMixin, forms.ModelForm):
         fields["contact_type"] = fields["contact_type"].slug
         fields["customer"] = self.customer.public_id
         return fields
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """What :func:`act` did: ``ok`` with the action's ``value``, or not (the reasons
+    are then on the form)."""
+
+    ok: bool
+    value: T | None = None
+
+
+def act(form: forms.BaseForm, action: Callable[[], T]) -> Outcome[T]:
+    """Validate ``form``, then run ``action`` (which reads ``form.cleaned_data``): the
+    one way every form page saves.
+
+    An invalid form is not ok and the action does not run; the action's
+    ``ValidationError`` goes beside the fields it names (the page shows the form
+    again); its refusal (``PermissionDenied`` of core's access rules) is a 403 page,
+    like any other forbidden request.
+    """
+    if not form.is_valid():
+        return Outcome(ok=False)
+    try:
+        value = action()
+    except ValidationError as exc:
+        add_action_errors(form, exc)
+        return Outcome(ok=False)
+    except ActionDenied as exc:
+        raise PermissionDenied(exc.message) from None
+    return Outcome(ok=True, value=value)
 
 
 def add_action_errors(form: forms.BaseForm, exc: ValidationError) -> None:

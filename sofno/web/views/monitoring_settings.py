@@ -31,7 +31,7 @@ from sofno.monitoring.models import (
     PosSoftware,
 )
 from sofno.web.access import require_actor, require_writer
-from sofno.web.forms import BootstrapMixin, add_action_errors
+from sofno.web.forms import BootstrapMixin, act
 
 MAX_SECONDS = 7 * 24 * 3600
 
@@ -169,14 +169,11 @@ def monitoring_settings(request: HttpRequest) -> HttpResponse:
 def defaults_save(request: HttpRequest) -> HttpResponse:
     actor = _admin(request)
     form = DefaultsForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.set_defaults(acting_user=actor, fields=dict(form.cleaned_data))
-        except ValidationError as exc:
-            add_action_errors(form, exc)
-        else:
-            messages.success(request, _("Monitoring defaults saved."))
-            return redirect("web:monitoring-settings")
+    if act(
+        form, lambda: actions.set_defaults(acting_user=actor, fields=dict(form.cleaned_data))
+    ).ok:
+        messages.success(request, _("Monitoring defaults saved."))
+        return redirect("web:monitoring-settings")
     return _settings_page(request, actor, defaults_form=form)
 
 
@@ -185,14 +182,9 @@ def defaults_save(request: HttpRequest) -> HttpResponse:
 def pos_add(request: HttpRequest) -> HttpResponse:
     actor = _admin(request)
     form = PosForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.add_pos_software(acting_user=actor, **form.cleaned_data)
-        except ValidationError as exc:
-            add_action_errors(form, exc)
-        else:
-            messages.success(request, _("POS software added."))
-            return redirect("web:monitoring-settings")
+    if act(form, lambda: actions.add_pos_software(acting_user=actor, **form.cleaned_data)).ok:
+        messages.success(request, _("POS software added."))
+        return redirect("web:monitoring-settings")
     return _settings_page(request, actor, pos_form=form)
 
 
@@ -215,14 +207,13 @@ def pos_remove(request: HttpRequest, slug: str) -> HttpResponse:
 def template_add(request: HttpRequest) -> HttpResponse:
     actor = _admin(request)
     form = TemplateForm(request.POST)
-    if form.is_valid():
-        try:
-            commands.create_template(acting_user=actor, fields=dict(form.cleaned_data))
-        except ValidationError as exc:
-            add_action_errors(form, exc)
-        else:
-            messages.success(request, _("Command added to the catalog."))
-            return redirect("web:monitoring-settings")
+
+    def create():
+        return commands.create_template(acting_user=actor, fields=dict(form.cleaned_data))
+
+    if act(form, create).ok:
+        messages.success(request, _("Command added to the catalog."))
+        return redirect("web:monitoring-settings")
     return _settings_page(request, actor, template_form=form)
 
 
@@ -286,16 +277,15 @@ def customer_timing(request: HttpRequest, public_id) -> HttpResponse:
     actor = require_writer(request)
     customer = _customer(request, actor, public_id)
     form = CustomerTimingForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.set_customer_monitoring(
-                acting_user=actor, customer=customer, fields=dict(form.cleaned_data)
-            )
-        except ValidationError as exc:
-            add_action_errors(form, exc)
-        else:
-            messages.success(request, _("Check-in timing saved."))
-            return redirect("web:customer-monitoring", customer.public_id)
+
+    def save():
+        return actions.set_customer_monitoring(
+            acting_user=actor, customer=customer, fields=dict(form.cleaned_data)
+        )
+
+    if act(form, save).ok:
+        messages.success(request, _("Check-in timing saved."))
+        return redirect("web:customer-monitoring", customer.public_id)
     return _customer_page(request, actor, customer, timing_form=form)
 
 
@@ -306,22 +296,20 @@ def customer_maintenance(request: HttpRequest, public_id) -> HttpResponse:
     actor = require_writer(request)
     customer = _customer(request, actor, public_id)
     form = WindowForm(request.POST)
-    if form.is_valid():
+
+    def start():
         starts = form.cleaned_data["starts_at"] or timezone.now()
-        ends = starts + dt.timedelta(minutes=form.cleaned_data["minutes"])
-        try:
-            actions.create_maintenance(
-                acting_user=actor,
-                customer=customer,
-                starts_at=form.cleaned_data["starts_at"],
-                ends_at=ends,
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as exc:
-            add_action_errors(form, exc)
-        else:
-            messages.success(request, _("Maintenance window saved."))
-            return redirect("web:customer-monitoring", customer.public_id)
+        return actions.create_maintenance(
+            acting_user=actor,
+            customer=customer,
+            starts_at=form.cleaned_data["starts_at"],
+            ends_at=starts + dt.timedelta(minutes=form.cleaned_data["minutes"]),
+            reason=form.cleaned_data["reason"],
+        )
+
+    if act(form, start).ok:
+        messages.success(request, _("Maintenance window saved."))
+        return redirect("web:customer-monitoring", customer.public_id)
     return _customer_page(request, actor, customer, window_form=form)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -19,9 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sofno.core import actions
 from sofno.core.access import get_scoped_or_404
 from sofno.core.models import ApiKey
+from sofno.web.forms import act
 from sofno.web.views.settings_common import (
     action_denied_as_403,
-    add_errors,
     posted,
     require_settings_admin,
     style,
@@ -60,12 +59,9 @@ def api_key_new(request: HttpRequest) -> HttpResponse:
     actor = require_settings_admin(request)
     form = ApiKeyForm(posted(request))
     if request.method == "POST" and form.is_valid():
-        try:
-            with action_denied_as_403():
-                key, plain = actions.issue_api_key(acting_user=actor, **form.cleaned_data)
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
+        issued = act(form, lambda: actions.issue_api_key(acting_user=actor, **form.cleaned_data))
+        if issued.ok:
+            key, plain = issued.value
             response = render(
                 request, "web/settings/api_key_created.html", {"key": key, "plain": plain}
             )

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, path, reverse
@@ -43,15 +43,6 @@ def posted(request: HttpRequest):
     required), ``None`` otherwise; ``request.POST or None`` would treat an empty
     POST as a first visit."""
     return request.POST if request.method == "POST" else None
-
-
-def add_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put an action's ``ValidationError`` beside the fields it names (else above the form)."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for field, errors in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def style(form: forms.Form) -> None:

@@ -29,9 +29,9 @@ from sofno.events import actions, catalog
 from sofno.events.event_types import TEMPLATE_CATALOGS
 from sofno.events.models import Consumer, CustomEventType, TimeTrigger, TimezoneSource
 from sofno.web.access import require_actor
+from sofno.web.forms import act
 from sofno.web.views.settings_common import (
     action_denied_as_403,
-    add_errors,
     posted,
     require_settings_admin,
     style,
@@ -228,12 +228,7 @@ class TriggerForm(forms.Form):
 
 
 def _save(form: forms.Form, save) -> Model | None:
-    try:
-        with action_denied_as_403():
-            return save()
-    except ValidationError as exc:
-        add_errors(form, exc)
-    return None
+    return act(form, save).value
 
 
 def _edit_page(

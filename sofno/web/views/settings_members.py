@@ -31,9 +31,9 @@ from sofno.notify.channels.base import Result
 from sofno.notify.channels.email.sending import send_with_fallback
 from sofno.notify.channels.email.smtp import Email
 from sofno.web.access import require_actor
+from sofno.web.forms import act, add_action_errors
 from sofno.web.views.settings_common import (
     action_denied_as_403,
-    add_errors,
     posted,
     require_settings_admin,
     style,
@@ -139,14 +139,13 @@ def member_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     initial = {"role": membership.role, "customer": str(customer) if customer else ""}
     form = RoleForm(posted(request), actor=actor, initial=initial)
     if request.method == "POST" and form.is_valid():
-        try:
-            with action_denied_as_403():
-                members.update_member(
-                    acting_user=actor, membership=membership, fields=form.action_fields()
-                )
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
+        saved = act(
+            form,
+            lambda: members.update_member(
+                acting_user=actor, membership=membership, fields=form.action_fields()
+            ),
+        )
+        if saved.ok:
             messages.success(request, _("Role saved."))
             return redirect("web:settings-members")
     return render(
@@ -205,12 +204,9 @@ def invitation_new(request: HttpRequest) -> HttpResponse:
     form = InviteForm(posted(request), actor=actor, initial={"role": Role.AGENT})
     if request.method == "POST" and form.is_valid():
         fields = {**form.action_fields(), "email": form.cleaned_data["email"]}
-        try:
-            with action_denied_as_403():
-                invitation, token = invitations.invite(acting_user=actor, fields=fields)
-        except ValidationError as exc:
-            add_errors(form, exc)
-        else:
+        invited = act(form, lambda: invitations.invite(acting_user=actor, fields=fields))
+        if invited.ok:
+            invitation, token = invited.value
             link = request.build_absolute_uri(reverse("web:invitation-accept", args=[token]))
             result = send_invitation(invitation, link)
             context = {"invitation": invitation, "sent": result.ok, "link": link}
@@ -256,7 +252,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except invitations.InvitationClosed:
             return _closed(request)
         except ValidationError as exc:
-            add_errors(form, exc)
+            add_action_errors(form, exc)
         else:
             login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(

@@ -18,6 +18,7 @@ from sofno.core.access import Actor, get_scoped_or_404
 from sofno.notify import actions
 from sofno.notify.models import Delivery, DeliveryStatus, OrderingMode, WebhookEndpoint
 from sofno.web.access import require_actor
+from sofno.web.forms import act
 
 
 def require_admin(request: HttpRequest) -> Actor:
@@ -110,16 +111,16 @@ class EndpointForm(forms.Form):
 
 def _save(request: HttpRequest, form: EndpointForm, endpoint: WebhookEndpoint | None):
     actor = require_admin(request)
-    try:
-        if endpoint is None:
-            return actions.create_endpoint(acting_user=actor, fields=form.cleaned_data)
-        return actions.update_endpoint(
+    if endpoint is None:
+        return act(
+            form, lambda: actions.create_endpoint(acting_user=actor, fields=form.cleaned_data)
+        ).value
+    return act(
+        form,
+        lambda: actions.update_endpoint(
             acting_user=actor, endpoint=endpoint, fields=form.cleaned_data
-        )
-    except ValidationError as exc:
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    return None
+        ),
+    ).value
 
 
 @login_required
