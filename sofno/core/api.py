@@ -48,6 +48,13 @@ class ErrorOut(Schema):
     errors: list[FieldError] = []
 
 
+# The error answers every operation may give, in the one shape above: 400 unreadable
+# body, 401 no credentials, 403 not allowed, 404 not this organization's, 409
+# conflicts with what is stored, 422 a field breaks a rule. Routers declare it with
+# their success answer: ``response={200: Out, **ERRORS}``.
+ERRORS: dict[int, type[ErrorOut]] = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422)}
+
+
 class ApiKeyAuth(HttpBearer):
     """``Authorization: Bearer <key>`` with an organization's API key."""
 

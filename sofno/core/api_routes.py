@@ -11,14 +11,13 @@ from ninja.pagination import paginate
 
 from sofno.core import actions
 from sofno.core.access import get_scoped_or_404
-from sofno.core.api import ErrorOut, actor
+from sofno.core.api import ERRORS, actor
 from sofno.core.models import ApiKey
 from sofno.core.pagination import Pages
 from sofno.core.schemas import FilterIn, InSchema
 from sofno.core.scoping import customer_access
 
 router = Router(tags=["core"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class MeOut(Schema):

@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 from ninja.params import functions as params
 
 from sofno.core.access import get_scoped_or_404
-from sofno.core.api import ErrorOut, actor
+from sofno.core.api import ERRORS, actor
 from sofno.core.pagination import Pages
 from sofno.core.scoping import customer_access, visible_to
 from sofno.events import actions, catalog
@@ -33,7 +33,6 @@ from sofno.events.schemas import (
 )
 
 router = Router(tags=["events"])
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _type_out(event_type: catalog.EventType, custom: bool) -> dict[str, Any]:

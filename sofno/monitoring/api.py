@@ -7,7 +7,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from sofno.core.access import get_scoped_or_404
-from sofno.core.api import ErrorOut, actor, error
+from sofno.core.api import ERRORS, ErrorOut, actor, error
 from sofno.core.models import hash_secret
 from sofno.core.net import client_ip
 from sofno.core.pagination import Pages
@@ -55,7 +55,6 @@ from sofno.monitoring.schemas import (
 from sofno.monitoring.selectors import devices_for, incidents_for
 
 router = Router(tags=["monitoring"])
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _device_key(request: HttpRequest) -> str:

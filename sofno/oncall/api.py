@@ -8,7 +8,7 @@ from django.utils import timezone
 from ninja import Router, Status
 
 from sofno.core.access import get_scoped_or_404
-from sofno.core.api import ErrorOut, actor, field_error
+from sofno.core.api import ERRORS, actor, field_error
 from sofno.oncall import actions
 from sofno.oncall.callinfo import caller_info
 from sofno.oncall.models import BusyEntry, Call, Holiday, OncallSettings, Person, Timetable
@@ -34,7 +34,6 @@ from sofno.oncall.schemas import (
 from sofno.oncall.selectors import timetable_data, turn_at
 
 router = Router(tags=["oncall"])
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _people(request: HttpRequest):

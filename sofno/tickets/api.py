@@ -8,7 +8,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from sofno.core.access import get_scoped_or_404
-from sofno.core.api import ErrorOut, actor, field_error
+from sofno.core.api import ERRORS, actor, field_error
 from sofno.core.models import Membership
 from sofno.core.pagination import Pages
 from sofno.core.scoping import customer_access
@@ -32,7 +32,6 @@ from sofno.tickets.schemas import (
 from sofno.tickets.selectors import tickets_for
 
 router = Router(tags=["tickets"])
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _status(request, slug: str, field: str = "status") -> TicketStatus:

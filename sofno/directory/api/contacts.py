@@ -7,7 +7,7 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from sofno.core.access import get_scoped_or_404
-from sofno.core.api import ErrorOut, actor
+from sofno.core.api import ERRORS, actor
 from sofno.core.pagination import Pages
 from sofno.core.scoping import customer_access
 from sofno.directory import actions
@@ -24,7 +24,6 @@ from sofno.directory.schemas import (
 from sofno.directory.selectors import contacts_for
 
 router = Router(tags=["contacts"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _contact(request: HttpRequest, contact_id: UUID):

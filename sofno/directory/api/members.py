@@ -8,14 +8,13 @@ from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
 from sofno.core.access import get_scoped_or_404
-from sofno.core.api import ErrorOut, actor
+from sofno.core.api import ERRORS, actor
 from sofno.core.pagination import Pages
 from sofno.directory import actions
 from sofno.directory.member_schemas import MemberFilter, MemberIn, MemberOut, MemberPatch
 from sofno.directory.selectors import members_for
 
 router = Router(tags=["members"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _member(request: HttpRequest, member_id: UUID):

@@ -3,14 +3,13 @@
 from django.http import HttpRequest
 from ninja import Router
 
-from sofno.core.api import ErrorOut, actor
+from sofno.core.api import ERRORS, actor
 from sofno.core.scoping import customer_access
 from sofno.directory import actions
 from sofno.directory.actions.profile import profile_of
 from sofno.directory.member_schemas import ProfileOut, ProfilePatch
 
 router = Router(tags=["profile"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 
 
 @router.get("/me/profile", response={200: ProfileOut, **ERRORS})
