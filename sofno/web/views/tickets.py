@@ -20,7 +20,16 @@ from sofno.tickets import actions
 from sofno.tickets.models import Priority, TicketStatus
 from sofno.tickets.selectors import tickets_for
 from sofno.web.access import require_actor, require_writer
-from sofno.web.paging import page_of
+from sofno.web.paging import chosen_customer, page_of, sorted_by
+
+# The list's sortable columns (``?sort=key`` or ``-key``).
+TICKET_COLUMNS = {
+    "number": ["number"],
+    "title": ["title"],
+    "customer": ["customer__name", "number"],
+    "status": ["status__name", "number"],
+    "created": ["created_at"],
+}
 
 
 class TicketForm(forms.Form):
@@ -85,12 +94,17 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
         tickets = tickets.filter(technicians=request.user)
     if query := request.GET.get("q", "").strip():
         tickets = tickets.filter(title__icontains=query)
-    page = page_of(request, tickets.order_by("-created_at", "-pk"))
+    if customer := chosen_customer(request, actor):
+        tickets = tickets.filter(customer=customer)
+    tickets, sort = sorted_by(request, tickets, TICKET_COLUMNS, default="-created")
+    page = page_of(request, tickets)
     context = {
         "tickets": page.object_list,
         "page": page,
         "state": state,
         "q": query,
+        "sort": sort,
+        "for_customer": customer,
         "mine": request.GET.get("mine"),
         "may_open": may_open_tickets(actor),
     }
