@@ -34,7 +34,7 @@ from sofno.monitoring.models import (
 )
 from sofno.monitoring.selectors import devices_for
 from sofno.web.access import require_actor, require_writer
-from sofno.web.forms import BootstrapMixin, add_action_errors
+from sofno.web.forms import BootstrapMixin, add_action_errors, searchable
 from sofno.web.paging import chosen_customer, page_of, sorted_by
 from sofno.web.views import monitoring_settings
 
@@ -102,7 +102,8 @@ class DeviceForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args, actor, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = customers_for(actor)
+        self.fields["customer"].queryset = customers_for(actor).order_by("name", "pk")
+        searchable(self.fields["customer"])
         self.fields["pos_software"].choices = actions.pos_choices(actor.organization)
 
 

@@ -20,6 +20,7 @@ from sofno.tickets import actions
 from sofno.tickets.models import Priority, TicketStatus
 from sofno.tickets.selectors import tickets_for
 from sofno.web.access import require_actor, require_writer
+from sofno.web.forms import searchable
 from sofno.web.paging import chosen_customer, page_of, sorted_by
 
 # The list's sortable columns (``?sort=key`` or ``-key``).
@@ -44,11 +45,13 @@ class TicketForm(forms.Form):
 
     def __init__(self, actor, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = customers_for(actor)
+        self.fields["customer"].queryset = customers_for(actor).order_by("name", "pk")
+        searchable(self.fields["customer"])
         self.fields["status"].queryset = TicketStatus.objects.filter(
             organization=actor.organization
         )
         self.fields["technicians"].queryset = technician_choices(actor)
+        searchable(self.fields["technicians"])
         if actor.is_customer_user:
             del self.fields["status"], self.fields["technicians"]
         for field in self.fields.values():
