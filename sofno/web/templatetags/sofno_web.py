@@ -122,3 +122,28 @@ def query_without(context: template.Context, *names: str) -> str:
     for name in (*names, "page"):
         query.pop(name, None)
     return f"?{query.urlencode()}" if query else "?"
+
+
+@register.simple_tag(takes_context=True)
+def subject(context: template.Context, value: str) -> str:
+    """An event's subject as a link to the object's page with its name.
+
+    Uses ``subject_links`` from the context when the view looked up a whole page at
+    once (:func:`sofno.web.subjects.describe_subjects`); looks this one up otherwise.
+    """
+    from django.utils.html import format_html
+
+    from sofno.web.subjects import describe_subjects
+
+    if not value:
+        return "—"
+    known = context.get("subject_links")
+    if known is None:
+        actor = context.get("actor")
+        known = describe_subjects(actor, [value]) if actor else {}
+    found = known.get(value)
+    if found is None:
+        return format_html('<span class="font-monospace">{}</span>', value)
+    if found.url is None:
+        return format_html('<span class="text-muted">{}</span>', found.label)
+    return format_html('<a href="{}">{}</a>', found.url, found.label)

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from sofno.core.access import PermissionDenied as RoleDenied
@@ -40,13 +41,58 @@ from sofno.oncall.solver import Weights
 from sofno.oncall.telephony import TelephonyError, provider_for
 from sofno.oncall.turns import DAY_CODES
 from sofno.web.access import require_actor, require_writer, same_site_next
+from sofno.web.callinfo_words import readable
+
+# The fields the on-call actions name in their errors, as the forms call them.
+FIELD_LABELS = {
+    "first": gettext_lazy("Person"),
+    "second": gettext_lazy("Other / new person"),
+    "person": gettext_lazy("Person"),
+    "old_person": gettext_lazy("Person"),
+    "new_person": gettext_lazy("Other / new person"),
+    "other_person": gettext_lazy("Other / new person"),
+    "day": gettext_lazy("Day"),
+    "other_day": gettext_lazy("Their day"),
+    "turn": gettext_lazy("Turn"),
+    "other_turn": gettext_lazy("Their turn"),
+    "reason": gettext_lazy("Reason"),
+    "kind": gettext_lazy("Change"),
+    "extension": gettext_lazy("Extension"),
+    "phone": gettext_lazy("Phone"),
+    "note": gettext_lazy("Note"),
+    "turns": gettext_lazy("Turns"),
+    "date": gettext_lazy("Date"),
+    "start": gettext_lazy("First day"),
+    "end": gettext_lazy("Last day"),
+    "member": gettext_lazy("Member"),
+    "desk": gettext_lazy("Desk / team"),
+    "ideal_load": gettext_lazy("Ideal weekly load"),
+    "max_per_day": gettext_lazy("Max turns a day"),
+    "lines": gettext_lazy("Lines per turn"),
+    "lunch_pairs": gettext_lazy("Lunch rule (turn pairs, from 0)"),
+    "queue_name": gettext_lazy("Queue name"),
+    "lookup_url": gettext_lazy("Caller lookup URL (called with ?phone=)"),
+    "status": gettext_lazy("Status"),
+}
+
+
+def _field_prefix(field: str) -> str:
+    """``"Reason: "`` for a field the form shows; a place in imported YAML
+    (``people[0].extension``) as it is, since it points into the reader's own text;
+    nothing for an internal name."""
+    if field in FIELD_LABELS:
+        return f"{FIELD_LABELS[field]}: "
+    if "[" in field or "." in field:
+        return f"{field}: "
+    return ""
 
 
 def _problem(request: HttpRequest, exc: ValidationError) -> None:
-    """Show each broken rule with the field it concerns."""
+    """Show each broken rule with the field it concerns, named as on the form (a
+    field the form does not show: the message alone, never the internal name)."""
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
-            label = "" if field == "__all__" else f"{field}: "
+            label = _field_prefix(field)
             for message in errors:
                 messages.error(request, f"{label}{message}")
     else:
@@ -463,7 +509,7 @@ def poll(request: HttpRequest) -> JsonResponse:
     call = calls.first()
     if call is None:
         return JsonResponse({"call": None})
-    info = caller_info(actor, call.phone)
+    info = readable(caller_info(actor, call.phone), actor.organization)
     html = render_to_string(
         "web/oncall/_callinfo.html", {"info": info, "call": call}, request=request
     )
@@ -497,9 +543,9 @@ def calls_page(request: HttpRequest) -> HttpResponse:
     info, problem = None, ""
     if phone:
         try:
-            info = caller_info(actor, phone)
-        except ValueError as exc:
-            problem = f"phone: {exc}"
+            info = readable(caller_info(actor, phone), actor.organization)
+        except ValueError:
+            problem = _t("Enter the number in international form, like +390612345678.")
     calls = Call.objects.filter(organization=actor.organization).select_related("taken_by")[:100]
     return render(
         request,
