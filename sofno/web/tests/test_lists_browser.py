@@ -56,11 +56,13 @@ def test_it_acknowledges_every_incident_of_the_page_from_a_phone(cast, live_serv
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390
     select_all.tap()
     assert phone_page.locator("#bulk-count").inner_text() == "3 selected"
+    shot(phone_page, "incidents-bulk-selected-390-en")
     box = bulk.bounding_box()
     assert box and box["x"] + box["width"] <= 390 and box["height"] >= 30
     with phone_page.expect_navigation():
         bulk.tap()
     assert "3 incidents acknowledged." in phone_page.content()
+    shot(phone_page, "incidents-bulk-done-390-en")
     assert set(
         Incident.objects.filter(pk__in=[i.pk for i in incidents]).values_list("status", flat=True)
     ) == {IncidentStatus.ACKNOWLEDGED}
@@ -80,6 +82,7 @@ def test_it_finds_a_customer_by_typing_in_the_device_form(cast, live_server, pag
     search.fill("zurich cafe")  # accents and case ignored, words in any order
     assert select.locator("option").all_inner_texts() == ["Café Zürich Centrale"]
     assert page.locator(".select-filter-count").inner_text() == "1 of 141"
+    shot(page, "device-form-customer-filter-1280-en")
     search.press("Enter")  # picks, does not send the form
     assert page.url.endswith("/devices/new/")
     search.fill("bar 13")

@@ -3,6 +3,7 @@ show words and links, never codes, dicts or ``device:<uuid>``."""
 
 from __future__ import annotations
 
+import pytest
 from django.test import Client
 
 from sofno.directory.models import Contact, ContactType, Customer
@@ -94,3 +95,41 @@ def test_it_links_an_events_subject_to_the_object_by_name(cast):
     assert f'<a href="/customers/{shop.public_id}/">Bar Roma</a>' in page.text
     assert "Theirs" not in page.text and "a deleted device" in page.text
     assert f"device:{till.public_id}" not in page.text.split("<tbody>", 1)[1]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_it_fits_the_caller_screen_and_history_on_a_phone(cast, live_server, browser, language):
+    from sofno.conftest import horizontal_overflow, log_in
+    from sofno.directory.models import StaffProfile
+    from sofno.web.tests.test_lists_browser import shot
+
+    test_it_shows_the_caller_in_words_with_links(cast)  # the same caller
+    people = team(cast, 2, lines=1)
+    draft = actions.generate_draft(acting_user=owner_actor(cast), week=WEEK, time_limit=5)
+    on = draft.assignments.get(day=0, turn=0)
+    other = next(p for p in people if p != on.person)
+    actions.replace(
+        acting_user=owner_actor(cast),
+        timetable=draft,
+        day=0,
+        turn=0,
+        old_person=on.person.public_id,
+        new_person=other.public_id,
+        reason="cover",
+    )
+    StaffProfile.objects.filter(user=cast.agent).update(language=language)
+    for width, height in ((1366, 900), (390, 844)):
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": width, "height": height}
+        )
+        page = context.new_page()
+        log_in(page, cast.agent)
+        page.goto(f"/oncall/calls/?phone=%2B{PHONE[1:]}")
+        assert horizontal_overflow(page) <= 0
+        shot(page, f"oncall-calls-{width}-{language}")
+        page.goto(f"/oncall/timetables/{draft.public_id}/")
+        page.locator("#history").scroll_into_view_if_needed()
+        assert "{'" not in page.locator("#history").inner_text()
+        shot(page, f"oncall-history-{width}-{language}")
+        context.close()
