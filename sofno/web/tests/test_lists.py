@@ -242,3 +242,17 @@ def test_it_lists_the_customers_devices_incidents_and_tickets(cast, shops):
     tickets = page.text.split('id="customer-tickets"', 1)[1].split("</section>", 1)[0]
     assert "#7 Jam" in tickets and "Gone" not in tickets and "In progress" in tickets
     assert f"/tickets/?customer={bar.public_id}" in tickets
+
+
+def test_it_finds_a_ticket_by_number_or_title(cast, shops):
+    bar, _ = shops
+    status = TicketStatus.objects.create(organization=cast.org, slug="o", name="Open")
+    for number, title in ((41, "Printer jams"), (7, "Till 41 is slow"), (8, "Scanner")):
+        Ticket.objects.create(
+            organization=cast.org, number=number, customer=bar, title=title, status=status
+        )
+    page = _client(cast.agent).get(reverse("web:ticket-list"), {"q": "#41"})
+    assert "Printer jams" in page.text and "Scanner" not in page.text
+    page = _client(cast.agent).get(reverse("web:ticket-list"), {"q": "41"})
+    assert "Printer jams" in page.text and "Till 41 is slow" in page.text
+    assert "Scanner" not in page.text

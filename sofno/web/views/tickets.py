@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -96,7 +97,12 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("mine"):
         tickets = tickets.filter(technicians=request.user)
     if query := request.GET.get("q", "").strip():
-        tickets = tickets.filter(title__icontains=query)
+        # "#41" or "41" finds ticket 41 as well as titles holding the words.
+        number = query.removeprefix("#")
+        found = Q(title__icontains=query)
+        if number.isdigit() and len(number) < 10:
+            found |= Q(number=int(number))
+        tickets = tickets.filter(found)
     if customer := chosen_customer(request, actor):
         tickets = tickets.filter(customer=customer)
     tickets, sort = sorted_by(request, tickets, TICKET_COLUMNS, default="-created")
