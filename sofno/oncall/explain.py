@@ -184,3 +184,52 @@ def render_report(report: dict) -> dict:
     ]
     rendered["summary_text"] = [describe_summary(item) for item in rendered.get("summary") or []]
     return rendered
+
+
+def describe_edit(kind: str, detail: dict, days: list[int], turns: list[str]) -> str:
+    """A timetable edit's ``detail`` (as the actions store it) as a sentence.
+
+    ``days`` and ``turns`` are the timetable's, to name a slot by its weekday and hours
+    rather than by its position. A detail of an unknown shape reads as nothing.
+    """
+    from sofno.oncall.turns import DAY_LABELS
+
+    def when(slot: dict) -> str:
+        day, turn = slot.get("day"), slot.get("turn")
+        label = DAY_LABELS[days[day]] if isinstance(day, int) and 0 <= day < len(days) else ""
+        hours = turns[turn] if isinstance(turn, int) and 0 <= turn < len(turns) else ""
+        return _when({"day_label": label, "turn_label": hours})
+
+    try:
+        if kind == "swap":
+            first, second = detail["first"], detail["second"]
+            return _("%(first)s (%(first_when)s) and %(second)s (%(second_when)s) swapped") % {
+                "first": first["person"],
+                "first_when": when(first),
+                "second": second["person"],
+                "second_when": when(second),
+            }
+        if kind == "replace":
+            return _("%(when)s: %(new)s instead of %(old)s") % {
+                "when": when(detail),
+                "new": detail["new"],
+                "old": detail["old"],
+            }
+        if kind in ("add_line", "remove_line"):
+            values = {"when": when(detail), "lines": detail["lines"], "name": detail.get("person")}
+            if kind == "add_line":
+                text = (
+                    _("%(when)s: one more line (%(lines)s), %(name)s on it")
+                    if values["name"]
+                    else _("%(when)s: one more line (%(lines)s)")
+                )
+            else:
+                text = (
+                    _("%(when)s: one line less (%(lines)s), %(name)s off it")
+                    if values["name"]
+                    else _("%(when)s: one line less (%(lines)s)")
+                )
+            return text % values
+    except (KeyError, TypeError):
+        pass
+    return ""

@@ -115,7 +115,7 @@ def published_between(organization: Organization, start: dt.date, end: dt.date):
 
 def timetable_data(timetable: Timetable) -> dict:
     """A timetable as the page and the API show it, with the rules it breaks now."""
-    from sofno.oncall.explain import describe_break, render_report
+    from sofno.oncall.explain import describe_break, describe_edit, render_report
     from sofno.oncall.planning import grid_of, problem_for
     from sofno.oncall.solver import violations
     from sofno.oncall.turns import DAY_LABELS
@@ -151,13 +151,17 @@ def timetable_data(timetable: Timetable) -> dict:
         "report": render_report(timetable.report),
         "warnings": [describe_break(v) for v in violations(problem_for(timetable), keys)],
         "edits": [
-            _with_warning_texts(edit, describe_break)
+            _with_texts(edit, describe_break, describe_edit, timetable)
             for edit in timetable.edits.select_related("by")
         ],
     }
 
 
-def _with_warning_texts(edit, describe):
-    """``edit`` with its stored warnings (codes) rendered for the reader, not saved."""
+def _with_texts(edit, describe, describe_edit, timetable: Timetable):
+    """``edit`` with its stored warnings (codes) and detail rendered for the reader,
+    not saved."""
     edit.warning_texts = [describe(item) for item in edit.warnings or []]
+    edit.detail_text = describe_edit(
+        edit.kind, edit.detail or {}, list(timetable.days), list(timetable.turns)
+    )
     return edit

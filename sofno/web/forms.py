@@ -35,6 +35,19 @@ DAY_LABELS = (
 _RANGE = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*[-–]\s*(\d{1,2})(?::(\d{2}))?$")
 
 
+def searchable(field: forms.Field) -> forms.Field:
+    """Make ``field``'s select filterable by typing (static ``web/select-filter.js``,
+    loaded on every page): for long lists such as an organization's customers."""
+    field.widget.attrs.update(
+        {
+            "data-searchable": _("Type to filter"),
+            # Filled in by the script: how many options match, of how many.
+            "data-searchable-count": _("%(shown)s of %(total)s"),
+        }
+    )
+    return field
+
+
 def _hhmm(hours: str, minutes: str | None) -> str | None:
     h, m = int(hours), int(minutes or 0)
     if (h, m) == (24, 0):

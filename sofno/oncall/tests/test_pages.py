@@ -66,7 +66,7 @@ def test_it_warns_when_an_edit_breaks_a_rule(cast):
         {"kind": "add_line", "day": 0, "turn": 0, "reason": ""},
         follow=True,
     )
-    assert any(t.startswith("reason:") for t in texts(missing))
+    assert any(t.startswith("Reason:") for t in texts(missing))
 
 
 def test_it_refuses_viewers_outsiders_and_wrong_methods(cast):
@@ -105,11 +105,11 @@ def test_it_edits_people_with_clear_errors(cast):
     assert answer.url == f"/oncall/people/{adam.public_id}/"
     url = f"/oncall/people/{ann.public_id}/busy/"
     no_turn = owner.post(url, {"date": str(WEEK), "reason": "dentist", "hard": "on"}, follow=True)
-    assert any(t.startswith("turns:") for t in texts(no_turn))
+    assert any(t.startswith("Turns:") for t in texts(no_turn))
     past = owner.post(
         url, {"date": "2026-11-02", "whole_day": "on", "reason": "late", "hard": "on"}, follow=True
     )
-    assert any(t.startswith("date:") and "past" in t for t in texts(past))
+    assert any(t.startswith("Date:") and "past" in t for t in texts(past))
     ok = owner.post(url, {"weekday": "2", "turns": ["1"], "reason": "gym"}, follow=True)
     entry = BusyEntry.objects.get()
     assert entry.weekday == 2 and entry.turns == [1] and entry.hard is False

@@ -66,3 +66,84 @@ def age(moment, now, what: str = "") -> str:
         date_format(localtime(moment), "DATETIME_FORMAT"),
         text,
     )
+
+
+@register.simple_tag(takes_context=True)
+def sort_header(context: template.Context, key: str, label: str, css: str = "") -> str:
+    """A list's ``<th>`` whose link sorts by ``key`` (again: the other way round).
+
+    The link keeps the search and filters of the page and goes back to page 1; the
+    column sorted on says so to screen readers (``aria-sort``) and shows an arrow.
+    """
+    from django.utils.html import format_html
+
+    request: HttpRequest = context["request"]
+    current = context.get("sort", "")
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["sort"] = f"-{key}" if current == key else key
+    if current == key:
+        aria, arrow = "ascending", "▲"
+    elif current == f"-{key}":
+        aria, arrow = "descending", "▼"
+    else:
+        aria, arrow = "", ""
+    return format_html(
+        '<th{}{} data-sort="{}"><a class="sort-link" href="?{}">{}{}</a></th>',
+        format_html(' class="{}"', css) if css else "",
+        format_html(' aria-sort="{}"', aria) if aria else "",
+        key,
+        query.urlencode(),
+        label,
+        format_html(' <span aria-hidden="true">{}</span>', arrow) if arrow else "",
+    )
+
+
+@register.simple_tag(takes_context=True)
+def keep_params(context: template.Context, *names: str) -> str:
+    """Hidden inputs carrying the page's ``names`` parameters (sort, customer) through
+    a filter form, so searching does not lose the order or the customer chosen."""
+    from django.utils.html import format_html_join
+
+    request: HttpRequest = context["request"]
+    return format_html_join(
+        "",
+        '<input type="hidden" name="{}" value="{}">',
+        ((name, request.GET[name]) for name in names if request.GET.get(name)),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def query_without(context: template.Context, *names: str) -> str:
+    """This page's query string (with its ``?``) less ``names`` and the page number:
+    the link that drops one filter and keeps the others."""
+    request: HttpRequest = context["request"]
+    query = request.GET.copy()
+    for name in (*names, "page"):
+        query.pop(name, None)
+    return f"?{query.urlencode()}" if query else "?"
+
+
+@register.simple_tag(takes_context=True)
+def subject(context: template.Context, value: str) -> str:
+    """An event's subject as a link to the object's page with its name.
+
+    Uses ``subject_links`` from the context when the view looked up a whole page at
+    once (:func:`sofno.web.subjects.describe_subjects`); looks this one up otherwise.
+    """
+    from django.utils.html import format_html
+
+    from sofno.web.subjects import describe_subjects
+
+    if not value:
+        return "—"
+    known = context.get("subject_links")
+    if known is None:
+        actor = context.get("actor")
+        known = describe_subjects(actor, [value]) if actor else {}
+    found = known.get(value)
+    if found is None:
+        return format_html('<span class="font-monospace">{}</span>', value)
+    if found.url is None:
+        return format_html('<span class="text-muted">{}</span>', found.label)
+    return format_html('<a href="{}">{}</a>', found.url, found.label)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -16,9 +17,24 @@ from sofno.core.scoping import customer_access
 from sofno.directory import actions
 from sofno.directory.models import Contact, Customer
 from sofno.directory.selectors import contacts_for, customers_for
+from sofno.monitoring.models import IncidentStatus
+from sofno.monitoring.selectors import devices_for, incidents_for
+from sofno.tickets.selectors import tickets_for
 from sofno.web.access import require_actor, require_writer
 from sofno.web.forms import ContactForm, CustomerForm, add_action_errors
-from sofno.web.paging import page_of
+from sofno.web.paging import page_of, sorted_by
+
+# How many devices, open incidents and open tickets the customer page shows; the
+# "see all" links lead to the whole filtered list.
+DETAIL_ROWS = 10
+
+# The list's sortable columns (``?sort=key`` or ``-key``).
+CUSTOMER_COLUMNS = {
+    "name": ["name"],
+    "city": ["city", "name"],
+    "timezone": ["timezone", "name"],
+    "status": ["active", "alerts_enabled", "name"],
+}
 
 
 @login_required
@@ -30,8 +46,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     if query:
         customers = customers.filter(name__icontains=query)
-    page = page_of(request, customers.order_by("name", "pk"))
-    context = {"customers": page.object_list, "page": page, "q": query}
+    customers, sort = sorted_by(request, customers, CUSTOMER_COLUMNS, default="name")
+    page = page_of(request, customers)
+    context = {"customers": page.object_list, "page": page, "q": query, "sort": sort}
     return render(request, "web/customers/list.html", context)
 
 
@@ -41,8 +58,24 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 def customer_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     actor = require_actor(request)
     customer = get_scoped_or_404(customers_for(actor), actor, public_id=public_id)
+    devices = devices_for(actor).filter(customer=customer).order_by("name", "pk")
+    incidents = (
+        incidents_for(actor)
+        .filter(customer=customer, status__in=[IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED])
+        .order_by("-opened_at", "-pk")
+    )
+    tickets = (
+        tickets_for(actor).filter(customer=customer, status__is_open=True).order_by("-created_at")
+    )
     context = {
         "customer": customer,
+        "now": timezone.now(),
+        "devices": devices[:DETAIL_ROWS],
+        "device_count": devices.count(),
+        "incidents": incidents[:DETAIL_ROWS],
+        "incident_count": incidents.count(),
+        "tickets": tickets[:DETAIL_ROWS],
+        "ticket_count": tickets.count(),
         "contacts": customer.contacts.select_related("contact_type"),
         "agents": customer.assigned_agents.order_by("username"),
         "hours": customer.hours(),

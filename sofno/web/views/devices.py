@@ -9,6 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, Value, When
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -33,17 +34,32 @@ from sofno.monitoring.models import (
 )
 from sofno.monitoring.selectors import devices_for
 from sofno.web.access import require_actor, require_writer
-from sofno.web.forms import BootstrapMixin, add_action_errors
-from sofno.web.paging import page_of
+from sofno.web.forms import BootstrapMixin, add_action_errors, searchable
+from sofno.web.paging import chosen_customer, page_of, sorted_by
 from sofno.web.views import monitoring_settings
 
 # The most devices the map shows (beyond, the list pages serve better).
 MAP_DEVICES = 5000
+STATUS_ORDER = (DeviceStatus.OFFLINE, DeviceStatus.PAUSED, DeviceStatus.NEW, DeviceStatus.ONLINE)
 STATUS_CLASSES = {
     DeviceStatus.ONLINE: "success",
     DeviceStatus.OFFLINE: "danger",
     DeviceStatus.NEW: "secondary",
     DeviceStatus.PAUSED: "warning",
+}
+
+# The list's sortable columns; by status, the most worrying first.
+DEVICE_COLUMNS = {
+    "name": ["name"],
+    "customer": ["customer__name", "name"],
+    "status": [
+        Case(
+            *(When(status=value, then=Value(rank)) for rank, value in enumerate(STATUS_ORDER)),
+            default=Value(len(STATUS_ORDER)),
+        ),
+        "name",
+    ],
+    "checkin": ["last_checkin_at"],
 }
 
 # The device page's uptime figures: the last day, week and month.
@@ -86,7 +102,8 @@ class DeviceForm(BootstrapMixin, forms.Form):
 
     def __init__(self, *args, actor, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = customers_for(actor)
+        self.fields["customer"].queryset = customers_for(actor).order_by("name", "pk")
+        searchable(self.fields["customer"])
         self.fields["pos_software"].choices = actions.pos_choices(actor.organization)
 
 
@@ -114,11 +131,16 @@ def device_list(request: HttpRequest) -> HttpResponse:
         devices = devices.filter(name__icontains=query)
     if status in DeviceStatus.values:
         devices = devices.filter(status=status)
-    page = page_of(request, devices.order_by("name", "pk"))
+    if customer := chosen_customer(request, actor):
+        devices = devices.filter(customer=customer)
+    devices, sort = sorted_by(request, devices, DEVICE_COLUMNS, default="name")
+    page = page_of(request, devices)
     context = {
         "devices": page.object_list,
         "page": page,
         "q": query,
+        "sort": sort,
+        "for_customer": customer,
         "status": status,
         "statuses": DeviceStatus.choices,
         "classes": STATUS_CLASSES,

@@ -17,6 +17,7 @@ from sofno.core.scoping import customer_access, visible_to
 from sofno.events import catalog
 from sofno.events.models import Event
 from sofno.web.access import require_actor
+from sofno.web.subjects import describe_subjects
 
 
 @customer_access
@@ -38,6 +39,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(events.order_by("-sequence"), 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
+        "subject_links": describe_subjects(actor, [event.subject for event in page]),
         "filters": filters,
         "query": urlencode({k: v for k, v in filters.items() if v}),
         "type_names": sorted(

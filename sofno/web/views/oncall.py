@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from sofno.core.access import PermissionDenied as RoleDenied
@@ -40,13 +40,58 @@ from sofno.oncall.solver import Weights
 from sofno.oncall.telephony import TelephonyError, provider_for
 from sofno.oncall.turns import DAY_CODES
 from sofno.web.access import require_actor, require_writer, same_site_next
+from sofno.web.callinfo_words import readable
+
+# The fields the on-call actions name in their errors, as the forms call them.
+FIELD_LABELS = {
+    "first": gettext_lazy("Person"),
+    "second": gettext_lazy("Other / new person"),
+    "person": gettext_lazy("Person"),
+    "old_person": gettext_lazy("Person"),
+    "new_person": gettext_lazy("Other / new person"),
+    "other_person": gettext_lazy("Other / new person"),
+    "day": gettext_lazy("Day"),
+    "other_day": gettext_lazy("Their day"),
+    "turn": gettext_lazy("Turn"),
+    "other_turn": gettext_lazy("Their turn"),
+    "reason": gettext_lazy("Reason"),
+    "kind": gettext_lazy("Change"),
+    "extension": gettext_lazy("Extension"),
+    "phone": gettext_lazy("Phone"),
+    "note": gettext_lazy("Note"),
+    "turns": gettext_lazy("Turns"),
+    "date": gettext_lazy("Date"),
+    "start": gettext_lazy("First day"),
+    "end": gettext_lazy("Last day"),
+    "member": gettext_lazy("Member"),
+    "desk": gettext_lazy("Desk / team"),
+    "ideal_load": gettext_lazy("Ideal weekly load"),
+    "max_per_day": gettext_lazy("Max turns a day"),
+    "lines": gettext_lazy("Lines per turn"),
+    "lunch_pairs": gettext_lazy("Lunch rule (turn pairs, from 0)"),
+    "queue_name": gettext_lazy("Queue name"),
+    "lookup_url": gettext_lazy("Caller lookup URL (called with ?phone=)"),
+    "status": gettext_lazy("Status"),
+}
+
+
+def _field_prefix(field: str) -> str:
+    """``"Reason: "`` for a field the form shows; a place in imported YAML
+    (``people[0].extension``) as it is, since it points into the reader's own text;
+    nothing for an internal name."""
+    if field in FIELD_LABELS:
+        return f"{FIELD_LABELS[field]}: "
+    if "[" in field or "." in field:
+        return f"{field}: "
+    return ""
 
 
 def _problem(request: HttpRequest, exc: ValidationError) -> None:
-    """Show each broken rule with the field it concerns."""
+    """Show each broken rule with the field it concerns, named as on the form (a
+    field the form does not show: the message alone, never the internal name)."""
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
-            label = "" if field == "__all__" else f"{field}: "
+            label = _field_prefix(field)
             for message in errors:
                 messages.error(request, f"{label}{message}")
     else:
@@ -59,7 +104,7 @@ def _int(request: HttpRequest, name: str) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise ValidationError({name: _t("choose a value")}) from None
+        raise ValidationError({name: gettext("choose a value")}) from None
 
 
 def _date(raw: str, name: str) -> dt.date | None:
@@ -68,7 +113,7 @@ def _date(raw: str, name: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise ValidationError({name: _t("enter a date like 2026-11-23")}) from None
+        raise ValidationError({name: gettext("enter a date like 2026-11-23")}) from None
 
 
 # ---------------------------------------------------------------- timetable
@@ -142,7 +187,7 @@ def generate(request: HttpRequest) -> HttpResponse:
         return redirect(reverse("web:oncall-timetable"))
     messages.success(
         request,
-        _t("Draft ready: %(status)s.")
+        gettext("Draft ready: %(status)s.")
         % {"status": describe_status(timetable.report["status"], timetable.report.get("gap"))},
     )
     return redirect("web:oncall-timetable-detail", public_id=timetable.public_id)
@@ -155,7 +200,7 @@ def publish(request: HttpRequest, public_id: UUID) -> HttpResponse:
     timetable = get_scoped_or_404(Timetable.objects.all(), actor, public_id=public_id)
     try:
         actions.publish(acting_user=actor, timetable=timetable)
-        messages.success(request, _t("Published: this week's timetable is now current."))
+        messages.success(request, gettext("Published: this week's timetable is now current."))
     except ValidationError as exc:
         _problem(request, exc)
     return redirect("web:oncall-timetable-detail", public_id=timetable.public_id)
@@ -198,15 +243,15 @@ def edit(request: HttpRequest, public_id: UUID) -> HttpResponse:
                 person=request.POST.get("person") or None,
             )
         else:
-            raise ValidationError({"kind": _t("choose swap, replace, add or remove a line")})
+            raise ValidationError({"kind": gettext("choose swap, replace, add or remove a line")})
     except ValidationError as exc:
         _problem(request, exc)
     else:
-        messages.success(request, _t("Change saved."))
+        messages.success(request, gettext("Change saved."))
         for warning in record.warnings:
             messages.warning(
                 request,
-                _t("This change breaks a rule: %(rule)s") % {"rule": describe_break(warning)},
+                gettext("This change breaks a rule: %(rule)s") % {"rule": describe_break(warning)},
             )
     return redirect("web:oncall-timetable-detail", public_id=timetable.public_id)
 
@@ -268,7 +313,7 @@ def person_page(request: HttpRequest, public_id: UUID) -> HttpResponse:
         actor = require_writer(request)
         try:
             actions.update_person(acting_user=actor, person=person, fields=_person_fields(request))
-            messages.success(request, _t("Saved."))
+            messages.success(request, gettext("Saved."))
         except ValidationError as exc:
             _problem(request, exc)
         return redirect("web:oncall-person", public_id=person.public_id)
@@ -307,7 +352,7 @@ def add_busy(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "reason": request.POST.get("reason", "").strip(),
         }
         actions.add_busy(acting_user=actor, person=person, fields=fields)
-        messages.success(request, _t("Busy entry added."))
+        messages.success(request, gettext("Busy entry added."))
     except ValidationError as exc:
         _problem(request, exc)
     return redirect("web:oncall-person", public_id=person.public_id)
@@ -338,7 +383,7 @@ def add_holiday(request: HttpRequest, public_id: UUID) -> HttpResponse:
             "reason": request.POST.get("reason", "").strip(),
         }
         actions.add_holiday(acting_user=actor, person=person, fields=fields)
-        messages.success(request, _t("Holiday added."))
+        messages.success(request, gettext("Holiday added."))
     except ValidationError as exc:
         _problem(request, exc)
     return redirect("web:oncall-person", public_id=person.public_id)
@@ -370,9 +415,9 @@ def queue_page(request: HttpRequest) -> HttpResponse:
         extension = request.POST.get("extension", "").strip()
         try:
             if provider is None:
-                raise TelephonyError(_t("No phone system is configured (SOFNO_AMI_HOST)."))
+                raise TelephonyError(gettext("No phone system is configured (SOFNO_AMI_HOST)."))
             if not extension.isdigit():
-                raise ValidationError({"extension": _t("an extension is digits only")})
+                raise ValidationError({"extension": gettext("an extension is digits only")})
             if action == "add":
                 person = Person.objects.filter(
                     organization=actor.organization, extension=extension
@@ -383,15 +428,19 @@ def queue_page(request: HttpRequest) -> HttpResponse:
             elif action == "remove":
                 provider.remove(extension)
             else:
-                raise ValidationError({"action": _t("choose add, pause, resume or remove")})
+                raise ValidationError({"action": gettext("choose add, pause, resume or remove")})
             actor.audit(
                 f"oncall.queue.{action}",
                 OncallSettings.for_org(actor.organization),
                 extension=extension,
             )
-            messages.success(
-                request, _t("Done: %(action)s %(ext)s.") % {"action": action, "ext": extension}
-            )
+            done = {
+                "add": gettext("Extension %(ext)s added to the queue."),
+                "pause": gettext("Extension %(ext)s paused."),
+                "resume": gettext("Extension %(ext)s back in the queue."),
+                "remove": gettext("Extension %(ext)s removed from the queue."),
+            }
+            messages.success(request, done[action] % {"ext": extension})
         except ValidationError as exc:
             _problem(request, exc)
         except TelephonyError as exc:
@@ -463,7 +512,7 @@ def poll(request: HttpRequest) -> JsonResponse:
     call = calls.first()
     if call is None:
         return JsonResponse({"call": None})
-    info = caller_info(actor, call.phone)
+    info = readable(caller_info(actor, call.phone), actor.organization)
     html = render_to_string(
         "web/oncall/_callinfo.html", {"info": info, "call": call}, request=request
     )
@@ -487,7 +536,7 @@ def calls_page(request: HttpRequest) -> HttpResponse:
         call = get_scoped_or_404(Call.objects.all(), actor, public_id=request.POST.get("call"))
         try:
             actions.set_call_note(acting_user=actor, call=call, note=request.POST.get("note", ""))
-            messages.success(request, _t("Note saved."))
+            messages.success(request, gettext("Note saved."))
         except ValidationError as exc:
             _problem(request, exc)
         return redirect(same_site_next(request, reverse("web:oncall-calls")))
@@ -497,9 +546,9 @@ def calls_page(request: HttpRequest) -> HttpResponse:
     info, problem = None, ""
     if phone:
         try:
-            info = caller_info(actor, phone)
-        except ValueError as exc:
-            problem = f"phone: {exc}"
+            info = readable(caller_info(actor, phone), actor.organization)
+        except ValueError:
+            problem = gettext("Enter the number in international form, like +390612345678.")
     calls = Call.objects.filter(organization=actor.organization).select_related("taken_by")[:100]
     return render(
         request,
@@ -515,12 +564,12 @@ WEIGHT_NAMES = ("unfilled", "load", "overload", "split", "soft_busy", "desk")
 
 def _weight_labels() -> dict[str, str]:
     return {
-        "unfilled": _t("Empty line"),
-        "load": _t("Turn below target"),
-        "overload": _t("Turn above target"),
-        "split": _t("Split day"),
-        "soft_busy": _t("Prefers not"),
-        "desk": _t("Desk mate in the same turn"),
+        "unfilled": gettext("Empty line"),
+        "load": gettext("Turn below target"),
+        "overload": gettext("Turn above target"),
+        "split": gettext("Split day"),
+        "soft_busy": gettext("Prefers not"),
+        "desk": gettext("Desk mate in the same turn"),
     }
 
 
@@ -562,7 +611,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 if pair:
                     first, sep, second = pair.partition("-")
                     if not (sep and first.isdigit() and second.isdigit()):
-                        raise ValidationError({"lunch_pairs": _t("write pairs like 2-3, 5-6")})
+                        raise ValidationError({"lunch_pairs": gettext("write pairs like 2-3, 5-6")})
                     lunch.append([int(first), int(second)])
             fields = {
                 "turns": [t.strip() for t in request.POST.get("turns", "").split(",") if t.strip()],
@@ -589,7 +638,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 "team_message_url": request.POST.get("team_message_url", "").strip(),
             }
             actions.update_settings(acting_user=actor, fields=fields)
-            messages.success(request, _t("Settings saved; the next draft uses them."))
+            messages.success(request, gettext("Settings saved; the next draft uses them."))
         except ValidationError as exc:
             _problem(request, exc)
         return redirect("web:oncall-settings")
@@ -626,7 +675,7 @@ def yaml_page(request: HttpRequest) -> HttpResponse:
             counts = yamlio.import_yaml(acting_user=actor, text=text)
             messages.success(
                 request,
-                _t(
+                gettext(
                     "Imported %(people)s people, %(busy)s busy entries, %(holidays)s holidays, "
                     "%(timetables)s timetables."
                 )
@@ -635,7 +684,7 @@ def yaml_page(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             _problem(request, exc)
         except RoleDenied:
-            messages.error(request, _t("Only an administrator may import."))
+            messages.error(request, gettext("Only an administrator may import."))
         return redirect("web:oncall-yaml")
     if request.method != "GET":
         return HttpResponse(status=405)

@@ -31,7 +31,7 @@ from sofno.notify.channels.base import Result
 from sofno.notify.channels.email.sending import send_with_fallback
 from sofno.notify.channels.email.smtp import Email
 from sofno.web.access import require_actor
-from sofno.web.forms import act, add_action_errors
+from sofno.web.forms import act, add_action_errors, searchable
 from sofno.web.views.settings_common import (
     action_denied_as_403,
     posted,
@@ -60,6 +60,7 @@ class RoleForm(forms.Form):
         self.fields["role"].choices = _role_choices(actor)
         customers = customers_for(actor).order_by("name").values_list("public_id", "name")
         self.fields["customer"].choices = [("", "—")] + [(str(p), n) for p, n in customers]
+        searchable(self.fields["customer"])
         style(self)
 
     def action_fields(self) -> dict[str, Any]:

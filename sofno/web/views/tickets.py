@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -20,7 +21,17 @@ from sofno.tickets import actions
 from sofno.tickets.models import Priority, TicketStatus
 from sofno.tickets.selectors import tickets_for
 from sofno.web.access import require_actor, require_writer
-from sofno.web.paging import page_of
+from sofno.web.forms import searchable
+from sofno.web.paging import chosen_customer, page_of, sorted_by
+
+# The list's sortable columns (``?sort=key`` or ``-key``).
+TICKET_COLUMNS = {
+    "number": ["number"],
+    "title": ["title"],
+    "customer": ["customer__name", "number"],
+    "status": ["status__name", "number"],
+    "created": ["created_at"],
+}
 
 
 class TicketForm(forms.Form):
@@ -35,11 +46,13 @@ class TicketForm(forms.Form):
 
     def __init__(self, actor, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = customers_for(actor)
+        self.fields["customer"].queryset = customers_for(actor).order_by("name", "pk")
+        searchable(self.fields["customer"])
         self.fields["status"].queryset = TicketStatus.objects.filter(
             organization=actor.organization
         )
         self.fields["technicians"].queryset = technician_choices(actor)
+        searchable(self.fields["technicians"])
         if actor.is_customer_user:
             del self.fields["status"], self.fields["technicians"]
         for field in self.fields.values():
@@ -84,13 +97,23 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("mine"):
         tickets = tickets.filter(technicians=request.user)
     if query := request.GET.get("q", "").strip():
-        tickets = tickets.filter(title__icontains=query)
-    page = page_of(request, tickets.order_by("-created_at", "-pk"))
+        # "#41" or "41" finds ticket 41 as well as titles holding the words.
+        number = query.removeprefix("#")
+        found = Q(title__icontains=query)
+        if number.isdigit() and len(number) < 10:
+            found |= Q(number=int(number))
+        tickets = tickets.filter(found)
+    if customer := chosen_customer(request, actor):
+        tickets = tickets.filter(customer=customer)
+    tickets, sort = sorted_by(request, tickets, TICKET_COLUMNS, default="-created")
+    page = page_of(request, tickets)
     context = {
         "tickets": page.object_list,
         "page": page,
         "state": state,
         "q": query,
+        "sort": sort,
+        "for_customer": customer,
         "mine": request.GET.get("mine"),
         "may_open": may_open_tickets(actor),
     }
