@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sofno.events.models import Event
+from sofno.notify import planning, policy, recipients, tasks
 from sofno.notify.models import (
     Delivery,
     DeliveryMessage,
@@ -140,9 +141,7 @@ def silence(organization_id: int, incident_public_id: str, minutes: int = SILENC
 
 def take_step(run: EscalationRun, now: dt.datetime) -> bool:
     """Claim and perform the run's next step; returns whether this call did it."""
-    from sofno.notify import policy, recipients, routing
-
-    with transaction.atomic(), routing.caching():
+    with transaction.atomic(), planning.caching():
         reason = _incident_open(run)
         if reason:
             stop(run, reason)
@@ -191,7 +190,7 @@ def take_step(run: EscalationRun, now: dt.datetime) -> bool:
             fallback_user=run.rule.fallback_user if run.rule_id else None,
         )
         notes = list(people.notes)
-        planned = routing.plan_deliveries(
+        planned = planning.plan_deliveries(
             event,
             run.rule,
             people,
@@ -201,7 +200,7 @@ def take_step(run: EscalationRun, now: dt.datetime) -> bool:
             escalation=run,
         )
         entry.update(people=[p.name for p in people.people], deliveries=len(planned), notes=notes)
-        routing.save_planned(planned)
+        planning.save_planned(planned)
         run.refresh_from_db(fields=["log"])
         EscalationRun.objects.filter(pk=run.pk).update(log=[*run.log, entry])
     return True
@@ -217,7 +216,5 @@ def tick(now: dt.datetime | None = None) -> int:
     )
     taken = sum(take_step(run, now) for run in due)
     if taken:
-        from sofno.notify import tasks
-
         tasks.deliver_task()
     return taken

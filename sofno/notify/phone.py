@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from sofno.core.access import Actor
 from sofno.core.api import ApiError
 from sofno.core.models import Membership
+from sofno.notify import escalation
 
 ACKNOWLEDGE = "acknowledge"
 RESOLVE = "resolve"
@@ -48,8 +49,6 @@ def act_on_incident(actor: Actor, incident_public_id: str, action: str) -> str:
     if not actor.can_write:
         return "Your role may not change incidents."
     if action == SILENCE:
-        from sofno.notify import escalation
-
         held = escalation.silence(actor.organization.pk, str(incident.public_id))
         if not held:
             return "Nothing is escalating for this alert."

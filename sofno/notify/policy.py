@@ -19,12 +19,13 @@ and decides nobody's notifications. For a matched rule, this module decides:
   (:func:`for_person`, the rule's quiet action: defer, next person, through).
 
 A held notification is a :class:`~sofno.notify.models.HeldNotification` with its
-reason in words (shown on the event's routing page). When its hold ends it is
-released if what the event says is **still true** (Alertmanager's known gap, closed:
-sent at the end of the window, not at the next reminder): a "down" event (device
-offline, incident opened or alerting, a site down) only while the device is still
-offline or the incident still open and unacknowledged; a "back" event only while the
-device is still online; any other event always. Otherwise it is dropped, and the
+reason in words (shown on the event's routing page). When its hold ends the router
+(``routing.release_due``) releases it if what the event says is **still true**
+(Alertmanager's known gap, closed: sent at the end of the window, not at the next
+reminder): a "down" event (device offline, incident opened or alerting, a site down)
+only while the device is still offline or the incident still open and
+unacknowledged; a "back" event only while the device is still online; any other
+event always. Otherwise it is dropped, and the
 outcome says why.
 
 Webhook endpoints and pull consumers are not notifications: they get every event,
@@ -37,12 +38,12 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils import timezone
 
 from sofno.events.models import Event
-from sofno.notify import quiet
+from sofno.notify import quiet, recipients
 from sofno.notify.models import HeldNotification, HoldReason, HoldStatus
+from sofno.notify.rules import subject_ids
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +71,6 @@ class Hold:
 
 
 def _ids(event: Event) -> tuple[str, str]:
-    from sofno.notify.rules import subject_ids
-
     return subject_ids(event)
 
 
@@ -99,8 +98,6 @@ def _device(event: Event, device_id: str):
 
 
 def _customer(event: Event, device):
-    from sofno.notify import recipients
-
     if device is not None:
         return device.customer
     return recipients.customer_of(event.organization, event)
@@ -265,68 +262,3 @@ def note_event(event: Event, now: dt.datetime | None = None) -> int:
     else:
         return 0
     return held.update(release_at=now)
-
-
-def release_due(now: dt.datetime | None = None, limit: int = RELEASE_BATCH) -> int:
-    """Release or drop the held notifications whose hold has ended; returns how many
-    were decided. Each row is locked (``SKIP LOCKED``) so two workers never send one
-    twice; a hold that still applies (a window extended) is moved, not released."""
-    from sofno.notify import routing
-
-    now = now or timezone.now()
-    decided = 0
-    with transaction.atomic(), routing.caching():
-        rows = list(
-            HeldNotification.objects.select_for_update(skip_locked=True, of=("self",))
-            .filter(status=HoldStatus.HELD, release_at__lte=now)
-            .select_related("event__organization", "rule", "evaluation")
-            .order_by("release_at")[:limit]
-        )
-        for row in rows:
-            decided += _decide(row, now)
-    return decided
-
-
-def _decide(row: HeldNotification, now: dt.datetime) -> int:
-    from sofno.notify import routing
-
-    event, rule = row.event, row.rule
-    notes: list[str] = []
-    again = hold_for(event, now)
-    if again is not None:
-        HeldNotification.objects.filter(pk=row.pk).update(
-            reason=again.reason, detail=again.words[:300], release_at=again.until
-        )
-        _note(row, f"still held: {again.words}")
-        return 0
-    if rule is None or not rule.enabled:
-        status, outcome, count = HoldStatus.DROPPED, "the rule was disabled or deleted", 0
-    else:
-        ok, why = still_true(event)
-        if ok:
-            count = routing.deliver_rule(event, rule, notes, at=now)
-            status, outcome = HoldStatus.RELEASED, f"sent when the hold ended: {why}"
-        else:
-            status, outcome, count = HoldStatus.DROPPED, f"dropped: {why}", 0
-    HeldNotification.objects.filter(pk=row.pk).update(
-        status=status, outcome=outcome[:300], finished_at=now
-    )
-    _note(row, outcome, notes, count)
-    return 1
-
-
-def _note(row: HeldNotification, words: str, notes: list[str] = (), count: int = 0) -> None:
-    """Tell the event's routing page what became of a hold."""
-    if row.evaluation_id is None:
-        return
-    from django.db.models import F
-
-    from sofno.notify.models import RuleEvaluation
-
-    evaluation = RuleEvaluation.objects.filter(pk=row.evaluation_id).first()
-    if evaluation is None:
-        return
-    reasons = [*evaluation.reasons, words, *notes]
-    RuleEvaluation.objects.filter(pk=evaluation.pk).update(
-        reasons=reasons, deliveries=F("deliveries") + count
-    )

@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from sofno.core.models import ADMIN_ROLES, Membership, Role
 from sofno.core.windows import WeeklyWindows
 from sofno.directory.models import Contact, Customer, StaffProfile
+from sofno.notify.rules import subject_ids
 
 
 @dataclass
@@ -88,8 +89,6 @@ def _contact(contact: Contact, customer: Customer) -> Recipient:
 
 def customer_of(organization, event) -> Customer | None:
     """The customer an event is about, if any."""
-    from sofno.notify.rules import subject_ids
-
     customer_id, _device = subject_ids(event)
     if not customer_id:
         return None

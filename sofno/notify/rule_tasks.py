@@ -11,14 +11,13 @@ from __future__ import annotations
 from huey.contrib.djhuey import db_task
 
 from sofno.core.queue import wake_once
-from sofno.notify import escalation, policy, routing
+from sofno.notify import escalation, policy, routing, tasks
+from sofno.notify.models import NotificationRule
 
 
 @db_task()
 def route_task(organization_id: int) -> int:
     """Route an organization's new events through its rules, then send what is due."""
-    from sofno.notify import tasks
-
     total = read = routing.dispatch_rules(organization_id)
     while read == routing.BATCH:
         read = routing.dispatch_rules(organization_id)
@@ -30,8 +29,6 @@ def route_task(organization_id: int) -> int:
 
 def on_events_committed(events: list) -> None:
     """``events.on_committed`` listener: route each organization that emitted."""
-    from sofno.notify.models import NotificationRule
-
     organizations = {e.organization_id for e in events}
     # Most commits (check-ins, ticket edits) come from organizations with no rule for
     # them; skip the queue round-trip unless the organization has any enabled rule.
@@ -51,9 +48,7 @@ def reconcile() -> None:
     and release (or drop) held notifications whose hold has ended."""
     for organization_id in routing.pending_organizations():
         wake_once(route_task, organization_id)  # one pending per organization
-    if policy.release_due():
-        from sofno.notify import tasks
-
+    if routing.release_due():
         tasks.deliver_task()
 
 

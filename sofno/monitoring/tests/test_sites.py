@@ -247,9 +247,7 @@ def test_it_suspects_our_own_outage_and_tells_only_the_admins(cast, many):
         assert "monitoring.recovered" in types()
         while routing.dispatch_rules(cast.org.pk):
             pass
-        from sofno.notify import policy
-
-        assert policy.release_due() == 32
+        assert routing.release_due() == 32
     assert {h.status for h in HeldNotification.objects.all()} == {"dropped"}
     assert not Delivery.objects.filter(event__in=customer_events).exists()
 

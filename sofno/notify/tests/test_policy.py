@@ -183,11 +183,11 @@ def test_it_holds_every_subject_event_and_sends_it_when_the_hold_ends(
         assert any(r.startswith("held: ") for r in evaluation.reasons), evaluation.reasons
     # Still inside the hold: nothing.
     with at(MONDAY_10 + dt.timedelta(minutes=20)):
-        policy.release_due()
+        routing.release_due()
         assert sent(smtp) == (0, 0)
     ended = end_hold(cast, hold, down)
     with at(ended + dt.timedelta(seconds=1)):
-        assert policy.release_due() == 1
+        assert routing.release_due() == 1
         assert sent(smtp) == (1, 1)
     held.refresh_from_db()
     assert held.status == HoldStatus.RELEASED
@@ -208,7 +208,7 @@ def test_it_drops_a_held_alert_when_the_device_came_back_meanwhile(cast, smtp, d
     with at(MONDAY_10 + dt.timedelta(minutes=30)):
         checkin.handle(down.key, None, None)
     with at(MONDAY_10 + dt.timedelta(hours=1, seconds=1)):
-        assert policy.release_due() == 1
+        assert routing.release_due() == 1
         assert sent(smtp) == (0, 0)
     held = HeldNotification.objects.get(rule=rule)
     assert held.status == HoldStatus.DROPPED
@@ -227,7 +227,7 @@ def test_it_sends_at_once_when_a_window_is_ended_early(cast, smtp, down):
     with at(MONDAY_10 + dt.timedelta(minutes=10)):
         actions.end_maintenance(acting_user=owner(cast), window=window)
         route(cast)  # maintenance.ended makes the hold due now
-        assert policy.release_due() == 1
+        assert routing.release_due() == 1
         assert sent(smtp) == (1, 1)
 
 
@@ -248,7 +248,7 @@ def test_it_moves_a_hold_when_the_window_is_extended_by_a_second_one(cast, smtp,
     held = HeldNotification.objects.get(rule=rule)
     assert held.release_at == MONDAY_10 + dt.timedelta(hours=2)
     with at(MONDAY_10 + dt.timedelta(hours=2, seconds=1)):
-        assert policy.release_due() == 1
+        assert routing.release_due() == 1
         assert sent(smtp) == (1, 1)
 
 
@@ -266,7 +266,7 @@ def test_it_holds_outside_business_hours_until_they_open(cast, smtp, down, custo
     assert held.release_at == dt.datetime(2026, 1, 5, 11, 0, tzinfo=dt.UTC)
     assert "business hours" in held.detail
     with at(dt.datetime(2026, 1, 5, 11, 0, 1, tzinfo=dt.UTC)):
-        assert policy.release_due() == 1
+        assert routing.release_due() == 1
         assert sent(smtp) == (1, 1)
 
 

@@ -159,7 +159,7 @@ def test_at_send_time_a_bomb_falls_back_to_the_default_message(cast):
     from sofno.events.emit import emit
     from sofno.notify import recipients
     from sofno.notify.models import Template
-    from sofno.notify.routing import compose
+    from sofno.notify.planning import compose
 
     # Stored before the bounds existed (saving refuses it now).
     Template.objects.create(
