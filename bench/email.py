@@ -47,7 +47,7 @@ def main() -> None:
 
     from sofno.core.models import Membership, Organization, Role
     from sofno.events.emit import NewEvent, emit_many
-    from sofno.notify import delivery, routing
+    from sofno.notify import delivery, dispatcher
     from sofno.notify.models import Delivery, NotificationRule, SmtpProfile, Template
 
     server = subprocess.Popen(
@@ -100,7 +100,7 @@ def main() -> None:
             ],
         )
         started = time.perf_counter()
-        while routing.dispatch_rules(org.pk):
+        while dispatcher.dispatch_organization(org.pk):
             pass
         routed = time.perf_counter() - started
         # Only email is measured: the bell items of the same rule are sent first.

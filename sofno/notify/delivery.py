@@ -1,9 +1,8 @@
-"""The delivery machinery: dispatch events into deliveries, claim, send, record, retry.
+"""The delivery machinery: claim, send, record, retry.
 
 Rules:
-- The database is the record of truth. Dispatch reads the event log from a cursor
-  per organization (advanced in the same transaction as the deliveries it writes),
-  so an event is never skipped or fanned out twice, whatever the queue does.
+- The database is the record of truth. The dispatcher (``notify.dispatcher``) plans
+  deliveries from the event log; this module sends whatever is pending and due.
 - Work is claimed in batches with ``SELECT ... FOR UPDATE SKIP LOCKED`` (PostgreSQL;
   SQLite serialises writers) and a compare-and-set to ``sending`` with a lease; a
   worker that dies leaves rows whose lease runs out, and the reconciler puts them
@@ -28,7 +27,6 @@ from django.utils import timezone
 
 from sofno.core.env import env_int
 from sofno.events.emit import emit
-from sofno.events.models import Event, EventCounter
 from sofno.notify.channels import Result, get_channel
 from sofno.notify.models import (
     OPEN_STATUSES,
@@ -36,13 +34,10 @@ from sofno.notify.models import (
     AttemptTrigger,
     Delivery,
     DeliveryStatus,
-    DispatchCursor,
     WebhookEndpoint,
 )
 
 log = logging.getLogger(__name__)
-
-DISPATCH_BATCH = 1000
 
 
 def lease_seconds() -> int:
@@ -58,78 +53,6 @@ def disable_after() -> dt.timedelta:
         settings, "WEBHOOK_DISABLE_AFTER_DAYS", env_int("SOFNO_WEBHOOK_DISABLE_AFTER_DAYS", 5)
     )
     return dt.timedelta(days=float(days))
-
-
-# --- dispatch --------------------------------------------------------------------
-
-
-def dispatch_organization(organization_id: int, batch: int = DISPATCH_BATCH) -> int:
-    """Fan the next events of one organization out to its endpoints; returns events read."""
-    DispatchCursor.objects.bulk_create(
-        [DispatchCursor(organization_id=organization_id)], ignore_conflicts=True
-    )
-    with transaction.atomic():
-        # One dispatcher per organization at a time; the others skip, not wait.
-        cursor = (
-            DispatchCursor.objects.select_for_update(skip_locked=True)
-            .filter(organization_id=organization_id)
-            .first()
-        )
-        if cursor is None:
-            return 0
-        events = list(
-            Event.objects.filter(
-                organization_id=organization_id, sequence__gt=cursor.last_sequence
-            ).order_by("sequence")[:batch]
-        )
-        if not events:
-            return 0
-        endpoints = list(
-            WebhookEndpoint.objects.filter(organization_id=organization_id, enabled=True)
-        )
-        now = timezone.now()
-        rows = [
-            Delivery(
-                organization_id=organization_id,
-                event=event,
-                endpoint=endpoint,
-                ordered=endpoint.is_ordered,
-                ordering_key=event.ordering_key,
-                sequence=event.sequence,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            for event in events
-            for endpoint in endpoints
-            if endpoint.wants(event)
-        ]
-        Delivery.objects.bulk_create(rows, batch_size=1000)
-        DispatchCursor.objects.filter(pk=cursor.pk).update(last_sequence=events[-1].sequence)
-    return len(events)
-
-
-def lagging_organizations() -> list[int]:
-    """Organizations whose log has events dispatch has not read yet."""
-    ahead = DispatchCursor.objects.filter(
-        organization_id=OuterRef("organization_id"), last_sequence__gte=OuterRef("last_sequence")
-    )
-    return list(
-        EventCounter.objects.filter(last_sequence__gt=0)
-        .filter(~Exists(ahead))
-        .values_list("organization_id", flat=True)
-    )
-
-
-def dispatch_pending() -> int:
-    """Dispatch every lagging organization until it has caught up; returns events read."""
-    total = 0
-    for organization_id in lagging_organizations():
-        while True:
-            read = dispatch_organization(organization_id)
-            total += read
-            if read < DISPATCH_BATCH:
-                break
-    return total
 
 
 # --- claim -----------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Rule routing: events -> matching rules -> planned deliveries, and held ones released.
 
 Rules:
-- reads each organization's event log from its own cursor, advanced in the same
-  transaction as the deliveries it writes: an event is routed exactly once;
+- the dispatcher (``notify.dispatcher``) hands it each event once, in the same
+  transaction as the cursor it advances and the webhook deliveries it plans;
 - records every rule's verdict on every event it considered (``RuleEvaluation``);
 - whether and when anything about a customer or device may go out is the alert
   policy's decision (``notify.policy``): a held rule records why and is released (or
@@ -18,23 +18,19 @@ import datetime as dt
 import logging
 
 from django.db import transaction
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F
 from django.utils import timezone
 
-from sofno.core.models import Organization
 from sofno.events.models import Event
 from sofno.notify import escalation, planning, policy, recipients, rules
 from sofno.notify.models import (
     HeldNotification,
     HoldStatus,
-    NotificationRule,
     RuleEvaluation,
-    RulesCursor,
 )
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
 INCIDENT_STOP_TYPES = ("incident.acknowledged", "incident.resolved", "incident.merged")
 
 
@@ -121,100 +117,6 @@ def route_event(event: Event, rule_list: list) -> list[RuleEvaluation]:
     RuleEvaluation.objects.bulk_create(evaluations)
     HeldNotification.objects.bulk_create([policy.hold(event, e.rule, e, h) for e, h in holds])
     return evaluations
-
-
-def _start_sequence(organization_id: int) -> int:
-    """Where a new cursor starts: after the events older than every rule."""
-    first_rule = (
-        NotificationRule.objects.filter(organization_id=organization_id)
-        .order_by("created_at")
-        .values_list("created_at", flat=True)
-        .first()
-    )
-    if first_rule is None:
-        # No rule: start at the latest event, but before a recent admin alert
-        # (monitoring's health goes to the admins even without rules).
-        admin = (
-            Event.objects.filter(organization_id=organization_id, type__in=policy.ADMIN_EVENTS)
-            .filter(recorded_at__gte=timezone.now() - dt.timedelta(minutes=10))
-            .order_by("sequence")
-            .values_list("sequence", flat=True)
-            .first()
-        )
-        if admin is not None:
-            return admin - 1
-        return (
-            Event.objects.filter(organization_id=organization_id)
-            .order_by("-sequence")
-            .values_list("sequence", flat=True)
-            .first()
-            or 0
-        )
-    older = (
-        Event.objects.filter(organization_id=organization_id, recorded_at__lt=first_rule)
-        .order_by("-sequence")
-        .values_list("sequence", flat=True)
-        .first()
-    )
-    return older or 0
-
-
-def dispatch_rules(organization_id: int, batch: int = BATCH) -> int:
-    """Route the next events of one organization through its rules; returns events read."""
-    if not RulesCursor.objects.filter(organization_id=organization_id).exists():
-        RulesCursor.objects.bulk_create(
-            [
-                RulesCursor(
-                    organization_id=organization_id,
-                    last_sequence=_start_sequence(organization_id),
-                )
-            ],
-            ignore_conflicts=True,
-        )
-    with transaction.atomic():
-        # One router per organization at a time; the others skip, not wait.
-        cursor = (
-            RulesCursor.objects.select_for_update(skip_locked=True)
-            .filter(organization_id=organization_id)
-            .first()
-        )
-        if cursor is None:
-            return 0
-        events = list(
-            Event.objects.filter(organization_id=organization_id, sequence__gt=cursor.last_sequence)
-            .select_related("organization")
-            .order_by("sequence")[:batch]
-        )
-        if not events:
-            return 0
-        rule_list = list(
-            NotificationRule.objects.filter(organization_id=organization_id, enabled=True)
-            .select_related("customer", "device", "fallback_user")
-            .order_by("pk")
-        )
-        with planning.caching():
-            for event in events:
-                route_event(event, rule_list)
-        RulesCursor.objects.filter(pk=cursor.pk).update(last_sequence=events[-1].sequence)
-    return len(events)
-
-
-def pending_organizations() -> list[int]:
-    """Organizations whose log has events the rule router has not read."""
-    behind = (
-        Organization.objects.annotate(
-            routed=Subquery(
-                RulesCursor.objects.filter(organization=OuterRef("pk")).values("last_sequence")
-            )
-        )
-        .filter(notification_rules__enabled=True)
-        .distinct()
-    )
-    out = []
-    for org_id, routed in behind.values_list("pk", "routed"):
-        if Event.objects.filter(organization_id=org_id, sequence__gt=routed or 0).exists():
-            out.append(org_id)
-    return out
 
 
 def release_due(now: dt.datetime | None = None, limit: int = policy.RELEASE_BATCH) -> int:

@@ -31,7 +31,6 @@ __all__ = [
     "NotifyChannel",
     "RecipientKind",
     "RuleEvaluation",
-    "RulesCursor",
     "RunStatus",
     "Scope",
 ]
@@ -262,18 +261,6 @@ class RuleEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_name}: {'matched' if self.matched else 'no'}"
-
-
-class RulesCursor(models.Model):
-    """How far rule dispatch has read an organization's event log."""
-
-    organization = models.OneToOneField(
-        Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
-    )
-    last_sequence = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.organization_id}: {self.last_sequence}"
 
 
 # The ticket notification settings are the tickets' default rules: saving a status's

@@ -21,7 +21,7 @@ from sofno.monitoring.models import (
     SuspectedOutage,
 )
 from sofno.monitoring.sweeper import tick
-from sofno.notify import routing
+from sofno.notify import dispatcher, routing
 from sofno.notify.models import Delivery, HeldNotification, NotificationRule
 
 MONDAY_10 = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
@@ -228,7 +228,7 @@ def test_it_suspects_our_own_outage_and_tells_only_the_admins(cast, many):
         assert tick() == 16
         outage = SuspectedOutage.objects.get(ended_at__isnull=True)
         assert (outage.silent, outage.total, outage.customers) == (16, 20, 8)
-        while routing.dispatch_rules(cast.org.pk):
+        while dispatcher.dispatch_organization(cast.org.pk):
             pass
     degraded = Event.objects.get(type="monitoring.degraded")
     to_admins = Delivery.objects.filter(event=degraded)
@@ -245,7 +245,7 @@ def test_it_suspects_our_own_outage_and_tells_only_the_admins(cast, many):
         tick()
         assert SuspectedOutage.objects.get().ended_at == seconds(120)
         assert "monitoring.recovered" in types()
-        while routing.dispatch_rules(cast.org.pk):
+        while dispatcher.dispatch_organization(cast.org.pk):
             pass
         assert routing.release_due() == 32
     assert {h.status for h in HeldNotification.objects.all()} == {"dropped"}

@@ -11,7 +11,7 @@ from django.utils import timezone
 from sofno.events.emit import emit
 from sofno.monitoring import actions as monitoring
 from sofno.monitoring.actions import incident_data
-from sofno.notify import escalation, routing
+from sofno.notify import dispatcher, escalation
 from sofno.notify.models import (
     Delivery,
     DeliveryStatus,
@@ -56,7 +56,7 @@ def alert(cast, incident):
 
 
 def route(cast):
-    while routing.dispatch_rules(cast.org.pk):
+    while dispatcher.dispatch_organization(cast.org.pk):
         pass
 
 

@@ -17,7 +17,7 @@ from sofno.monitoring import actions, checkin
 from sofno.monitoring.actions.payloads import site_data
 from sofno.monitoring.models import Device, DeviceStatus, Incident
 from sofno.notify import delivery as machinery
-from sofno.notify import policy, routing
+from sofno.notify import dispatcher, policy, routing
 from sofno.notify.channels.email.smtp import POOL
 from sofno.notify.models import (
     Delivery,
@@ -75,12 +75,14 @@ def customer(cast):
 @pytest.fixture
 def down(cast, customer):
     """A computer of the customer offline since MONDAY_10 + 90 s, its incident open."""
-    device, key = actions.create_device(
-        acting_user=owner(cast),
-        customer=customer,
-        fields={"name": "Till 1", "checkin_interval": 60, "grace": 30},
-    )
+    # Created in the test's frozen time too: a device.created recorded "now" would be
+    # newer than the rules the tests make on MONDAY_10, and so match them.
     with at(MONDAY_10):
+        device, key = actions.create_device(
+            acting_user=owner(cast),
+            customer=customer,
+            fields={"name": "Till 1", "checkin_interval": 60, "grace": 30},
+        )
         checkin.handle(key, None, None)
     with at(MONDAY_10 + dt.timedelta(seconds=91)):
         actions.sweep_offline()
@@ -90,7 +92,7 @@ def down(cast, customer):
 
 
 def route(cast):
-    while routing.dispatch_rules(cast.org.pk):
+    while dispatcher.dispatch_organization(cast.org.pk):
         pass
 
 

@@ -13,7 +13,7 @@ from sofno.directory.models import Customer
 from sofno.events.emit import emit
 from sofno.monitoring.actions import device_data
 from sofno.notify import delivery as machinery
-from sofno.notify import routing
+from sofno.notify import dispatcher
 from sofno.notify.channels.email.smtp import POOL
 from sofno.notify.models import (
     Attempt,
@@ -76,7 +76,7 @@ def rule(cast, name, **fields):
 
 
 def route(cast):
-    while routing.dispatch_rules(cast.org.pk):
+    while dispatcher.dispatch_organization(cast.org.pk):
         pass
 
 

@@ -7,7 +7,7 @@ import pytest
 from sofno.core.testing import field_errors
 from sofno.directory.models import Customer
 from sofno.events.emit import emit
-from sofno.notify import routing
+from sofno.notify import dispatcher
 from sofno.notify.models import NotificationRule, SmtpProfile, Template
 from sofno.notify.tests.helpers import owner
 
@@ -210,7 +210,7 @@ def test_it_saves_escalation_policies(cast, api, api_client):
 def test_it_says_why_an_event_notified_whom(cast, api, api_client):
     api.post("/notification-rules", {**RULE, "channels": []})
     event = emit(cast.org, "device.offline", "device:x", {"device_name": "Till 1"})
-    while routing.dispatch_rules(cast.org.pk):
+    while dispatcher.dispatch_organization(cast.org.pk):
         pass
     response = api.get(f"/events/{event.public_id}/routing")
     assert response.status_code == 200

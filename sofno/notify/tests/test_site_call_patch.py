@@ -11,7 +11,7 @@ import time_machine
 from sofno.directory.models import Contact, ContactType, Customer
 from sofno.monitoring import actions, checkin
 from sofno.notify import delivery as machinery
-from sofno.notify import routing
+from sofno.notify import dispatcher
 from sofno.notify.models import Delivery, DeliveryMessage, NotificationRule
 from sofno.notify.tests.helpers import owner, set_profile
 from sofno.notify.tests.test_twilio import twilio  # noqa: F401
@@ -49,7 +49,7 @@ def test_a_site_incident_rings_the_agent_and_bridges_the_sites_contact(cast, twi
             checkin.handle(key, None, None)
     with time_machine.travel(MONDAY_10 + dt.timedelta(seconds=91), tick=False):
         actions.sweep_offline()
-        while routing.dispatch_rules(cast.org.pk):
+        while dispatcher.dispatch_organization(cast.org.pk):
             pass
     (patch,) = Delivery.objects.filter(channel="call_patch")
     content = DeliveryMessage.objects.get(delivery=patch).content

@@ -16,7 +16,7 @@ from django.db import connection
 from sofno.core.testing import field_errors
 from sofno.events.models import Event
 from sofno.notify import delivery as machinery
-from sofno.notify import routing
+from sofno.notify import dispatcher
 from sofno.notify.channels.email.smtp import POOL
 from sofno.notify.models import Delivery, NotificationRule, SmtpProfile
 from sofno.notify.testing.smtp_server import SmtpServer
@@ -72,7 +72,7 @@ def publish_week(cast, people) -> Timetable:
 
 
 def settle() -> None:
-    while routing.dispatch_rules(Event.objects.order_by("-pk").first().organization_id):
+    while dispatcher.dispatch_organization(Event.objects.order_by("-pk").first().organization_id):
         pass
     machinery.deliver_all(max_seconds=10)
     POOL.close_all()

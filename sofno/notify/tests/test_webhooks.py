@@ -9,7 +9,7 @@ from standardwebhooks import Webhook
 
 from sofno.events.emit import NewEvent, emit, emit_many
 from sofno.events.models import Event
-from sofno.notify import actions, delivery
+from sofno.notify import actions, delivery, dispatcher
 from sofno.notify.models import (
     RETRY_SCHEDULE,
     Attempt,
@@ -25,7 +25,7 @@ def make_endpoint(actor, url, **fields):
 
 
 def run_until_idle(rounds=50):
-    delivery.dispatch_pending()
+    dispatcher.dispatch_pending()
     for _ in range(rounds):
         if not delivery.deliver_due():
             break
@@ -291,7 +291,7 @@ def test_it_delivers_each_key_strictly_in_sequence_in_ordered_mode(cast, owner_a
     now = timezone.now()
     for _ in range(400):
         with time_machine.travel(now, tick=False):
-            delivery.dispatch_pending()
+            dispatcher.dispatch_pending()
             delivery.deliver_due()
         if not Delivery.objects.exclude(status=DeliveryStatus.SUCCEEDED).exists():
             break
@@ -336,7 +336,7 @@ def test_it_puts_back_deliveries_whose_worker_died(cast, owner_actor, receiver, 
     settings.DELIVERY_LEASE_SECONDS = 30
     endpoint = make_endpoint(owner_actor, receiver.url)
     emit(cast.org, "customer.created", "c", {})
-    delivery.dispatch_pending()
+    dispatcher.dispatch_pending()
     (claimed,) = delivery.claim()
     assert delivery.claim() == []  # in flight: nobody else takes it
     assert delivery.release_expired() == 0
@@ -350,7 +350,7 @@ def test_it_puts_back_deliveries_whose_worker_died(cast, owner_actor, receiver, 
 def test_it_respects_an_endpoint_rate_limit(cast, owner_actor, receiver):
     endpoint = make_endpoint(owner_actor, receiver.url, rate_limit=2)
     emit_many(cast.org, [NewEvent("customer.created", f"c{i}") for i in range(5)])
-    delivery.dispatch_pending()
+    dispatcher.dispatch_pending()
     moment = (timezone.now() + dt.timedelta(seconds=1)).replace(microsecond=100)
     with time_machine.travel(moment, tick=False):
         assert delivery.deliver_due() == 2
@@ -363,16 +363,16 @@ def test_it_respects_an_endpoint_rate_limit(cast, owner_actor, receiver):
 def test_it_dispatches_each_event_once_whatever_the_queue_does(cast, owner_actor, receiver):
     make_endpoint(owner_actor, receiver.url)
     emit_many(cast.org, [NewEvent("customer.created", f"c{i}") for i in range(5)])
-    assert delivery.lagging_organizations() == [cast.org.pk]
-    delivery.dispatch_pending()
-    delivery.dispatch_pending()
-    assert delivery.dispatch_organization(cast.org.pk) == 0
+    assert dispatcher.lagging_organizations() == [cast.org.pk]
+    dispatcher.dispatch_pending()
+    dispatcher.dispatch_pending()
+    assert dispatcher.dispatch_organization(cast.org.pk) == 0
     assert Delivery.objects.count() == 5
-    assert delivery.lagging_organizations() == []
+    assert dispatcher.lagging_organizations() == []
 
 
 def test_it_reconciles_work_nobody_enqueued(cast, owner_actor, receiver):
-    from sofno.notify.tasks import reconcile
+    from sofno.notify.dispatcher import reconcile
 
     make_endpoint(owner_actor, receiver.url)
     # Inside the test transaction no commit hook ran: only the database knows.
@@ -385,7 +385,7 @@ def test_it_reconciles_work_nobody_enqueued(cast, owner_actor, receiver):
 def test_it_keeps_delivery_rows_for_disabled_endpoints_until_enabled(cast, owner_actor, receiver):
     endpoint = make_endpoint(owner_actor, receiver.url)
     emit(cast.org, "customer.created", "c", {})
-    delivery.dispatch_pending()
+    dispatcher.dispatch_pending()
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(enabled=False)
     assert delivery.deliver_due() == 0
     actions.update_endpoint(acting_user=owner_actor, endpoint=endpoint, fields={"enabled": True})

@@ -2,7 +2,7 @@ import pytest
 
 from sofno.core.testing import field_errors
 from sofno.events.emit import emit
-from sofno.notify import delivery
+from sofno.notify import delivery, dispatcher
 from sofno.notify.models import Delivery, WebhookEndpoint
 
 URL = "https://hooks.example.com/sofno"
@@ -105,7 +105,7 @@ def test_it_lists_deliveries_with_attempts_and_replays_them(
     client = api_client(cast.key)
     created = client.post("/webhooks", {"url": receiver.url + "/h"}).json()
     emit(cast.org, "customer.created", "c", {})
-    delivery.dispatch_pending()
+    dispatcher.dispatch_pending()
     delivery.deliver_due()
     listed = client.get(f"/webhooks/{created['id']}/deliveries").json()
     assert listed["count"] == 1

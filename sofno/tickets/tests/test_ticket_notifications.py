@@ -10,7 +10,7 @@ from sofno.core.testing import make_user
 from sofno.directory.models import Contact, ContactType, Customer
 from sofno.events.models import Event
 from sofno.notify import delivery as machinery
-from sofno.notify import routing
+from sofno.notify import dispatcher
 from sofno.notify.channels.email.smtp import POOL
 from sofno.notify.models import Delivery, InboxItem, NotificationRule, SmtpProfile
 from sofno.notify.rule_actions import update_rule
@@ -83,7 +83,7 @@ def route() -> None:
     from sofno.core.models import Organization
 
     for org in Organization.objects.all():
-        while routing.dispatch_rules(org.pk):
+        while dispatcher.dispatch_organization(org.pk):
             pass
 
 

@@ -7,7 +7,7 @@ from standardwebhooks import Webhook
 
 from sofno.conftest import horizontal_overflow, log_in
 from sofno.events.emit import emit
-from sofno.notify import delivery
+from sofno.notify import delivery, dispatcher
 from sofno.notify.models import Delivery, WebhookEndpoint
 from sofno.notify.tests.receiver import Receiver
 
@@ -67,7 +67,7 @@ def test_it_fits_a_phone_screen(cast, phone_page, receiver):
         fields={"url": receiver.url + "/a-rather-long-path/for/a/small/screen?x=1"},
     )
     event = emit(cast.org, "customer.created", "customer:1", {"customer": {"name": "Mario"}})
-    delivery.dispatch_pending()
+    dispatcher.dispatch_pending()
     delivery.deliver_due()
     row = Delivery.objects.get()
     log_in(phone_page, cast.owner)
