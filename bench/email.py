@@ -47,8 +47,9 @@ def main() -> None:
 
     from sofno.core.models import Membership, Organization, Role
     from sofno.events.emit import NewEvent, emit_many
-    from sofno.notify import delivery, dispatcher
+    from sofno.notify.delivery import machinery as delivery
     from sofno.notify.models import Delivery, NotificationRule, SmtpProfile, Template
+    from sofno.notify.routing import dispatcher
 
     server = subprocess.Popen(
         [sys.executable, "-m", "sofno.notify.testing.smtp_server"],

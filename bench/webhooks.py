@@ -116,7 +116,8 @@ def sender_main(batch: int, done) -> None:
     import django
 
     django.setup()
-    from sofno.notify import delivery, dispatcher
+    from sofno.notify.delivery import machinery as delivery
+    from sofno.notify.routing import dispatcher
 
     idle_since = None
     while not done.is_set():

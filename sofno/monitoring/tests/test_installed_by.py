@@ -14,8 +14,8 @@ from sofno.core.testing import ApiClient, make_user
 from sofno.directory.models import Customer
 from sofno.monitoring import actions
 from sofno.monitoring.models import Device, DeviceStatus
-from sofno.notify.dispatcher import dispatch_organization
 from sofno.notify.models import Delivery, NotificationRule
+from sofno.notify.routing.dispatcher import dispatch_organization
 
 
 @pytest.fixture

@@ -21,8 +21,9 @@ from sofno.monitoring.models import (
     SuspectedOutage,
 )
 from sofno.monitoring.sweeper import tick
-from sofno.notify import dispatcher, routing
 from sofno.notify.models import Delivery, HeldNotification, NotificationRule
+from sofno.notify.routing import dispatcher
+from sofno.notify.routing import router as routing
 
 MONDAY_10 = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
 

@@ -13,15 +13,17 @@ import pytest
 
 from sofno.core.tests.test_guard import LITERALS, NAMES, table_resolver
 from sofno.events.emit import emit
-from sofno.notify import actions, delivery, dispatcher
 from sofno.notify.channels.apprise.sending import send_apprise
 from sofno.notify.channels.email.sending import send_with_fallback
 from sofno.notify.channels.email.smtp import POOL, Email, SmtpSettings
+from sofno.notify.channels.webhook import actions
 from sofno.notify.channels.webpush.sending import send_push
+from sofno.notify.delivery import machinery as delivery
 from sofno.notify.models import Delivery, WebhookEndpoint
+from sofno.notify.routing import dispatcher
 from sofno.notify.testing.fake_push import FakePushService
+from sofno.notify.testing.receiver import Receiver
 from sofno.notify.testing.smtp_server import SmtpServer
-from sofno.notify.tests.receiver import Receiver
 
 TARGETS = [*LITERALS, *NAMES, "localhost"]
 

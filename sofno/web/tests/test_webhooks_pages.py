@@ -4,9 +4,11 @@ from django.test import Client
 from sofno.core.access import Actor
 from sofno.core.models import Role
 from sofno.events.emit import emit
-from sofno.notify import actions, delivery, dispatcher
+from sofno.notify.channels.webhook import actions
+from sofno.notify.delivery import machinery as delivery
 from sofno.notify.models import Delivery, WebhookEndpoint
-from sofno.notify.tests.receiver import Receiver
+from sofno.notify.routing import dispatcher
+from sofno.notify.testing.receiver import Receiver
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from sofno.core import guard
 from sofno.core.access import get_scoped_or_404
 from sofno.core.scoping import customer_access
 from sofno.events.models import Event
-from sofno.notify import rule_actions
 from sofno.notify.channels.webpush import vapid
 from sofno.notify.models import (
     Delivery,
@@ -37,7 +36,8 @@ from sofno.notify.models import (
     SmtpProfile,
     Template,
 )
-from sofno.notify.quiet import QuietAction
+from sofno.notify.routing.quiet import QuietAction
+from sofno.notify.rules import actions as rule_actions
 from sofno.web.access import require_actor
 
 BELL_ITEMS = 5
