@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sofno.events.models import Event
+from sofno.monitoring.models import Incident, IncidentStatus
 from sofno.notify.delivery import tasks
 from sofno.notify.models import (
     Delivery,
@@ -42,8 +43,6 @@ HELD_RECHECK = dt.timedelta(minutes=5)
 
 def start(rule, event: Event) -> str:
     """Start the rule's escalation for the incident of ``event``; returns a reason."""
-    from sofno.monitoring.models import Incident, IncidentStatus
-
     incident_id = (event.payload or {}).get("incident_id")
     if not incident_id:
         return "escalation: the event names no incident"
@@ -71,8 +70,6 @@ def start(rule, event: Event) -> str:
 
 
 def _incident_open(run: EscalationRun) -> str:
-    from sofno.monitoring.models import IncidentStatus
-
     status = (
         type(run.incident)
         .objects.filter(pk=run.incident_id)

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from sofno.core.access import Actor
 from sofno.core.api import ApiError
 from sofno.core.models import Membership
+from sofno.monitoring import actions
+from sofno.monitoring.models import Incident, IncidentStatus
 from sofno.notify.escalation import chain as escalation
 
 ACKNOWLEDGE = "acknowledge"
@@ -38,9 +40,6 @@ def actor_for(organization_id: int, user_id: int) -> Actor | None:
 
 def act_on_incident(actor: Actor, incident_public_id: str, action: str) -> str:
     """Acknowledge or resolve an incident; returns what to tell the person."""
-    from sofno.monitoring import actions
-    from sofno.monitoring.models import Incident
-
     incident = Incident.objects.filter(
         organization=actor.organization, public_id=incident_public_id
     ).first()
@@ -68,8 +67,6 @@ def act_on_incident(actor: Actor, incident_public_id: str, action: str) -> str:
 
 def already_said(incident) -> str:
     """What to tell a person whose keypress or reply found the incident already moved on."""
-    from sofno.monitoring.models import IncidentStatus
-
     if incident.status == IncidentStatus.RESOLVED:
         return _("Nothing changed: this alert is already resolved: %(title)s.") % {
             "title": incident.title

@@ -38,9 +38,18 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.utils import timezone
 
 from sofno.events.models import Event
+from sofno.monitoring.models import (
+    Device,
+    DeviceStatus,
+    Incident,
+    IncidentStatus,
+    MaintenanceWindow,
+    SuspectedOutage,
+)
 from sofno.notify.models import HeldNotification, HoldReason, HoldStatus
 from sofno.notify.routing import quiet, recipients
 from sofno.notify.rules.matching import subject_ids
@@ -83,8 +92,6 @@ def applies(event: Event) -> bool:
 
 
 def _device(event: Event, device_id: str):
-    from sofno.monitoring.models import Device
-
     if not device_id:
         return None
     try:
@@ -109,8 +116,6 @@ def _stamp(moment: dt.datetime, zone) -> str:
 
 def hold_for(event: Event, at: dt.datetime, customer=None) -> Hold | None:
     """The hold on notifications about ``event``'s subject at ``at``, or ``None``."""
-    from sofno.monitoring.models import MaintenanceWindow, SuspectedOutage
-
     if not applies(event):
         return None
     _customer_id, device_id = _ids(event)
@@ -162,8 +167,6 @@ def hold_for(event: Event, at: dt.datetime, customer=None) -> Hold | None:
 
 
 def _window_at(organization_id, device, customer, at, model):
-    from django.db.models import Q
-
     match = Q()
     if device is not None:
         match |= Q(device_id=device.pk)
@@ -187,8 +190,6 @@ def for_person(
 
 def still_true(event: Event) -> tuple[bool, str]:
     """Whether what ``event`` says still holds now, with the reason in words."""
-    from sofno.monitoring.models import DeviceStatus, Incident, IncidentStatus
-
     if event.type not in DOWN_TYPES | BACK_TYPES:
         return True, "still relevant"
     payload = event.payload or {}
