@@ -47,8 +47,9 @@ def main() -> None:
 
     from sofno.core.models import Membership, Organization, Role
     from sofno.events.emit import NewEvent, emit_many
-    from sofno.notify import delivery, routing
+    from sofno.notify.delivery import machinery as delivery
     from sofno.notify.models import Delivery, NotificationRule, SmtpProfile, Template
+    from sofno.notify.routing import dispatcher
 
     server = subprocess.Popen(
         [sys.executable, "-m", "sofno.notify.testing.smtp_server"],
@@ -100,7 +101,7 @@ def main() -> None:
             ],
         )
         started = time.perf_counter()
-        while routing.dispatch_rules(org.pk):
+        while dispatcher.dispatch_organization(org.pk):
             pass
         routed = time.perf_counter() - started
         # Only email is measured: the bell items of the same rule are sent first.

@@ -247,7 +247,7 @@ def sizes() -> dict[str, int]:
 
 def prune_everything(legacy: bool, end: dt.datetime, legacy_cutoff: dt.datetime | None) -> int:
     from sofno.events import retention as events_retention
-    from sofno.notify import retention as notify_retention
+    from sofno.notify.delivery import retention as notify_retention
 
     deleted = 0
     if legacy:

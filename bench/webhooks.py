@@ -116,11 +116,12 @@ def sender_main(batch: int, done) -> None:
     import django
 
     django.setup()
-    from sofno.notify import delivery
+    from sofno.notify.delivery import machinery as delivery
+    from sofno.notify.routing import dispatcher
 
     idle_since = None
     while not done.is_set():
-        delivery.dispatch_pending()
+        dispatcher.dispatch_pending()
         sent = delivery.deliver_due(limit=batch)
         if sent:
             idle_since = None

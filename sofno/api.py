@@ -67,6 +67,19 @@ class SofnoAPI(NinjaAPI):
     callers must treat it as read-only.
     """
 
+    # Operation ids are public (clients generate code from them) and ninja derives
+    # them from the view's module: a router module that moved keeps its old name here.
+    STABLE_MODULES = {
+        "sofno.notify.channels.webhook.api": "sofno.notify.api",
+        "sofno.notify.rules.api": "sofno.notify.rules_api",
+    }
+
+    def get_openapi_operation_id(self, operation) -> str:
+        """``<module>_<function>`` as ninja makes it, from the module's stable name."""
+        module = operation.view_func.__module__
+        module = self.STABLE_MODULES.get(module, module)
+        return f"{module}_{operation.view_func.__name__}".replace(".", "_")
+
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ):
@@ -109,8 +122,8 @@ ROUTERS = [
     ("sofno.monitoring.api", "v1/"),
     ("sofno.tickets.api", "v1/"),
     ("sofno.oncall.api", "v1/"),
-    ("sofno.notify.api", "v1/"),
-    ("sofno.notify.rules_api", "v1/"),
+    ("sofno.notify.channels.webhook.api", "v1/"),
+    ("sofno.notify.rules.api", "v1/"),
 ]
 
 

@@ -10,30 +10,30 @@ class NotifyConfig(AppConfig):
         from sofno.core.hooks import register_demo_seeder, register_loop
         from sofno.events import catalog
         from sofno.events.emit import on_committed
-        from sofno.notify import demo, tasks
-        from sofno.notify.event_types import WEBHOOK_EVENTS
+        from sofno.notify.channels.webhook import demo
+        from sofno.notify.channels.webhook.event_types import WEBHOOK_EVENTS
+        from sofno.notify.escalation import chain as escalation
+        from sofno.notify.routing import dispatcher
 
         catalog.register(*WEBHOOK_EVENTS)
-        on_committed(tasks.on_events_committed)
-        register_loop("notify.reconcile", tasks.reconcile, interval=1.0)
+        # One dispatcher plans every event for webhook endpoints and rules alike.
+        on_committed(dispatcher.on_events_committed)
+        register_loop("notify.reconcile", dispatcher.reconcile, interval=1.0)
+        register_loop("notify.escalation", escalation.tick, interval=5.0)
         register_demo_seeder(demo.seed)
-        # Rules, recipients and escalation (routing after the webhook dispatch).
-        from sofno.notify import rule_demo, rule_tasks
-        from sofno.notify.phone_events import PHONE_EVENTS
+        from sofno.notify.escalation.phone_events import PHONE_EVENTS
+        from sofno.notify.rules import demo as rule_demo
 
         catalog.register(*PHONE_EVENTS)
         register_demo_seeder(rule_demo.seed)
-        on_committed(rule_tasks.on_events_committed)
-        register_loop("notify.rules", rule_tasks.reconcile, interval=1.0)
-        register_loop("notify.escalation", rule_tasks.escalate, interval=5.0)
-        from sofno.notify import ticket_rules, turn_rules  # noqa: F401 (turn_rules: its receivers)
+        from sofno.notify.rules import ticket_rules, turn_rules  # noqa: F401 (turn_rules: its receivers)
 
         register_loop("notify.incident_tickets", ticket_rules.open_incident_tickets, interval=30.0)
         # What was recently sent about a customer shows when that customer calls.
-        from sofno.notify.callinfo import recent_notifications
+        from sofno.notify.delivery.callinfo import recent_notifications
         from sofno.oncall.callinfo import register_section
 
         register_section("recent_notifications", recent_notifications)
-        from sofno.notify import retention
+        from sofno.notify.delivery import retention
 
         register_loop("notify.prune", retention.prune, interval=3600.0)

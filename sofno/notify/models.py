@@ -269,7 +269,8 @@ class Attempt(models.Model):
 
 
 class DispatchCursor(models.Model):
-    """How far dispatch has read an organization's event log (the outbox cursor)."""
+    """How far the dispatcher has read an organization's event log: the one cursor that
+    webhook endpoints and notification rules are planned from (the outbox cursor)."""
 
     organization = models.OneToOneField(
         Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"

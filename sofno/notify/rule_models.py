@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sofno.core.models import Organization
 from sofno.events.models import Event
-from sofno.notify.quiet import QuietAction
+from sofno.notify.routing.quiet import QuietAction
 
 # ``sofno.notify.models`` star-imports this module: export the models only.
 __all__ = [
@@ -31,7 +31,6 @@ __all__ = [
     "NotifyChannel",
     "RecipientKind",
     "RuleEvaluation",
-    "RulesCursor",
     "RunStatus",
     "Scope",
 ]
@@ -264,25 +263,13 @@ class RuleEvaluation(models.Model):
         return f"{self.rule_name}: {'matched' if self.matched else 'no'}"
 
 
-class RulesCursor(models.Model):
-    """How far rule dispatch has read an organization's event log."""
-
-    organization = models.OneToOneField(
-        Organization, on_delete=models.CASCADE, primary_key=True, related_name="+"
-    )
-    last_sequence = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"{self.organization_id}: {self.last_sequence}"
-
-
 # The ticket notification settings are the tickets' default rules: saving a status's
 # toggles (page or API) or opening the first ticket (re)generates them.
 @receiver(post_save, sender="tickets.TicketStatus")
 def _ticket_status_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
     # A new organization's default statuses notify nobody yet: no rules to write.
     if not raw and (not created or instance.notify):
-        from sofno.notify.ticket_rules import sync_ticket_rules
+        from sofno.notify.rules.ticket_rules import sync_ticket_rules
 
         sync_ticket_rules(instance.organization)
 
@@ -292,7 +279,7 @@ def _ticket_saved(sender, instance, created: bool, raw: bool = False, **kwargs) 
     # The assignment push is always on, even for an organization that never saved
     # its ticket settings.
     if created and not raw:
-        from sofno.notify.ticket_rules import ensure_ticket_rules
+        from sofno.notify.rules.ticket_rules import ensure_ticket_rules
 
         ensure_ticket_rules(instance.organization)
 
@@ -312,7 +299,7 @@ class HoldStatus(models.TextChoices):
 
 
 class HeldNotification(models.Model):
-    """A rule's notification the alert policy held back (``notify.policy``).
+    """A rule's notification the alert policy held back (``notify.routing.policy``).
 
     Released when the hold ends (``release_at``, or when a switch or outage ends) if
     what the event says is still true, else dropped; either way ``outcome`` says why.

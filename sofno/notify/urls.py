@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from sofno.notify import views
+from sofno.notify.channels.twilio import views
+from sofno.notify.channels.webpush import views as webpush_views
 
 app_name = "notify"
 
@@ -20,5 +21,5 @@ urlpatterns = [
     ),
     path("notify/twilio/status/<uuid:delivery_id>", views.status, name="twilio-status"),
     path("notify/twilio/sms", views.sms_reply, name="twilio-sms"),
-    path("sw.js", views.service_worker, name="service-worker"),
+    path("sw.js", webpush_views.service_worker, name="service-worker"),
 ]

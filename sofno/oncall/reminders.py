@@ -3,7 +3,7 @@
 The worker's ``oncall.turn_reminders`` loop calls :func:`tick`. For every
 organization whose published timetable has a turn running now, it records one
 ``oncall.turn_started`` event naming the turn's people. Who hears about it, and how,
-is notify's business (its managed turn rules, ``sofno.notify.turn_rules``): each
+is notify's business (its managed turn rules, ``sofno.notify.rules.turn_rules``): each
 person on the channel they chose, and the team's chat room if one is configured.
 
 Exactly once per turn, however many workers tick: the event carries the turn as its

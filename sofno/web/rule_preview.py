@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 
 from sofno.events.models import Event
-from sofno.notify import policy, recipients, routing, rules
 from sofno.notify.models import HoldReason, NotificationRule, NotifyChannel
+from sofno.notify.routing import planning, policy, recipients
+from sofno.notify.rules import matching
 
 # How many of the newest events of the chosen types are tried before giving up.
 SCAN = 500
@@ -103,8 +104,8 @@ def latest_match(rule: NotificationRule) -> tuple[Event | None, int]:
     tried = 0
     for event in candidates:
         tried += 1
-        customer_id, device_id = rules.subject_ids(event)
-        if rules.evaluate(rule, event, customer_id, device_id).matched:
+        customer_id, device_id = matching.subject_ids(event)
+        if matching.evaluate(rule, event, customer_id, device_id).matched:
             return event, tried
     return None, tried
 
@@ -129,7 +130,7 @@ def preview_rule(organization, data: dict) -> Preview:
     )  # fmt: skip
     # The router's reasons are its log's English; the page shows its own words.
     reasons: list[str] = []
-    planned = routing.plan_deliveries(event, rule, people, rule.channels, reasons, at=at)
+    planned = planning.plan_deliveries(event, rule, people, rule.channels, reasons, at=at)
     channel_names = dict(NotifyChannel.choices)
     by_person: dict[str, Reach] = {}
     for delivery, message in planned:

@@ -28,7 +28,7 @@ from sofno.core.queue import (
 from sofno.events.emit import emit
 from sofno.events.models import EventCounter
 from sofno.notify.models import Delivery, DispatchCursor, WebhookEndpoint
-from sofno.notify.tasks import dispatch_task
+from sofno.notify.routing.dispatcher import dispatch_task
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"

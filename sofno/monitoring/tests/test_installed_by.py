@@ -15,7 +15,7 @@ from sofno.directory.models import Customer
 from sofno.monitoring import actions
 from sofno.monitoring.models import Device, DeviceStatus
 from sofno.notify.models import Delivery, NotificationRule
-from sofno.notify.routing import dispatch_rules
+from sofno.notify.routing.dispatcher import dispatch_organization
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_a_rule_notifies_the_person_who_installed_the_computer(cast, shop):
         status=DeviceStatus.ONLINE, last_checkin_at=past, alert_after=past
     )
     actions.sweep_offline()
-    while dispatch_rules(cast.org.pk):
+    while dispatch_organization(cast.org.pk):
         pass
     deliveries = Delivery.objects.filter(event__type="device.offline")
     assert [d.recipient_user for d in deliveries] == [cast.agent]

@@ -19,7 +19,7 @@ from sofno.monitoring.models import (
     PosSoftware,
 )
 from sofno.monitoring.sweeper import tick
-from sofno.notify import policy
+from sofno.notify.routing import policy
 
 MONDAY_10 = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
 

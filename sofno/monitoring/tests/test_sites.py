@@ -21,8 +21,9 @@ from sofno.monitoring.models import (
     SuspectedOutage,
 )
 from sofno.monitoring.sweeper import tick
-from sofno.notify import routing
 from sofno.notify.models import Delivery, HeldNotification, NotificationRule
+from sofno.notify.routing import dispatcher
+from sofno.notify.routing import router as routing
 
 MONDAY_10 = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
 
@@ -228,7 +229,7 @@ def test_it_suspects_our_own_outage_and_tells_only_the_admins(cast, many):
         assert tick() == 16
         outage = SuspectedOutage.objects.get(ended_at__isnull=True)
         assert (outage.silent, outage.total, outage.customers) == (16, 20, 8)
-        while routing.dispatch_rules(cast.org.pk):
+        while dispatcher.dispatch_organization(cast.org.pk):
             pass
     degraded = Event.objects.get(type="monitoring.degraded")
     to_admins = Delivery.objects.filter(event=degraded)
@@ -245,11 +246,9 @@ def test_it_suspects_our_own_outage_and_tells_only_the_admins(cast, many):
         tick()
         assert SuspectedOutage.objects.get().ended_at == seconds(120)
         assert "monitoring.recovered" in types()
-        while routing.dispatch_rules(cast.org.pk):
+        while dispatcher.dispatch_organization(cast.org.pk):
             pass
-        from sofno.notify import policy
-
-        assert policy.release_due() == 32
+        assert routing.release_due() == 32
     assert {h.status for h in HeldNotification.objects.all()} == {"dropped"}
     assert not Delivery.objects.filter(event__in=customer_events).exists()
 

@@ -3,7 +3,7 @@
 Every channel (webhook now; email, SMS, voice, push later) is a class with a
 ``kind`` and ``send``; channels that can batch (webhooks send concurrently) also
 implement ``send_many``. The delivery machinery (claim, retry, ordering, attempts,
-dead letters) is the same for all of them and lives in ``sofno.notify.delivery``.
+dead letters) is the same for all of them and lives in ``sofno.notify.delivery.machinery``.
 """
 
 from __future__ import annotations

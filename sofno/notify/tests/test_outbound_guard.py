@@ -13,15 +13,17 @@ import pytest
 
 from sofno.core.tests.test_guard import LITERALS, NAMES, table_resolver
 from sofno.events.emit import emit
-from sofno.notify import actions, delivery
 from sofno.notify.channels.apprise.sending import send_apprise
 from sofno.notify.channels.email.sending import send_with_fallback
 from sofno.notify.channels.email.smtp import POOL, Email, SmtpSettings
+from sofno.notify.channels.webhook import actions
 from sofno.notify.channels.webpush.sending import send_push
+from sofno.notify.delivery import machinery as delivery
 from sofno.notify.models import Delivery, WebhookEndpoint
+from sofno.notify.routing import dispatcher
 from sofno.notify.testing.fake_push import FakePushService
+from sofno.notify.testing.receiver import Receiver
 from sofno.notify.testing.smtp_server import SmtpServer
-from sofno.notify.tests.receiver import Receiver
 
 TARGETS = [*LITERALS, *NAMES, "localhost"]
 
@@ -73,7 +75,7 @@ def test_a_webhook_target_is_refused_when_connecting(cast, owner_actor, http_rec
     # Saved when it was fine (or the name changed since): the connect still checks.
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=f"http://{host}:{port}/hook")
     emit(cast.org, "customer.created", "c", {})
-    delivery.dispatch_pending()
+    dispatcher.dispatch_pending()
     delivery.deliver_due()
     row = Delivery.objects.get(endpoint=endpoint)
     assert "address refused" in row.last_detail

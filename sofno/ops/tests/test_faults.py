@@ -33,7 +33,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from sofno.conftest import wait_for
-from sofno.notify.tests.receiver import Receiver
+from sofno.notify.testing.receiver import Receiver
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,7 @@ from prometheus_client.metrics_core import GaugeMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
 
 from sofno.core.queue import wake_once
-from sofno.notify.tasks import dispatch_task
+from sofno.notify.routing.dispatcher import dispatch_task
 from sofno.ops.metrics import SofnoCollector
 
 NOW = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)

@@ -12,10 +12,10 @@ from sofno.core.access import Actor
 from sofno.core.models import Role
 from sofno.events.emit import emit
 from sofno.monitoring.actions import acknowledge_incident, incident_data
-from sofno.notify import routing
 from sofno.notify.models import NotificationRule
-from sofno.notify.tests.helpers import device_with_incident
-from sofno.notify.ticket_rules import open_incident_tickets
+from sofno.notify.routing import dispatcher
+from sofno.notify.rules.ticket_rules import open_incident_tickets
+from sofno.notify.testing.helpers import device_with_incident
 from sofno.tickets.models import Ticket
 
 
@@ -25,7 +25,7 @@ def owner(cast) -> Actor:
 
 def alert(cast, device, incident):
     emit(cast.org, "device.offline", f"device:{device.public_id}", incident_data(incident, device))
-    while routing.dispatch_rules(cast.org.pk):
+    while dispatcher.dispatch_organization(cast.org.pk):
         pass
 
 

@@ -9,11 +9,11 @@ from sofno.core.models import Role
 from sofno.core.testing import make_user
 from sofno.directory.models import Contact, ContactType, Customer
 from sofno.events.models import Event
-from sofno.notify import delivery as machinery
-from sofno.notify import routing
 from sofno.notify.channels.email.smtp import POOL
+from sofno.notify.delivery import machinery
 from sofno.notify.models import Delivery, InboxItem, NotificationRule, SmtpProfile
-from sofno.notify.rule_actions import update_rule
+from sofno.notify.routing import dispatcher
+from sofno.notify.rules.actions import update_rule
 from sofno.notify.testing.smtp_server import SmtpServer
 from sofno.tickets import actions
 from sofno.tickets.models import TicketSettings, TicketStatus
@@ -83,7 +83,7 @@ def route() -> None:
     from sofno.core.models import Organization
 
     for org in Organization.objects.all():
-        while routing.dispatch_rules(org.pk):
+        while dispatcher.dispatch_organization(org.pk):
             pass
 
 

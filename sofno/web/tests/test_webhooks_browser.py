@@ -7,9 +7,10 @@ from standardwebhooks import Webhook
 
 from sofno.conftest import horizontal_overflow, log_in
 from sofno.events.emit import emit
-from sofno.notify import delivery
+from sofno.notify.delivery import machinery as delivery
 from sofno.notify.models import Delivery, WebhookEndpoint
-from sofno.notify.tests.receiver import Receiver
+from sofno.notify.routing import dispatcher
+from sofno.notify.testing.receiver import Receiver
 
 pytestmark = pytest.mark.browser
 
@@ -59,7 +60,7 @@ def test_it_creates_an_endpoint_sends_a_test_and_shows_the_attempt(cast, page, r
 def test_it_fits_a_phone_screen(cast, phone_page, receiver):
     from sofno.core.access import Actor
     from sofno.core.models import Role
-    from sofno.notify import actions
+    from sofno.notify.channels.webhook import actions
 
     owner = Actor(organization=cast.org, role=Role.OWNER, user=cast.owner)
     endpoint = actions.create_endpoint(
@@ -67,7 +68,7 @@ def test_it_fits_a_phone_screen(cast, phone_page, receiver):
         fields={"url": receiver.url + "/a-rather-long-path/for/a/small/screen?x=1"},
     )
     event = emit(cast.org, "customer.created", "customer:1", {"customer": {"name": "Mario"}})
-    delivery.dispatch_pending()
+    dispatcher.dispatch_pending()
     delivery.deliver_due()
     row = Delivery.objects.get()
     log_in(phone_page, cast.owner)

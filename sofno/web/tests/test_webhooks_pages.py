@@ -4,9 +4,11 @@ from django.test import Client
 from sofno.core.access import Actor
 from sofno.core.models import Role
 from sofno.events.emit import emit
-from sofno.notify import actions, delivery
+from sofno.notify.channels.webhook import actions
+from sofno.notify.delivery import machinery as delivery
 from sofno.notify.models import Delivery, WebhookEndpoint
-from sofno.notify.tests.receiver import Receiver
+from sofno.notify.routing import dispatcher
+from sofno.notify.testing.receiver import Receiver
 
 
 @pytest.fixture
@@ -125,7 +127,7 @@ def test_it_shows_attempts_and_replays_a_delivery(cast, receiver):
     owner = Actor(organization=cast.org, role=Role.OWNER, user=cast.owner)
     endpoint = actions.create_endpoint(acting_user=owner, fields={"url": receiver.url})
     emit(cast.org, "customer.created", "customer:1", {"customer": {"name": "Mario"}})
-    delivery.dispatch_pending()
+    dispatcher.dispatch_pending()
     delivery.deliver_due()
     row = Delivery.objects.get(endpoint=endpoint)
     client = login(cast.owner)

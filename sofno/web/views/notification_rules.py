@@ -23,9 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sofno.core.access import get_scoped_or_404
 from sofno.events import catalog
-from sofno.notify import rule_actions
 from sofno.notify.models import EscalationPolicy, NotificationRule, NotifyChannel, Scope
-from sofno.notify.quiet import QuietAction
+from sofno.notify.routing.quiet import QuietAction
+from sofno.notify.rules import actions as rule_actions
 from sofno.web.access import require_actor
 from sofno.web.rule_preview import preview_rule
 

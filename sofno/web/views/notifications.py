@@ -23,7 +23,6 @@ from sofno.core import guard
 from sofno.core.access import get_scoped_or_404
 from sofno.core.scoping import customer_access
 from sofno.events.models import Event
-from sofno.notify import rule_actions
 from sofno.notify.channels.webpush import vapid
 from sofno.notify.models import (
     Delivery,
@@ -34,6 +33,7 @@ from sofno.notify.models import (
     SmtpProfile,
     Template,
 )
+from sofno.notify.rules import actions as rule_actions
 from sofno.web.access import require_actor
 from sofno.web.views.notification_rules import patterns as rule_patterns
 from sofno.web.views.notification_rules import require_admin

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sofno.core import access
 from sofno.core.access import Actor, get_scoped_or_404
-from sofno.notify import actions
+from sofno.notify.channels.webhook import actions
 from sofno.notify.models import Delivery, DeliveryStatus, OrderingMode, WebhookEndpoint
 from sofno.web.access import require_actor
 from sofno.web.forms import act

@@ -26,8 +26,8 @@ from django.utils import timezone
 
 from sofno.core import http
 from sofno.core.env import env_int
-from sofno.notify import tokens
 from sofno.notify.channels.base import BaseChannel, Result
+from sofno.notify.channels.webhook import tokens
 from sofno.notify.models import MIN_BACKOFF_SECONDS, RESPONSE_EXCERPT_BYTES, Delivery
 
 # Headers an endpoint's custom headers may not replace.

@@ -1,0 +1,62 @@
+"""The call patch of a site incident: the agent hears that the site is down and is
+bridged to the customer's reachable contact (the person who can check the router)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import xml.etree.ElementTree as ET
+
+import time_machine
+
+from sofno.directory.models import Contact, ContactType, Customer
+from sofno.monitoring import actions, checkin
+from sofno.notify.channels.twilio.tests.test_twilio import twilio  # noqa: F401
+from sofno.notify.delivery import machinery
+from sofno.notify.models import Delivery, DeliveryMessage, NotificationRule
+from sofno.notify.routing import dispatcher
+from sofno.notify.testing.helpers import owner, set_profile
+
+MONDAY_10 = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
+
+
+def test_a_site_incident_rings_the_agent_and_bridges_the_sites_contact(cast, twilio):  # noqa: F811
+    customer = Customer.objects.create(organization=cast.org, name="Café Central")
+    Contact.objects.create(
+        organization=cast.org,
+        customer=customer,
+        contact_type=ContactType.objects.get(organization=cast.org, slug="service"),
+        name="Marta",
+        phone="+390612345678",
+    )
+    set_profile(cast.agent, phone="+390611111111")
+    keys = []
+    for n in (1, 2):
+        _device, key = actions.create_device(
+            acting_user=owner(cast),
+            customer=customer,
+            fields={"name": f"Till {n}", "checkin_interval": 60, "grace": 30},
+        )
+        keys.append(key)
+    with time_machine.travel(MONDAY_10, tick=False):
+        NotificationRule.objects.create(
+            organization=cast.org,
+            name="Patch the agent to the site",
+            event_types=["incident.alert"],
+            recipients=[{"kind": "user", "value": cast.agent.username}],
+            channels=["call_patch"],
+        )
+        for key in keys:
+            checkin.handle(key, None, None)
+    with time_machine.travel(MONDAY_10 + dt.timedelta(seconds=91), tick=False):
+        actions.sweep_offline()
+        while dispatcher.dispatch_organization(cast.org.pk):
+            pass
+    (patch,) = Delivery.objects.filter(channel="call_patch")
+    content = DeliveryMessage.objects.get(delivery=patch).content
+    assert (content["patch_phone"], content["patch_name"]) == ("+390612345678", "Marta")
+    machinery.deliver_all(max_seconds=10)
+    (call,) = twilio.requests
+    assert call.form["To"] == "+390611111111"
+    said = [s.text for s in ET.fromstring(call.form["Twiml"]).iter("Say")]
+    assert any("Café Central is down (2 of 2 computers offline)" in s for s in said)
+    assert "Press 1 to be connected to Marta." in said
