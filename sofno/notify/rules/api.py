@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from sofno.core.access import get_scoped_or_404
-from sofno.core.api import ErrorOut, actor
+from sofno.core.api import ERRORS, actor
 from sofno.events import catalog
 from sofno.events.models import Event
 from sofno.notify.models import (
@@ -45,7 +45,6 @@ from sofno.notify.rules.schemas import (
 )
 
 router = Router(tags=["notifications"])
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 def _staff(request: HttpRequest):

@@ -7,7 +7,7 @@ from ninja import Router, Status
 from ninja.pagination import paginate
 
 from sofno.core.access import get_scoped_or_404
-from sofno.core.api import ErrorOut, actor
+from sofno.core.api import ERRORS, actor
 from sofno.core.pagination import Pages
 from sofno.notify.channels.webhook import actions
 from sofno.notify.channels.webhook.schemas import (
@@ -22,7 +22,6 @@ from sofno.notify.channels.webhook.schemas import (
 from sofno.notify.models import Delivery, DeliveryStatus, WebhookEndpoint
 
 router = Router(tags=["webhooks"])
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _endpoint(request: HttpRequest, endpoint_id: UUID) -> WebhookEndpoint:
