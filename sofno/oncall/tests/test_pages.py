@@ -41,6 +41,23 @@ def test_it_shows_the_week_and_makes_and_publishes_a_draft(cast):
     assert page.context["timetable"] == draft and b"staff0" in page.content
 
 
+def test_it_gives_each_person_of_the_week_a_colour_of_their_own(cast):
+    team(cast, 3)
+    agent = client_for(cast.agent)
+    answer = agent.post("/oncall/timetables/generate/", {"week": str(WEEK)}, follow=True)
+    legend = answer.context["colours"]
+    assert len(legend) >= 2 and len({p["colour"] for p in legend}) == len(legend)
+    colour_of = {p["name"]: p["colour"] for p in legend}
+    for row in answer.context["rows"]:
+        for cell in row["cells"]:
+            for person in cell["people"]:
+                assert person["colour"] == colour_of[person["name"]]
+    first = legend[0]
+    assert f'style="background-color: {first["colour"]}; color: {first["ink"]}"'.encode() in (
+        answer.content
+    )
+
+
 def test_it_warns_when_an_edit_breaks_a_rule(cast):
     people = team(cast, 2, lines=1)
     draft = actions.generate_draft(acting_user=owner_actor(cast), week=WEEK, time_limit=5)

@@ -119,6 +119,37 @@ def _date(raw: str, name: str) -> dt.date | None:
 # ---------------------------------------------------------------- timetable
 
 
+# Colour-blind-safe hues (Okabe and Ito's palette, then darker and lighter kin), each
+# with the text colour that reads on it.
+PERSON_COLOURS = (
+    ("#0072B2", "#fff"),
+    ("#E69F00", "#000"),
+    ("#009E73", "#fff"),
+    ("#CC79A7", "#000"),
+    ("#56B4E9", "#000"),
+    ("#D55E00", "#fff"),
+    ("#F0E442", "#000"),
+    ("#6A3D9A", "#fff"),
+    ("#1B9E77", "#000"),
+    ("#8C564B", "#fff"),
+    ("#A6CEE3", "#000"),
+    ("#444444", "#fff"),
+)
+
+
+def person_colours(rows: list[dict]) -> list[dict]:
+    """Give each person of the week's grid a colour of their own (in name order, so
+    a team of up to twelve never shares one) and return the legend; each person's
+    entry in the cells gets ``colour`` and ``ink`` (its text colour)."""
+    names = sorted({p["name"] for row in rows for cell in row["cells"] for p in cell["people"]})
+    legend = {name: PERSON_COLOURS[n % len(PERSON_COLOURS)] for n, name in enumerate(names)}
+    for row in rows:
+        for cell in row["cells"]:
+            for person in cell["people"]:
+                person["colour"], person["ink"] = legend[person["name"]]
+    return [{"name": name, "colour": c, "ink": ink} for name, (c, ink) in legend.items()]
+
+
 @login_required
 @require_GET
 def timetable_page(request: HttpRequest, public_id: UUID | None = None) -> HttpResponse:
@@ -154,6 +185,7 @@ def timetable_page(request: HttpRequest, public_id: UUID | None = None) -> HttpR
                     }
                 )
             rows.append({"turn": t, "label": label, "cells": cells})
+    colours = person_colours(rows)
     people = Person.objects.filter(organization=organization).select_related("user")
     context = {
         "week": week,
@@ -162,6 +194,7 @@ def timetable_page(request: HttpRequest, public_id: UUID | None = None) -> HttpR
         "timetable": timetable,
         "data": data,
         "rows": rows,
+        "colours": colours,
         "people": people,
         "people_parts": sorted(
             (data["report"].get("people") or {}).values(), key=lambda p: p.get("name", "")
