@@ -114,12 +114,15 @@ def urls(org) -> list[str]:
     device = Device.objects.filter(organization=org).order_by("name").first()
     return [
         "/",
+        "/dashboard/live/",
         "/customers/",
+        "/customers/sla/",
         "/customers/?q=Customer%2000",
         f"/customers/{customer.public_id}/",
         "/devices/",
         f"/devices/{device.public_id}/",
         "/devices/map/",
+        "/devices/map.json",
         "/incidents/",
         "/events/",
         "/tickets/",

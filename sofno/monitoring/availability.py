@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from sofno.monitoring.models import Device, OfflinePeriod
@@ -50,7 +50,9 @@ class Day:
 
 def _periods(devices: Sequence[Device], since: dt.datetime) -> dict[int, list[tuple]]:
     found: dict[int, list[tuple]] = defaultdict(list)
-    rows = OfflinePeriod.objects.filter(device__in=[d.pk for d in devices]).filter(
+    # A queryset (thousands of devices) is a subquery, not thousands of parameters.
+    ids = devices.values("pk") if isinstance(devices, QuerySet) else [d.pk for d in devices]
+    rows = OfflinePeriod.objects.filter(device__in=ids).filter(
         Q(ended_at__isnull=True) | Q(ended_at__gt=since)
     )
     for device_id, started, ended in rows.values_list("device_id", "started_at", "ended_at"):
