@@ -72,6 +72,12 @@ FIELD_LABELS = {
     "queue_name": gettext_lazy("Queue name"),
     "lookup_url": gettext_lazy("Caller lookup URL (called with ?phone=)"),
     "status": gettext_lazy("Status"),
+    "closed_days": gettext_lazy("Organization holidays (nobody scheduled)"),
+    "max_per_desk": gettext_lazy("People of one desk per turn"),
+    "max_empty_per_turn": gettext_lazy("Empty lines per turn"),
+    "max_overload": gettext_lazy("Turns above the ideal load"),
+    "time_budget": gettext_lazy("Solver time budget (s)"),
+    "team_message_url": gettext_lazy("Team message at each turn (Apprise URL)"),
 }
 
 
