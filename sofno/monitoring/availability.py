@@ -128,13 +128,19 @@ def uptime_between(
     the SLA report); time before a device existed is not counted, ``None``: not
     monitored at all in the range."""
     periods = _periods(devices, start)
+    # A queryset is read as plain (id, created) pairs: no model per device.
+    created = (
+        devices.values_list("pk", "created_at")
+        if isinstance(devices, QuerySet)
+        else [(d.pk, d.created_at) for d in devices]
+    )
     result: dict[int, float | None] = {}
-    for device in devices:
-        begin = max(start, device.created_at)
+    for pk, created_at in created:
+        begin = max(start, created_at)
         observed = (end - begin).total_seconds()
         if observed <= 0:
-            result[device.pk] = None
+            result[pk] = None
             continue
-        offline = min(observed, _offline_within(periods[device.pk], begin, end))
-        result[device.pk] = 1.0 - offline / observed
+        offline = min(observed, _offline_within(periods[pk], begin, end))
+        result[pk] = 1.0 - offline / observed
     return result

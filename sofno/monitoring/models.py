@@ -217,9 +217,14 @@ class Device(models.Model):
     @property
     def location_label(self) -> str:
         """Where the last check-in came from, for people."""
-        if self.local_network:
-            return str(_("local network"))
-        return ", ".join(p for p in (self.city, self.country) if p)
+        return place_label(self.city, self.country, self.local_network)
+
+
+def place_label(city: str, country: str, local_network: bool) -> str:
+    """A device's place in words: "local network", or its city and country."""
+    if local_network:
+        return str(_("local network"))
+    return ", ".join(p for p in (city, country) if p)
 
 
 class CheckIn(models.Model):

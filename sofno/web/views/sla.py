@@ -51,23 +51,17 @@ def sla_rows(actor: Actor, first: dt.date, now: dt.datetime | None = None) -> li
     start = dt.datetime.combine(first, dt.time(), zone).astimezone(dt.UTC)
     end = min(dt.datetime.combine(_next_month(first), dt.time(), zone).astimezone(dt.UTC), now)
     customers = list(customers_for(actor).order_by("name", "pk"))
-    # Only what the figures need: thousands of devices, no related rows.
-    devices = (
-        devices_for(actor)
-        .filter(created_at__lt=end)
-        .select_related(None)
-        .only("pk", "customer_id", "created_at")
-        .order_by()
-    )
+    # Thousands of devices: read as plain values, never as models.
+    devices = devices_for(actor).filter(created_at__lt=end).select_related(None).order_by()
     if end <= start:
         devices = devices.none()
     uptimes = availability.uptime_between(devices, start=start, end=end)
     per_customer: dict[int, list[float]] = {}
     counted: dict[int, int] = {}
-    for device in devices:
-        counted[device.customer_id] = counted.get(device.customer_id, 0) + 1
-        if uptimes.get(device.pk) is not None:
-            per_customer.setdefault(device.customer_id, []).append(uptimes[device.pk])
+    for pk, customer_id in devices.values_list("pk", "customer_id"):
+        counted[customer_id] = counted.get(customer_id, 0) + 1
+        if uptimes.get(pk) is not None:
+            per_customer.setdefault(customer_id, []).append(uptimes[pk])
     incidents = dict(
         incidents_for(actor)
         .select_related(None)
