@@ -185,3 +185,36 @@ def unexpected_tracebacks(stderr: str) -> list[str]:
             if not (previous.startswith("loop ") and previous.endswith(" failed")):
                 found.append("\n".join(lines[max(0, index - 1) : index + 15]))
     return found
+
+
+@pytest.fixture
+def loopback(settings):
+    """The test settings: plain http on any port to loopback, allowed explicitly
+    (for every outbound channel: webhooks, SMTP, web push, Apprise)."""
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.OUTBOUND_ALLOW_HTTP = True
+    settings.OUTBOUND_ALLOWED_PORTS = "*"
+    settings.WEBHOOK_TIMEOUT_SECONDS = 5
+    return settings
+
+
+@pytest.fixture
+def smtp(cast, loopback) -> Iterator:
+    """A real SMTP server (aiosmtpd) on loopback as the acme organization's default
+    mail profile (``server.profile``); its messages are in ``server.messages``."""
+    from sofno.notify.channels.email.smtp import POOL
+    from sofno.notify.models import SmtpProfile
+    from sofno.notify.testing.smtp_server import SmtpServer
+
+    with SmtpServer() as server:
+        server.profile = SmtpProfile.objects.create(
+            organization=cast.org,
+            name="Main",
+            host="127.0.0.1",
+            port=server.port,
+            from_name="Acme Support",
+            from_address="alerts@acme.test",
+            is_default=True,
+        )
+        yield server
+        POOL.close_all()

@@ -11,31 +11,14 @@ from sofno.directory.models import Contact, ContactType, Customer
 from sofno.events.models import Event
 from sofno.notify.channels.email.smtp import POOL
 from sofno.notify.delivery import machinery
-from sofno.notify.models import Delivery, InboxItem, NotificationRule, SmtpProfile
+from sofno.notify.models import Delivery, InboxItem, NotificationRule
 from sofno.notify.routing import dispatcher
 from sofno.notify.rules.actions import update_rule
-from sofno.notify.testing.smtp_server import SmtpServer
 from sofno.tickets import actions
 from sofno.tickets.models import TicketSettings, TicketStatus
 
 TOGGLES = ("email_admins", "email_customer", "email_technicians", "push_admins", "push_technicians")
 PUSH = ("inapp", "webpush")
-
-
-@pytest.fixture
-def smtp(cast, settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]  # the loopback mail server
-    with SmtpServer() as server:
-        SmtpProfile.objects.create(
-            organization=cast.org,
-            name="Main",
-            host="127.0.0.1",
-            port=server.port,
-            from_address="desk@acme.test",
-            is_default=True,
-        )
-        yield server
-        POOL.close_all()
 
 
 @pytest.fixture

@@ -13,8 +13,6 @@ from sofno.core.models import Membership, Role
 from sofno.core.testing import make_user
 from sofno.directory.actions import invitations
 from sofno.directory.models import Customer, CustomerUser, Invitation
-from sofno.notify.models import SmtpProfile
-from sofno.notify.testing.smtp_server import SmtpServer
 
 
 def login(user) -> Client:
@@ -37,21 +35,6 @@ def customer_user(cast, customer):
     user = make_user("cora", cast.org, Role.CUSTOMER)
     CustomerUser.objects.create(organization=cast.org, user=user, customer=customer)
     return user
-
-
-@pytest.fixture
-def smtp(cast, settings):
-    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.0/8"]  # the loopback mail server
-    with SmtpServer() as server:
-        SmtpProfile.objects.create(
-            organization=cast.org,
-            name="Main",
-            host="127.0.0.1",
-            port=server.port,
-            from_address="team@acme.test",
-            is_default=True,
-        )
-        yield server
 
 
 PASSWORD = "a long secret 42"

@@ -16,7 +16,6 @@ from sofno.events.models import Event
 from sofno.monitoring import actions, checkin
 from sofno.monitoring.actions.payloads import site_data
 from sofno.monitoring.models import Device, DeviceStatus, Incident
-from sofno.notify.channels.email.smtp import POOL
 from sofno.notify.delivery import machinery
 from sofno.notify.models import (
     Delivery,
@@ -25,12 +24,10 @@ from sofno.notify.models import (
     InboxItem,
     NotificationRule,
     RuleEvaluation,
-    SmtpProfile,
 )
 from sofno.notify.routing import dispatcher, policy
 from sofno.notify.routing import router as routing
 from sofno.notify.testing.helpers import owner
-from sofno.notify.testing.smtp_server import SmtpServer
 
 MONDAY_10 = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
 
@@ -51,21 +48,6 @@ SUBJECT_TYPES = subject_types()
 
 def at(moment):
     return time_machine.travel(moment, tick=False)
-
-
-@pytest.fixture
-def smtp(cast, loopback):
-    with SmtpServer() as server:
-        SmtpProfile.objects.create(
-            organization=cast.org,
-            name="Main",
-            host="127.0.0.1",
-            port=server.port,
-            from_address="alerts@acme.test",
-            is_default=True,
-        )
-        yield server
-        POOL.close_all()
 
 
 @pytest.fixture

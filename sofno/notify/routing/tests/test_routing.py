@@ -30,23 +30,6 @@ from sofno.notify.testing.smtp_server import SmtpServer
 
 
 @pytest.fixture
-def smtp(cast, loopback):
-    with SmtpServer() as server:
-        profile = SmtpProfile.objects.create(
-            organization=cast.org,
-            name="Main",
-            host="127.0.0.1",
-            port=server.port,
-            from_name="Acme Support",
-            from_address="alerts@acme.test",
-            is_default=True,
-        )
-        server.profile = profile
-        yield server
-        POOL.close_all()
-
-
-@pytest.fixture
 def customer(cast):
     customer = Customer.objects.create(organization=cast.org, name="Pizzeria Roma")
     customer.assigned_agents.add(cast.agent)

@@ -17,32 +17,16 @@ from sofno.core.testing import field_errors
 from sofno.events.models import Event
 from sofno.notify.channels.email.smtp import POOL
 from sofno.notify.delivery import machinery
-from sofno.notify.models import Delivery, NotificationRule, SmtpProfile
+from sofno.notify.models import Delivery, NotificationRule
 from sofno.notify.routing import dispatcher
 from sofno.notify.rules.turn_rules import TEAM_KEY
 from sofno.notify.testing.receiver import Receiver
-from sofno.notify.testing.smtp_server import SmtpServer
 from sofno.oncall import actions, reminders
 from sofno.oncall.models import Assignment, Timetable
 from sofno.oncall.tests.helpers import BEFORE_WEEK, WEEK, owner_actor, team
 
 ROME = ZoneInfo("Europe/Rome")  # acme's timezone
 MONDAY_0905 = dt.datetime.combine(WEEK, dt.time(9, 5), tzinfo=ROME)
-
-
-@pytest.fixture
-def smtp(cast, loopback):
-    with SmtpServer() as server:
-        SmtpProfile.objects.create(
-            organization=cast.org,
-            name="Main",
-            host="127.0.0.1",
-            port=server.port,
-            from_address="desk@acme.test",
-            is_default=True,
-        )
-        yield server
-        POOL.close_all()
 
 
 @pytest.fixture
