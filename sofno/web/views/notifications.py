@@ -321,7 +321,10 @@ def template_list(request: HttpRequest) -> HttpResponse:
     actor = require_actor(request)
     if actor.is_customer_user:
         raise PermissionDenied(_("Customer users may not see this."))
-    templates = Template.objects.filter(organization=actor.organization)
+    templates = list(Template.objects.filter(organization=actor.organization))
+    labels = dict(NotifyChannel.choices)
+    for template in templates:
+        template.channel_label = labels.get(template.channel, template.channel)
     return render(
         request, "web/notifications/templates.html", {"templates": templates, "actor": actor}
     )

@@ -113,7 +113,10 @@ def test_it_saves_a_template_from_the_page_and_refuses_unknown_tokens(cast):
     assert client.post("/notifications/templates/new", TEMPLATE_FORM).status_code == 302
     template = Template.objects.get()
     assert template.cc == ["desk@acme.test", "boss@acme.test"]
-    assert "Offline (it)" in client.get("/notifications/templates/").content.decode()
+    listed = client.get("/notifications/templates/").content.decode()
+    assert "Offline (it)" in listed
+    # The channel and language in words, never their stored codes.
+    assert "<td>Email</td><td>Italian</td>" in listed
     assert (
         client_for(cast.agent).post("/notifications/templates/new", TEMPLATE_FORM).status_code
         == 403
