@@ -193,6 +193,8 @@ LOGIN_REDIRECT_URL = "web:dashboard"
 LOGOUT_REDIRECT_URL = "web:login"
 
 LANGUAGE_CODE = "en"
+# English on a 24-hour clock like the other languages (sofno/formats/en).
+FORMAT_MODULE_PATH = ["sofno.formats"]
 LANGUAGES = [("en", _("English")), ("es", _("Spanish")), ("it", _("Italian")), ("ca", _("Catalan"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"

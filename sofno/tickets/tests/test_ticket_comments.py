@@ -10,7 +10,7 @@ from sofno.directory.models import Customer, CustomerUser
 from sofno.events.models import Event
 from sofno.notify.models import Delivery
 from sofno.tickets.models import Ticket, TicketComment
-from sofno.tickets.tests.test_ticket_notifications import settle, shop, smtp  # noqa: F401
+from sofno.tickets.tests.test_ticket_notifications import settle, shop  # noqa: F401
 
 SECRET = "router password is hunter2"
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import template
 from django.http import HttpRequest
+from django.utils import timezone
 
 from sofno.core.models import Membership
 
@@ -41,16 +44,14 @@ def ticket_conversation(context: template.Context, ticket) -> list:
 
 
 @register.simple_tag
-def age(moment, now, what: str = "") -> str:
+def age(moment, now=None, what: str = "") -> str:
     """``<time>`` saying how long ago ``moment`` was ("3 minutes ago"; "just now"
     under a minute, where ``timesince`` would say "0 minutes"), the exact date and
     time on hover. ``what="updated"`` words it for a change ("updated 3 minutes ago")."""
-    from django.utils.formats import date_format
-    from django.utils.html import format_html
     from django.utils.timesince import timesince
-    from django.utils.timezone import localtime
     from django.utils.translation import gettext as _
 
+    now = now or timezone.now()
     recent = (now - moment).total_seconds() < 60
     if what == "updated":
         text = (
@@ -60,6 +61,30 @@ def age(moment, now, what: str = "") -> str:
         )
     else:
         text = _("just now") if recent else _("%(time)s ago") % {"time": timesince(moment, now)}
+    return _time_tag(moment, text)
+
+
+@register.simple_tag
+def when(moment) -> str:
+    """The one way a page shows a moment: how long ago within the last day ("3 hours
+    ago"), the date and time in the reader's language before that; the exact date and
+    time on hover either way. Empty for no moment."""
+    from django.utils.formats import date_format
+    from django.utils.timezone import localtime
+
+    if moment is None:
+        return ""
+    now = timezone.now()
+    if dt.timedelta(0) <= now - moment < dt.timedelta(days=1):
+        return age(moment, now)
+    return _time_tag(moment, date_format(localtime(moment), "SHORT_DATETIME_FORMAT"))
+
+
+def _time_tag(moment, text: str) -> str:
+    from django.utils.formats import date_format
+    from django.utils.html import format_html
+    from django.utils.timezone import localtime
+
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',
         moment.isoformat(),

@@ -1,0 +1,33 @@
+"""One way to show a moment: relative within a day, the date after; 24-hour clocks."""
+
+import datetime as dt
+
+import time_machine
+from django.template import Context, Template
+from django.utils import translation
+
+NOW = dt.datetime(2026, 11, 30, 0, 43, tzinfo=dt.UTC)
+
+
+def shown(moment, language="en"):
+    with translation.override(language), time_machine.travel(NOW, tick=False):
+        return Template("{% load sofno_web %}{% when moment %}").render(Context({"moment": moment}))
+
+
+def test_it_says_how_long_ago_within_a_day_with_the_exact_time_on_hover(settings):
+    settings.TIME_ZONE = "UTC"
+    html = shown(NOW - dt.timedelta(hours=3))
+    assert ">3\xa0hours ago</time>" in html
+    assert 'title="29 Nov 2026, 21:43"' in html
+    assert 'datetime="2026-11-29T21:43:00+00:00"' in html
+
+
+def test_it_shows_older_moments_as_a_date_on_a_24_hour_clock(settings):
+    settings.TIME_ZONE = "UTC"
+    html = shown(dt.datetime(2026, 11, 2, 23, 5, tzinfo=dt.UTC))
+    assert ">02/11/2026 23:05</time>" in html and "p.m." not in html
+    assert ">02/11/2026 23:05</time>" in shown(dt.datetime(2026, 11, 2, 23, 5, tzinfo=dt.UTC), "es")
+
+
+def test_it_shows_nothing_for_no_moment():
+    assert shown(None) == ""
