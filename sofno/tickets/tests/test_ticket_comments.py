@@ -73,7 +73,7 @@ def test_it_refuses_read_only_roles_other_organizations_and_empty_messages(cast,
     assert not TicketComment.objects.exists()
 
 
-def test_it_emails_the_customer_public_answers_only(cast, ticket, carla, smtp):  # noqa: F811
+def test_it_emails_the_customer_public_answers_only(cast, ticket, carla, smtp):
     settle()
     smtp.messages.clear()
     agent = ApiClient.as_user(cast.agent)
