@@ -63,7 +63,9 @@ def test_it_names_a_bad_number_without_a_field_code(cast):
     assert "international form" in page.text and "phone: " not in page.text
 
 
-def test_it_tells_a_timetable_change_in_words(cast):
+def _replaced_first_turn(cast):
+    """A two-person draft whose first turn was handed to the other person: the
+    draft, the first turn's assignment and the person who took it over."""
     people = team(cast, 2, lines=1)
     draft = actions.generate_draft(acting_user=owner_actor(cast), week=WEEK, time_limit=5)
     on = draft.assignments.get(day=0, turn=0)
@@ -77,6 +79,11 @@ def test_it_tells_a_timetable_change_in_words(cast):
         new_person=other.public_id,
         reason="cover",
     )
+    return draft, on, other
+
+
+def test_it_tells_a_timetable_change_in_words(cast):
+    draft, on, other = _replaced_first_turn(cast)
     page = _client(cast.agent).get(f"/oncall/timetables/{draft.public_id}/")
     history = page.text.split('id="history"', 1)[1].split("</ul>", 1)[0]
     assert f"Mon 09:00-11:00: {other.name} instead of {on.person.name}" in history
@@ -105,19 +112,7 @@ def test_it_fits_the_caller_screen_and_history_on_a_phone(cast, live_server, bro
     from sofno.web.tests.test_lists_browser import shot
 
     test_it_shows_the_caller_in_words_with_links(cast)  # the same caller
-    people = team(cast, 2, lines=1)
-    draft = actions.generate_draft(acting_user=owner_actor(cast), week=WEEK, time_limit=5)
-    on = draft.assignments.get(day=0, turn=0)
-    other = next(p for p in people if p != on.person)
-    actions.replace(
-        acting_user=owner_actor(cast),
-        timetable=draft,
-        day=0,
-        turn=0,
-        old_person=on.person.public_id,
-        new_person=other.public_id,
-        reason="cover",
-    )
+    draft, _on, _other = _replaced_first_turn(cast)
     StaffProfile.objects.filter(user=cast.agent).update(language=language)
     for width, height in ((1366, 900), (390, 844)):
         context = browser.new_context(
