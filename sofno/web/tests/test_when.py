@@ -1,10 +1,14 @@
 """One way to show a moment: relative within a day, the date after; 24-hour clocks."""
 
 import datetime as dt
+import re
+from pathlib import Path
 
 import time_machine
 from django.template import Context, Template
 from django.utils import translation
+
+import sofno
 
 NOW = dt.datetime(2026, 11, 30, 0, 43, tzinfo=dt.UTC)
 
@@ -31,3 +35,18 @@ def test_it_shows_older_moments_as_a_date_on_a_24_hour_clock(settings):
 
 def test_it_shows_nothing_for_no_moment():
     assert shown(None) == ""
+
+
+def test_templates_name_their_date_formats_instead_of_spelling_them_out():
+    """A spelt-out format ("D j M H:i") fixes one language's order on every language;
+    a named one follows the reader's locale. Lone weekday names and the timetable's
+    compact day/month column headings are the only spelt-out parts allowed."""
+    allowed = {"D", "l", "j/n", "D j/n"}
+    root = Path(sofno.__file__).parent
+    spelt = [
+        f"{path.relative_to(root)}: {fmt}"
+        for path in root.glob("**/templates/**/*.html")
+        for fmt in re.findall(r'\|date:"([^"]*)"', path.read_text())
+        if not re.fullmatch(r"[A-Z_]+_FORMAT", fmt) and fmt not in allowed
+    ]
+    assert spelt == []
