@@ -20,7 +20,6 @@ order), then the event counter: the sweeper's order, so the two never deadlock.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -91,8 +90,9 @@ def come_online_many(key_hashes: Sequence[str], at: dt.datetime) -> list[Returni
         return []
     order = {key: n for n, key in enumerate(key_hashes)}
     devices.sort(key=lambda d: order[d.key_hash])
-    ids = [d.id for d in devices]
-    OfflinePeriod.objects.filter(device_id__in=ids, ended_at__isnull=True).update(ended_at=at)
+    if connection.vendor != "postgresql":  # there the claim closed them already
+        ids = [d.id for d in devices]
+        OfflinePeriod.objects.filter(device_id__in=ids, ended_at__isnull=True).update(ended_at=at)
     # Each device's events in come_online's order: online, its site, its own incident.
     per_device: dict[int, list[NewEvent]] = {
         d.id: [
@@ -121,10 +121,14 @@ def come_online_many(key_hashes: Sequence[str], at: dt.datetime) -> list[Returni
 def _claim(key_hashes: Sequence[str], at: dt.datetime) -> list[Returning]:
     """Lock and flip the batch's returning devices to online.
 
-    On PostgreSQL the rows are locked ``SKIP LOCKED`` and flipped by a compare-and-set
-    on the status read with the lock; SQLite's transactions here take the write lock
-    when they begin (``IMMEDIATE``), so what they read cannot change under them.
+    On PostgreSQL the rows are locked ``SKIP LOCKED``, flipped and their offline
+    periods closed in one statement (:func:`_claim_postgresql`); SQLite's
+    transactions here take the write lock when they begin (``IMMEDIATE``), so what
+    they read cannot change under them, and the flip is a compare-and-set on the
+    status read.
     """
+    if connection.vendor == "postgresql":
+        return _claim_postgresql(key_hashes, at)
     rows = (
         Device.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(key_hash__in=list(key_hashes), active=True, customer__active=True)
@@ -159,24 +163,51 @@ def _claim(key_hashes: Sequence[str], at: dt.datetime) -> list[Returning]:
     return [d for d in devices if d.id in flipped]
 
 
+def _claim_postgresql(key_hashes: Sequence[str], at: dt.datetime) -> list[Returning]:
+    """The claim in one round trip: lock (``SKIP LOCKED``, id order), flip to online
+    with the deadline the check-in sets (``Device.deadline_from``, so the sweeper
+    cannot flip the device back before its check-in is stored), close the offline
+    period, and return what the events need as the rows were before the flip."""
+    quote = connection.ops.quote_name
+    device = quote(Device._meta.db_table)
+    customer = quote(Device._meta.get_field("customer").related_model._meta.db_table)
+    period = quote(OfflinePeriod._meta.db_table)
+    # Identifiers come from model metadata; every value is a parameter.
+    sql = f"""
+        WITH claimed AS (
+            SELECT d.id, d.status, d.last_checkin_at, d.last_ip, c.public_id AS customer_public_id,
+                   c.name AS customer_name
+            FROM {device} d JOIN {customer} c ON c.id = d.customer_id
+            WHERE d.key_hash = ANY(%(keys)s) AND d.active AND c.active AND d.status <> %(online)s
+            ORDER BY d.id
+            FOR UPDATE OF d SKIP LOCKED
+        ), flipped AS (
+            UPDATE {device} d SET status = %(online)s, status_changed_at = %(at)s,
+                last_checkin_at = %(at)s,
+                alert_after = %(at)s
+                    + make_interval(secs => d.effective_interval + d.effective_grace)
+            FROM claimed WHERE d.id = claimed.id
+            RETURNING d.id, d.organization_id, d.customer_id, d.public_id, d.name, claimed.status,
+                claimed.last_checkin_at, host(claimed.last_ip), d.effective_interval,
+                d.effective_grace, claimed.customer_public_id, claimed.customer_name, d.key_hash
+        ), closed AS (
+            UPDATE {period} SET ended_at = %(at)s
+            WHERE device_id IN (SELECT id FROM flipped) AND ended_at IS NULL
+        )
+        SELECT * FROM flipped
+    """  # noqa: S608
+    params = {"keys": list(key_hashes), "online": DeviceStatus.ONLINE.value, "at": at}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [Returning(*row) for row in cursor.fetchall()]
+
+
 def _flip(rows: list[tuple], at) -> set[int]:
-    """``status = online`` where the status is still the one read; returns the ids
-    flipped."""
+    """``status = online`` where the status is still the one read (SQLite); returns
+    the ids flipped."""
     quote = connection.ops.quote_name
     table = quote(Device._meta.db_table)
     online = DeviceStatus.ONLINE.value
-    # Identifiers come from model metadata; every value is a parameter.
-    if connection.vendor == "postgresql":
-        records = [{"id": i, "status": s, "alert_after": a} for i, s, a in rows]
-        sql = (
-            f"UPDATE {table} AS d SET status = %s, status_changed_at = %s, "  # noqa: S608
-            f"last_checkin_at = %s, alert_after = v.alert_after "
-            f"FROM json_populate_recordset(NULL::{table}, %s) v "
-            f"WHERE d.id = v.id AND d.status = v.status RETURNING d.id"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [online, at, at, json.dumps(records, default=str)])
-            return {row[0] for row in cursor.fetchall()}
     flipped = set()
     with connection.cursor() as cursor:
         for device_id, status, alert_after in rows:
@@ -279,20 +310,12 @@ def _resolve_device_incidents(
 ) -> None:
     """Resolve the returning devices' own open incidents automatically."""
     by_id = {d.id: d for d in devices}
-    incidents = list(
-        Incident.objects.select_for_update(of=("self",))
-        .filter(device_id__in=list(by_id), status__in=OPEN_STATUSES)
-        .order_by("id")
-    )
+    incidents = _resolve_open_incidents(list(by_id), at)
     if not incidents:
         return
-    Incident.objects.filter(id__in=[i.id for i in incidents]).update(
-        status=IncidentStatus.RESOLVED, resolved_at=at, auto_resolved=True
-    )
     stamp = connection.ops.adapt_datetimefield_value(at)
     for incident in incidents:
         device = by_id[incident.device_id]
-        incident.status, incident.resolved_at = IncidentStatus.RESOLVED, at
         entries.append((incident.id, stamp, TimelineKind.RECOVERED.value, "", SYSTEM))
         entries.append(
             (
@@ -315,3 +338,37 @@ def _resolve_device_incidents(
         per_device[device.id].append(
             NewEvent("incident.resolved", f"device:{device.public_id}", data, occurred_at=at)
         )
+
+
+def _resolve_open_incidents(device_ids: list[int], at: dt.datetime) -> list[Incident]:
+    """Resolve the open incidents of these devices automatically, locked in id order
+    (the sweeper's); returns them as resolved (one statement on PostgreSQL)."""
+    fields = ["id", "device_id", "public_id", "title", "opened_at", "kind"]
+    resolved = {"status": IncidentStatus.RESOLVED.value, "resolved_at": at, "auto_resolved": True}
+    if connection.vendor != "postgresql":
+        incidents = list(
+            Incident.objects.select_for_update(of=("self",))
+            .filter(device_id__in=device_ids, status__in=OPEN_STATUSES)
+            .order_by("id")
+            .only("device", "public_id", "title", "opened_at", "kind")
+        )
+        Incident.objects.filter(id__in=[i.id for i in incidents]).update(**resolved)
+        for incident in incidents:
+            incident.status, incident.resolved_at = IncidentStatus.RESOLVED, at
+        return incidents
+    table = connection.ops.quote_name(Incident._meta.db_table)
+    # Identifiers come from model metadata; every value is a parameter.
+    sql = f"""
+        UPDATE {table} SET status = %(status)s, resolved_at = %(resolved_at)s,
+            auto_resolved = %(auto_resolved)s
+        WHERE id IN (
+            SELECT id FROM {table} WHERE device_id = ANY(%(devices)s) AND status = ANY(%(open)s)
+            ORDER BY id FOR UPDATE
+        )
+        RETURNING {", ".join(fields)}
+    """  # noqa: S608
+    with connection.cursor() as cursor:
+        open_statuses = [status.value for status in OPEN_STATUSES]
+        cursor.execute(sql, {**resolved, "devices": device_ids, "open": open_statuses})
+        rows = sorted(cursor.fetchall())
+    return [Incident(**dict(zip(fields, row, strict=True)), **resolved) for row in rows]
