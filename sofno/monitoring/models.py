@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sofno.core.models import Organization
 from sofno.directory.models import Customer
+from sofno.monitoring import words
 
 DEVICE_KEY_PREFIX = "dk_"
 ENROLL_TOKEN_PREFIX = "et_"
@@ -443,6 +444,14 @@ class Incident(models.Model):
     def is_site(self) -> bool:
         return self.kind == IncidentKind.SITE
 
+    @property
+    def display_title(self) -> str:
+        """The title in the reader's language (``title`` stays English for events):
+        made from the device's and customer's names, or the site's counts."""
+        if self.device_id is None:
+            return words.site_title(self.customer.name, self.devices_down, self.devices_total)
+        return words.device_title(self.device.name, self.customer.name)
+
 
 class SiteMember(models.Model):
     """One computer of a site incident: when it went down, and back."""
@@ -522,7 +531,11 @@ class IncidentEntry(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
     at = models.DateTimeField(default=django_tz.now)
     kind = models.CharField(max_length=16, choices=TimelineKind.choices)
+    # A person's note, or (rows written before ``params``) SOFNO's English sentence.
     message = models.CharField(max_length=300, blank=True)
+    # SOFNO's own rows: a sentence's code and values (sofno.monitoring.words), made
+    # into words in the reader's language when read.
+    params = models.JSONField(default=dict, blank=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -535,6 +548,12 @@ class IncidentEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%H:%M:%S} {self.kind}"
+
+    @property
+    def text(self) -> str:
+        """What the row says in the active language: SOFNO's sentence made from
+        ``params``, else the stored message."""
+        return words.sentence(self.params) or self.message
 
 
 class MaintenanceWindow(models.Model):
