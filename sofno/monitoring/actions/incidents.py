@@ -32,6 +32,7 @@ from sofno.monitoring.models import (
     SiteMember,
     TimelineKind,
 )
+from sofno.monitoring.words import Say, say
 
 
 def send_due_alerts(now: dt.datetime | None = None, limit: int = 500) -> int:
@@ -69,7 +70,7 @@ def send_due_alerts(now: dt.datetime | None = None, limit: int = 500) -> int:
                     at=now,
                     kind=TimelineKind.ALERT,
                     actor_label=SYSTEM,
-                    message="The group wait is over.",
+                    params=say(Say.GROUP_WAIT),
                 )
                 for incident in due
             ]
@@ -134,7 +135,7 @@ def come_online(device: Device, at: dt.datetime) -> bool:
                     incident=incident,
                     at=at,
                     kind=TimelineKind.RESOLVED,
-                    message="Resolved automatically on recovery.",
+                    params=say(Say.AUTO_RESOLVED),
                     actor_label=SYSTEM,
                 ),
             ]

@@ -92,8 +92,20 @@ def actor_label(actor: Actor) -> str:
     return SYSTEM
 
 
+# The columns of the timeline rows the batched paths insert (``sweep._insert``).
+ENTRY_COLUMNS = ["incident_id", "at", "kind", "message", "params", "actor_label"]
+
+
+def entry_row(incident_id: int, at: Any, kind: str, params: dict[str, Any]) -> tuple:
+    """A timeline row SOFNO writes, as ``ENTRY_COLUMNS`` values (``at`` adapted):
+    ``params`` from :func:`sofno.monitoring.words.say`, no stored sentence."""
+    return (incident_id, at, kind, "", params, SYSTEM)
+
+
 def timeline_entry(
-    incident: Incident, at: dt.datetime, kind: str, message: str = ""
+    incident: Incident, at: dt.datetime, kind: str, params: dict[str, Any] | None = None
 ) -> IncidentEntry:
-    """An unsaved timeline row written by SOFNO itself."""
-    return IncidentEntry(incident=incident, at=at, kind=kind, message=message, actor_label=SYSTEM)
+    """An unsaved timeline row written by SOFNO itself (``params``: ``words.say``)."""
+    return IncidentEntry(
+        incident=incident, at=at, kind=kind, params=params or {}, actor_label=SYSTEM
+    )

@@ -29,7 +29,7 @@ from django.db import connection
 
 from sofno.core.models import Organization
 from sofno.events.emit import NewEvent, emit_many
-from sofno.monitoring.actions.payloads import SYSTEM, site_data, site_title
+from sofno.monitoring.actions.payloads import ENTRY_COLUMNS, entry_row, site_data, site_title
 from sofno.monitoring.actions.sweep import _insert, _update
 from sofno.monitoring.models import (
     OPEN_STATUSES,
@@ -42,8 +42,7 @@ from sofno.monitoring.models import (
     SiteMember,
     TimelineKind,
 )
-
-_ENTRY_COLUMNS = ["incident_id", "at", "kind", "message", "actor_label"]
+from sofno.monitoring.words import Say, say
 
 
 @dataclass(slots=True)
@@ -108,7 +107,7 @@ def come_online_many(key_hashes: Sequence[str], at: dt.datetime) -> list[Returni
     entries: list[tuple] = []
     _sites_back(devices, at, per_device, entries)
     _resolve_device_incidents(devices, at, per_device, entries)
-    _insert(IncidentEntry, _ENTRY_COLUMNS, entries)
+    _insert(IncidentEntry, ENTRY_COLUMNS, entries)
     batches: dict[int, list[NewEvent]] = defaultdict(list)
     for device in devices:
         batches[device.organization_id] += per_device[device.id]
@@ -270,24 +269,18 @@ def _sites_back(devices: list[Returning], at, per_device: dict, entries: list) -
             site.devices_down = left
             if left:
                 site.title = site_title(site.customer.name, left, site.devices_total)
-                message = f"{device.name} is back ({left} of {site.devices_total} still offline)."
-                entries.append((site.id, stamp, TimelineKind.DEVICE_UP.value, message, SYSTEM))
+                up = say(Say.DEVICE_UP, device=device.name, left=left, total=site.devices_total)
+                entries.append(entry_row(site.id, stamp, TimelineKind.DEVICE_UP.value, up))
                 data = {**site_data(site, still[site_id] + later), "device_name": device.name}
                 per_device[device.id].append(
                     NewEvent("site.device_up", subject, data, occurred_at=at)
                 )
                 continue
             site.status, site.resolved_at, site.auto_resolved = IncidentStatus.RESOLVED, at, True
-            message = f"{device.name} is back: every computer is online again."
-            entries.append((site.id, stamp, TimelineKind.RECOVERED.value, message, SYSTEM))
+            back = say(Say.ALL_BACK, device=device.name)
+            entries.append(entry_row(site.id, stamp, TimelineKind.RECOVERED.value, back))
             entries.append(
-                (
-                    site.id,
-                    stamp,
-                    TimelineKind.RESOLVED.value,
-                    "Resolved automatically on recovery.",
-                    SYSTEM,
-                )
+                entry_row(site.id, stamp, TimelineKind.RESOLVED.value, say(Say.AUTO_RESOLVED))
             )
             data = {**site_data(site, []), "device_name": device.name, "auto": True}
             per_device[device.id] += [
@@ -316,15 +309,9 @@ def _resolve_device_incidents(
     stamp = connection.ops.adapt_datetimefield_value(at)
     for incident in incidents:
         device = by_id[incident.device_id]
-        entries.append((incident.id, stamp, TimelineKind.RECOVERED.value, "", SYSTEM))
+        entries.append(entry_row(incident.id, stamp, TimelineKind.RECOVERED.value, {}))
         entries.append(
-            (
-                incident.id,
-                stamp,
-                TimelineKind.RESOLVED.value,
-                "Resolved automatically on recovery.",
-                SYSTEM,
-            )
+            entry_row(incident.id, stamp, TimelineKind.RESOLVED.value, say(Say.AUTO_RESOLVED))
         )
         data = {
             **device.data(),

@@ -27,7 +27,13 @@ from django.db.models import Count
 
 from sofno.events.emit import NewEvent, emit_many
 from sofno.monitoring import conf
-from sofno.monitoring.actions.payloads import SYSTEM, site_data, site_title
+from sofno.monitoring.actions.payloads import (
+    ENTRY_COLUMNS,
+    SYSTEM,
+    entry_row,
+    site_data,
+    site_title,
+)
 from sofno.monitoring.models import (
     DEFAULT_SITE_WINDOW,
     OPEN_STATUSES,
@@ -42,6 +48,7 @@ from sofno.monitoring.models import (
     SiteMember,
     TimelineKind,
 )
+from sofno.monitoring.words import Say, names_of, say
 
 
 def site_windows(customers: dict) -> dict[int, int]:
@@ -197,20 +204,19 @@ def _open_sites(grouping: Grouping, new_sites: list, events: dict) -> list:
             grouping.incident_of[member[0]] = incident
         names = [m[1] for m in members]
         members_rows += [(incident.id, m[0], adapt(m[2])) for m in members]
-        message = f"{len(members)} computers offline together: {', '.join(sorted(names))}."
-        entries.append((incident.id, at, TimelineKind.OPENED.value, message[:300], SYSTEM))
+        opened = say(Say.SITE_OPENED, n=len(members), names=names_of(names))
+        entries.append(entry_row(incident.id, at, TimelineKind.OPENED.value, opened))
         data = site_data(incident, names)
         subject = f"customer:{incident.customer.public_id}"
         batch = events[incident.organization_id]
         batch.append(NewEvent("incident.opened", subject, data, occurred_at=incident.opened_at))
         batch.append(NewEvent("site.down", subject, data, occurred_at=incident.opened_at))
         if incident.alerted_at is not None:
-            message = "No computer of this customer is left online: alert now."
-            entries.append((incident.id, at, TimelineKind.ALERT.value, message, SYSTEM))
+            entries.append(entry_row(incident.id, at, TimelineKind.ALERT.value, say(Say.NONE_LEFT)))
             batch.append(NewEvent("incident.alert", subject, data, occurred_at=now))
     _insert(SiteMember, ["incident_id", "device_id", "down_at"], members_rows)
     _merge_device_incidents(made, entries, events, now)
-    _insert(IncidentEntry, ["incident_id", "at", "kind", "message", "actor_label"], entries)
+    _insert(IncidentEntry, ENTRY_COLUMNS, entries)
     return attach
 
 
@@ -232,18 +238,15 @@ def _merge_device_incidents(made: list, entries: list, events: dict, now: dt.dat
         site = site_of[incident.device_id]
         incident.status, incident.resolved_at = IncidentStatus.RESOLVED, now
         incident.auto_resolved, incident.merged_into_id = True, site.id
-        entries.append(
-            (incident.id, at, TimelineKind.MERGED.value, f"Joined: {site.title}"[:300], SYSTEM)
+        joined = say(
+            Say.JOINED,
+            customer=site.customer.name,
+            down=site.devices_down,
+            total=site.devices_total,
         )
-        entries.append(
-            (
-                site.id,
-                at,
-                TimelineKind.MERGED.value,
-                f"{incident.device.name}'s own incident joined this one.",
-                SYSTEM,
-            )
-        )
+        entries.append(entry_row(incident.id, at, TimelineKind.MERGED.value, joined))
+        own = say(Say.OWN_JOINED, device=incident.device.name)
+        entries.append(entry_row(site.id, at, TimelineKind.MERGED.value, own))
         data = {**incident_data(incident), "site_incident_id": str(site.public_id)}
         events[incident.organization_id].append(
             NewEvent("incident.merged", f"device:{incident.device.public_id}", data)
@@ -319,10 +322,13 @@ def _attach(grouping: Grouping, attach: list, events: dict) -> None:
         data = site_data(site, names[site.id])
         subject = f"customer:{site.customer.public_id}"
         for device in group:
-            message = (
-                f"{device.name} went offline too ({site.devices_down} of {site.devices_total})."
+            down = say(
+                Say.DEVICE_DOWN,
+                device=device.name,
+                down=site.devices_down,
+                total=site.devices_total,
             )
-            entries.append((site.id, at, TimelineKind.DEVICE_DOWN.value, message, SYSTEM))
+            entries.append(entry_row(site.id, at, TimelineKind.DEVICE_DOWN.value, down))
             events[site.organization_id].append(
                 NewEvent(
                     "site.device_down",
@@ -331,7 +337,7 @@ def _attach(grouping: Grouping, attach: list, events: dict) -> None:
                     occurred_at=device.since,
                 )
             )
-    _insert(IncidentEntry, ["incident_id", "at", "kind", "message", "actor_label"], entries)
+    _insert(IncidentEntry, ENTRY_COLUMNS, entries)
 
 
 def device_back(device: Device, at: dt.datetime) -> bool:
@@ -361,7 +367,7 @@ def device_back(device: Device, at: dt.datetime) -> bool:
             incident=site,
             at=at,
             kind=TimelineKind.DEVICE_UP,
-            message=f"{device.name} is back ({left} of {site.devices_total} still offline).",
+            params=say(Say.DEVICE_UP, device=device.name, left=left, total=site.devices_total),
             actor_label=SYSTEM,
         )
         emit_many(
@@ -388,14 +394,14 @@ def device_back(device: Device, at: dt.datetime) -> bool:
                 incident=site,
                 at=at,
                 kind=TimelineKind.RECOVERED,
-                message=f"{device.name} is back: every computer is online again.",
+                params=say(Say.ALL_BACK, device=device.name),
                 actor_label=SYSTEM,
             ),
             IncidentEntry(
                 incident=site,
                 at=at,
                 kind=TimelineKind.RESOLVED,
-                message="Resolved automatically on recovery.",
+                params=say(Say.AUTO_RESOLVED),
                 actor_label=SYSTEM,
             ),
         ]

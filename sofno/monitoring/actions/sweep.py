@@ -17,7 +17,7 @@ from sofno.directory.models import Customer
 from sofno.events.emit import NewEvent, emit_many
 from sofno.monitoring import conf
 from sofno.monitoring.actions import outage, sites
-from sofno.monitoring.actions.payloads import SYSTEM
+from sofno.monitoring.actions.payloads import ENTRY_COLUMNS, entry_row
 from sofno.monitoring.models import (
     DEFAULT_FLAP_WINDOW,
     OPEN_STATUSES,
@@ -30,6 +30,7 @@ from sofno.monitoring.models import (
     OfflinePeriod,
     TimelineKind,
 )
+from sofno.monitoring.words import Say, say
 
 # --- going offline (the sweeper) ---------------------------------------------------
 
@@ -118,9 +119,11 @@ def _insert(
 ) -> list[tuple]:
     """One ``INSERT`` of many rows of already adapted values (no model instances).
 
-    On PostgreSQL the rows travel as one JSON parameter expanded by
-    ``json_populate_recordset``: quoting one string is far cheaper than binding
-    thousands of parameters (or text arrays) with client-side binding.
+    - On PostgreSQL the rows travel as one JSON parameter expanded by
+      ``json_populate_recordset``: quoting one string is far cheaper than binding
+      thousands of parameters (or text arrays) with client-side binding;
+    - a ``dict`` value fills a JSON column: nested in that parameter on PostgreSQL
+      (a JSON text there would land as a JSON string), as JSON text on SQLite.
     """
     if not rows:
         return []
@@ -144,7 +147,7 @@ def _insert(
             ]
         one = "(" + ", ".join(["%s"] * len(columns)) + ")"
         sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(rows))}"  # noqa: S608
-        params = [value for row in rows for value in row]
+        params = [json.dumps(v) if type(v) is dict else v for row in rows for v in row]
     if skip_conflicts:
         sql += " ON CONFLICT DO NOTHING"
     if returning:
@@ -404,13 +407,11 @@ def _open_device_incidents(devices, customers, grouping, events, now: dt.datetim
         subject = f"device:{device.public_id}"
         batch = events[device.organization_id]
         if kind == TimelineKind.OPENED:
-            entries.append((incident.id, at, kind, "No check-in since the deadline.", SYSTEM))
+            entries.append(entry_row(incident.id, at, kind, say(Say.NO_CHECKIN)))
             batch.append(NewEvent("incident.opened", subject, data, occurred_at=device.since))
             if incident.alerted_at == now:
-                message = "No other computer of this customer is online: alert now."
-                entries.append((incident.id, at, TimelineKind.ALERT.value, message, SYSTEM))
+                entries.append(entry_row(incident.id, at, TimelineKind.ALERT.value, say(Say.ALONE)))
                 batch.append(NewEvent("incident.alert", subject, data, occurred_at=now))
         else:
-            message = f"Offline again (flap {incident.flaps})."
-            entries.append((incident.id, at, kind, message, SYSTEM))
-    _insert(IncidentEntry, ["incident_id", "at", "kind", "message", "actor_label"], entries)
+            entries.append(entry_row(incident.id, at, kind, say(Say.FLAP, n=incident.flaps)))
+    _insert(IncidentEntry, ENTRY_COLUMNS, entries)

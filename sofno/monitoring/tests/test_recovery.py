@@ -81,7 +81,7 @@ def outcome():
         ),
         "timeline": list(
             IncidentEntry.objects.order_by("incident_id", "id").values_list(
-                "incident_id", "at", "kind", "message", "actor_label"
+                "incident_id", "at", "kind", "message", "params", "actor_label"
             )
         ),
         "incidents": list(
