@@ -114,8 +114,12 @@ class OfflinePeriodOut(Schema):
 class TimelineOut(Schema):
     at: dt.datetime
     kind: str
-    message: str
+    message: str = Field(description="What happened, in the request's language.")
     actor: str = Field(validation_alias="actor_label")
+
+    @staticmethod
+    def resolve_message(obj) -> str:
+        return obj.text
 
 
 class IncidentOut(Schema):
