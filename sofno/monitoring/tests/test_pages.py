@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from sofno.directory.models import Customer
+from sofno.directory.models import Customer, StaffProfile
 from sofno.monitoring import checkin
 from sofno.monitoring.models import CommandKind, CommandTemplate, Device, Incident, IncidentStatus
 from sofno.monitoring.sweeper import tick
@@ -157,6 +157,37 @@ def test_it_acknowledges_and_resolves_incidents_on_the_page(client, cast, incide
     assert client.get(f"/incidents/{incident.public_id}/resolve/").status_code == 405
     login(client, cast.viewer)
     assert client.post(f"/incidents/{incident.public_id}/acknowledge/").status_code == 403
+
+
+def test_it_tells_a_site_incident_in_the_readers_language(client, cast, api_client, make_device):
+    keys = []
+    for n in (1, 2, 3):
+        _till, key = make_device(f"Till {n}", checkin_interval=60, grace=0)
+        checkin.handle(key, None, None)
+        keys.append(key)
+    Device.objects.update(alert_after=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    tick()  # all three silent together: one site incident
+    checkin.handle(keys[0], None, None)  # one back: partial recovery
+    site = Incident.objects.get(kind="site")
+    StaffProfile.objects.filter(user=cast.agent).update(language="es")
+    login(client, cast.agent)
+    page = client.get(f"/incidents/{site.public_id}/").content.decode()
+    title = "Pizzeria Roma sin servicio (2 de 3 equipos desconectados)"
+    assert f"<title>{title}" in page and f'<h1 class="h3 m-0">{title} ' in page
+    timeline = page.split('id="timeline"', 1)[1]
+    assert "3 equipos desconectados a la vez: Till 1, Till 2, Till 3." in timeline
+    assert "No queda ningún equipo de este cliente en línea: se avisa ya." in timeline
+    assert "Till 1 ha vuelto (2 de 3 siguen desconectados)." in timeline
+    for english in ("is down", "offline together", "alert now", "is back", "{'"):
+        assert english not in page
+    listed = client.get("/incidents/").content.decode()
+    assert f'aria-label="Seleccionar {title}"' in listed
+    # The API says the same in the request's language; the stored title stays English.
+    body = api_client(cast.key).get(f"/incidents/{site.public_id}", **{"Accept-Language": "it"})
+    said = [t["message"] for t in body.json()["timeline"]]
+    assert said[0] == "3 computer offline insieme: Till 1, Till 2, Till 3."
+    assert said[-1] == "Till 1 è tornato (2 su 3 ancora offline)."
+    assert body.json()["title"] == "Pizzeria Roma is down (2 of 3 computers offline)"
 
 
 def test_it_shows_the_map_with_located_devices(client, cast, device):

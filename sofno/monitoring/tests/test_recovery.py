@@ -8,6 +8,7 @@ import threading
 import pytest
 import time_machine
 from django.db import connection, transaction
+from django.utils import translation
 
 from sofno.core.models import hash_secret
 from sofno.directory.models import Customer
@@ -166,6 +167,14 @@ def test_it_brings_a_batch_back_as_one_by_one_would(outage):
     assert site.devices_down == 0 and site.resolved_at == seconds(230)
     kinds = list(site.timeline.values_list("kind", flat=True))
     assert kinds.count("device_up") == 3 and kinds[-2:] == ["recovered", "resolved"]
+    with translation.override("es"):
+        said = [e.text for e in site.timeline.filter(kind__in=["device_up", "recovered"])]
+    assert said == [
+        "Till 3 ha vuelto (3 de 4 siguen desconectados).",
+        "Till 1 ha vuelto (2 de 4 siguen desconectados).",
+        "Till 4 ha vuelto (1 de 4 siguen desconectados).",
+        "Till 2 ha vuelto: todos los equipos vuelven a estar en línea.",
+    ]
     assert not OfflinePeriod.objects.filter(ended_at__isnull=True).exists()
     assert set(Device.objects.values_list("status", flat=True)) == {DeviceStatus.ONLINE}
 

@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from sofno.core.testing import field_errors
 from sofno.directory.models import Customer
@@ -124,6 +125,13 @@ def test_it_merges_a_waiting_device_incident_and_attaches_later_computers(cafe):
     assert types().count("incident.alert") == 1  # one alert for the whole site
     kinds = list(site.timeline.values_list("kind", flat=True))
     assert kinds[:2] == ["opened", "merged"] and "device_down" in kinds
+    with translation.override("it"):
+        joined = own.timeline.get(kind="merged").text
+        merged = site.timeline.get(kind="merged").text
+        down = site.timeline.get(kind="device_down").text
+    assert joined == "Unito a: Café Central è fuori servizio (3 computer su 4 offline)"
+    assert merged == "L'incidente di Till 1 si è unito a questo."
+    assert down == "Anche Till 2 è andato offline (4 su 4)."
 
 
 def test_it_alerts_a_waiting_site_at_once_when_its_last_computer_falls_silent(cafe):
@@ -160,6 +168,44 @@ def test_it_resolves_the_site_when_every_computer_is_back(cafe):
     assert types()[-2:] == ["site.up", "incident.resolved"]
     kinds = list(site.timeline.values_list("kind", flat=True))
     assert kinds.count("device_up") == 3 and kinds[-2:] == ["recovered", "resolved"]
+
+
+def test_it_tells_the_site_timeline_in_the_readers_language(cafe):
+    with at(seconds(91)):
+        tick()
+    with at(seconds(200)):
+        checkin.handle(cafe[0].key, None, None)
+    with at(seconds(210)):
+        for device in cafe[1:]:
+            checkin.handle(device.key, None, None)
+    site = Incident.objects.get(kind="site")
+    entries = list(site.timeline.all())
+    # Codes and values, read back as a dict, no stored sentence.
+    assert entries[0].params == {
+        "say": "site_opened",
+        "n": 4,
+        "names": "Till 1, Till 2, Till 3, Till 4",
+    }
+    assert all(e.params["say"] and not e.message for e in entries)
+    english = [e.text for e in entries]
+    assert english == [
+        "4 computers offline together: Till 1, Till 2, Till 3, Till 4.",
+        "No computer of this customer is left online: alert now.",
+        "Till 1 is back (3 of 4 still offline).",
+        "Till 2 is back (2 of 4 still offline).",
+        "Till 3 is back (1 of 4 still offline).",
+        "Till 4 is back: every computer is online again.",
+        "Resolved automatically on recovery.",
+    ]
+    with translation.override("es"):
+        spanish = [e.text for e in entries]
+        title = site.display_title
+    assert spanish[0] == "4 equipos desconectados a la vez: Till 1, Till 2, Till 3, Till 4."
+    assert spanish[2] == "Till 1 ha vuelto (3 de 4 siguen desconectados)."
+    assert spanish[-1] == "Resuelta automáticamente al recuperarse."
+    assert not set(spanish) & set(english)
+    assert title == "Café Central sin servicio (0 de 4 equipos desconectados)"
+    assert site.title == "Café Central is down (1 of 4 computers offline)"  # events' English
 
 
 def test_it_follows_the_customers_own_site_window(cafe, owner_actor, cast):

@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from sofno.directory.models import Customer
 from sofno.events.models import Event
@@ -111,6 +112,23 @@ def test_it_damps_flapping_into_one_incident(online):
     assert types().count("incident.alert") == 1
     assert types().count("device.offline") == 4
     assert OfflinePeriod.objects.filter(device=online).count() == 4
+    entries = list(incident.timeline.all())
+    assert [e.text for e in entries if e.kind in ("opened", "alert", "reopened")] == [
+        "No check-in since the deadline.",
+        "No other computer of this customer is online: alert now.",
+        "Offline again (flap 1).",
+        "Offline again (flap 2).",
+        "Offline again (flap 3).",
+    ]
+    with translation.override("ca"):
+        words = [e.text for e in entries if e.kind in ("opened", "reopened", "resolved")]
+        title = incident.display_title
+    assert words[:3] == [
+        "Cap check-in des de la data límit.",
+        "Resolta automàticament en recuperar-se.",
+        "Desconnectat de nou (intermitència 1).",
+    ]
+    assert title == f"{online.name} ({online.customer.name}) està desconnectat"
 
 
 def test_it_opens_a_new_incident_after_the_flap_window(online, owner_actor):
