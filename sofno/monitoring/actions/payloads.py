@@ -43,7 +43,8 @@ def incident_data(incident: Incident, device: Device | None = None) -> dict[str,
 
 
 def site_title(customer_name: str, down: int, total: int) -> str:
-    """``Café Central is down (4 of 4 computers offline)``."""
+    """``Café Central is down (4 of 4 computers offline)``: the stored English title
+    events and notifications carry (pages show :func:`sofno.monitoring.words.site_title`)."""
     return f"{customer_name} is down ({down} of {total} computers offline)"
 
 
