@@ -64,6 +64,25 @@ def age(moment, now=None, what: str = "") -> str:
     return _time_tag(moment, text)
 
 
+@register.filter
+def duration(value: dt.timedelta | float | None) -> str:
+    """How long, in words and the reader's language ("2 hours, 5 minutes"; "under a
+    minute"): a ``timedelta`` or seconds. Empty for nothing."""
+    from django.utils.timesince import timesince
+    from django.utils.translation import gettext as _
+
+    if value is None or value == "":
+        return ""
+    try:
+        length = value if isinstance(value, dt.timedelta) else dt.timedelta(seconds=float(value))
+    except (TypeError, ValueError, OverflowError):  # a fact an agent sent as text
+        return ""
+    if length < dt.timedelta(minutes=1):
+        return _("under a minute")
+    now = timezone.now()
+    return timesince(now - length, now, depth=2)
+
+
 @register.simple_tag
 def when(moment) -> str:
     """The one way a page shows a moment: how long ago within the last day ("3 hours

@@ -50,3 +50,17 @@ def test_templates_name_their_date_formats_instead_of_spelling_them_out():
         if not re.fullmatch(r"[A-Z_]+_FORMAT", fmt) and fmt not in allowed
     ]
     assert spelt == []
+
+
+def lasted(value, language="en"):
+    with translation.override(language), time_machine.travel(NOW, tick=False):
+        template = Template("{% load sofno_web %}{{ value|duration }}")
+        return template.render(Context({"value": value}))
+
+
+def test_it_says_how_long_in_words_never_as_a_clock_value():
+    assert lasted(dt.timedelta(hours=2, minutes=5, seconds=7)) == "2\xa0hours, 5\xa0minutes"
+    assert lasted(dt.timedelta(seconds=20)) == "under a minute"
+    assert lasted(93_784) == "1\xa0day, 2\xa0hours"  # an agent's uptime in seconds
+    assert lasted(dt.timedelta(minutes=4), "es") == "4\xa0minutos"
+    assert lasted(None) == lasted("") == lasted("soon") == ""
