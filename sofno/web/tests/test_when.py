@@ -7,6 +7,7 @@ from pathlib import Path
 import time_machine
 from django.template import Context, Template
 from django.utils import translation
+from django.utils.formats import date_format
 
 import sofno
 
@@ -64,3 +65,12 @@ def test_it_says_how_long_in_words_never_as_a_clock_value():
     assert lasted(93_784) == "1\xa0day, 2\xa0hours"  # an agent's uptime in seconds
     assert lasted(dt.timedelta(minutes=4), "es") == "4\xa0minutos"
     assert lasted(None) == lasted("") == lasted("soon") == ""
+
+
+def test_italian_writes_month_and_short_day_names_in_lower_case():
+    day = dt.date(2026, 11, 30)
+    with translation.override("it"):
+        assert date_format(day, "DATE_FORMAT") == "30 novembre 2026"
+        assert date_format(day, "D") == "lun"
+    with translation.override("en"):
+        assert date_format(day, "D j M Y") == "Mon 30 Nov 2026"
