@@ -11,6 +11,7 @@ from django.utils import timezone
 from sofno.events.emit import emit
 from sofno.monitoring import actions as monitoring
 from sofno.monitoring.actions import incident_data
+from sofno.notify import reasons
 from sofno.notify.escalation import chain as escalation
 from sofno.notify.models import (
     Delivery,
@@ -101,7 +102,7 @@ def test_it_runs_the_first_step_at_once_and_the_next_after_the_wait(cast, starte
     assert [d[0] for d in staff_deliveries()] == ["adam", "olivia"]
     run.refresh_from_db()
     assert [entry["people"] for entry in run.log] == [["adam"], ["olivia"]]
-    assert "adam has no phone" in run.log[0]["notes"]
+    assert {"code": reasons.NO_PHONE, "params": {"person": "adam"}} in run.log[0]["notes"]
 
 
 def test_it_repeats_the_chain_then_is_exhausted(cast, started):
@@ -119,7 +120,8 @@ def test_it_stops_when_the_incident_is_acknowledged(cast, started):
         route(cast)  # the incident.acknowledged event reaches the router
     run = EscalationRun.objects.get(incident=started)
     assert run.status == RunStatus.STOPPED
-    assert run.stopped_reason.startswith("acknowledged")
+    assert run.stopped_code == reasons.STOPPED_ACKNOWLEDGED
+    assert run.stopped_text.startswith("acknowledged")
     # What it had not sent yet is cancelled, and no later step happens.
     assert staff_deliveries() == [("adam", "inapp", DeliveryStatus.CANCELLED)]
     with time_machine.travel(START + dt.timedelta(minutes=30), tick=False):
@@ -132,7 +134,9 @@ def test_it_stops_at_the_next_step_even_if_the_event_was_not_routed_yet(cast, st
     with time_machine.travel(START + dt.timedelta(minutes=5), tick=False):
         assert escalation.tick() == 0
     run = EscalationRun.objects.get(incident=started)
-    assert run.status == RunStatus.STOPPED and run.stopped_reason == "incident resolved"
+    assert run.status == RunStatus.STOPPED
+    assert run.stopped_code == reasons.STOPPED_INCIDENT_RESOLVED
+    assert run.stopped_text == "the incident was resolved"
 
 
 def test_it_keeps_the_policy_frozen_when_it_is_edited(cast, started, policy):
@@ -201,7 +205,7 @@ def test_it_holds_a_step_during_a_maintenance_window_that_began_meanwhile(cast, 
         assert escalation.tick() == 0  # the policy holds the device: no step
     run = EscalationRun.objects.get(incident=started)
     assert run.step == 1 and run.next_at == START + dt.timedelta(hours=1)
-    assert "maintenance" in run.log[-1]["held"]
+    assert run.log[-1]["held"] == "maintenance"
     assert [d[0] for d in staff_deliveries()] == ["adam"]
     with time_machine.travel(START + dt.timedelta(hours=1, seconds=1), tick=False):
         assert escalation.tick() == 1
