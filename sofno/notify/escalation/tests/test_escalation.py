@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from sofno.events.emit import emit
@@ -127,6 +129,21 @@ def test_it_stops_when_the_incident_is_acknowledged(cast, started):
     with time_machine.travel(START + dt.timedelta(minutes=30), tick=False):
         assert escalation.tick() == 0
     assert len(staff_deliveries()) == 1
+
+
+def test_it_says_why_it_stopped_in_the_readers_language(cast, started):
+    with time_machine.travel(START + dt.timedelta(minutes=2), tick=False):
+        monitoring.acknowledge_incident(acting_user=owner(cast), incident=started)
+        route(cast)
+    set_profile(cast.viewer, language="es")
+    client = Client()
+    client.force_login(cast.viewer)
+    event = EscalationRun.objects.get(incident=started).event
+    text = html.unescape(client.get(f"/notifications/events/{event.public_id}/").text)
+    assert "escalado Tills iniciado" in text
+    # The bell it had not rung yet: cancelled, and why, in Spanish.
+    assert f"reconocida por {cast.owner.username}" in text
+    assert "acknowledged" not in text and "escalation" not in text
 
 
 def test_it_stops_at_the_next_step_even_if_the_event_was_not_routed_yet(cast, started):
