@@ -16,7 +16,7 @@ from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
 from sofno.core.models import Organization
-from sofno.notify import secrets
+from sofno.notify import reasons, secrets
 from sofno.notify.channels.email.smtp import SmtpSettings, TlsMode
 from sofno.notify.models import Delivery
 
@@ -206,7 +206,19 @@ class DeliveryMessage(models.Model):
     language = models.CharField(max_length=8, default="en")
     # {"subject", "text", "html", "to", "cc", "bcc", "url", "smtp_profile", ...}
     content = models.JSONField(default=dict)
+    # Why it waits (quiet hours, business hours) or went through anyway: a
+    # ``notify.reasons`` code and its parameters, put into words when read. The text
+    # column holds the words of messages planned before codes existed.
+    deferred_code = models.CharField(max_length=40, blank=True)
+    deferred_params = models.JSONField(default=dict, blank=True)
     deferred_reason = models.CharField(max_length=300, blank=True)
 
     def __str__(self) -> str:
         return str(self.delivery_id)
+
+    @property
+    def deferred_text(self) -> str:
+        """Why it waits or went through anyway, in the active language."""
+        if self.deferred_code:
+            return reasons.describe(self.deferred_code, self.deferred_params)
+        return self.deferred_reason

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from sofno.core.access import Actor
 from sofno.core.models import Role
@@ -15,3 +16,11 @@ def receiver(loopback):
 @pytest.fixture
 def owner_actor(cast):
     return Actor(organization=cast.org, role=Role.OWNER, user=cast.owner)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Tests read the engine's reasons in English unless they ask for another language:
+    a page request in Spanish leaves Spanish active on the thread after it."""
+    with translation.override("en"):
+        yield

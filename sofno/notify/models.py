@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sofno.core.models import Organization
 from sofno.events.models import Event
+from sofno.notify import reasons
 
 SECRET_PREFIX = "whsec_"
 # Standard Webhooks retry schedule after the immediate first try (Svix's numbers).
@@ -67,6 +68,10 @@ class WebhookEndpoint(models.Model):
     secrets = models.JSONField(default=list, editable=False)
     created_at = models.DateTimeField(default=django_tz.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # Why it was turned off: a ``notify.reasons`` code and its parameters; the text
+    # column holds the words of endpoints turned off before codes existed.
+    disabled_code = models.CharField(max_length=40, blank=True)
+    disabled_params = models.JSONField(default=dict, blank=True)
     disabled_reason = models.CharField(max_length=300, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
     failing_since = models.DateTimeField(null=True, blank=True)
@@ -89,6 +94,13 @@ class WebhookEndpoint(models.Model):
     @property
     def is_ordered(self) -> bool:
         return self.ordering == OrderingMode.ORDERED
+
+    @property
+    def disabled_text(self) -> str:
+        """Why it was turned off, in the active language."""
+        if self.disabled_code:
+            return reasons.describe(self.disabled_code, self.disabled_params)
+        return self.disabled_reason
 
     def signing_secrets(self, at: dt.datetime | None = None) -> list[str]:
         """The secrets to sign with now: the newest, plus old ones still in rotation."""
@@ -208,6 +220,17 @@ class Delivery(models.Model):
     def message_id(self) -> str:
         """The ``webhook-id``: stable across every try of this delivery."""
         return f"msg_{self.public_id.hex}"
+
+    @property
+    def detail_text(self) -> str:
+        """The last detail; for a delivery an escalation cancelled when it stopped, why
+        it stopped, in the active language (read ``message__escalation`` with it)."""
+        if not self.last_detail and self.status == DeliveryStatus.CANCELLED:
+            message = getattr(self, "message", None)  # reverse one-to-one: may be absent
+            run = message.escalation if message is not None else None
+            if run is not None:
+                return run.stopped_text
+        return self.last_detail
 
     def retry_delay(
         self,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sofno.core.models import Organization
 from sofno.events.models import Event
+from sofno.notify import reasons
 from sofno.notify.routing.quiet import QuietAction
 
 # ``sofno.notify.models`` star-imports this module: export the models only.
@@ -215,6 +216,10 @@ class EscalationRun(models.Model):
     step = models.PositiveIntegerField(default=0, help_text="Index of the next step.")
     round = models.PositiveIntegerField(default=0)
     next_at = models.DateTimeField(null=True, blank=True)
+    # Why it stopped: a ``notify.reasons`` code and its parameters; the text column
+    # holds the words of runs stopped before codes existed.
+    stopped_code = models.CharField(max_length=40, blank=True)
+    stopped_params = models.JSONField(default=dict, blank=True)
     stopped_reason = models.CharField(max_length=200, blank=True)
     log = models.JSONField(default=list, help_text="One entry per step taken.")
     created_at = models.DateTimeField(default=django_tz.now, editable=False)
@@ -237,9 +242,24 @@ class EscalationRun(models.Model):
     def __str__(self) -> str:
         return f"{self.incident_id} step {self.step}"
 
+    @property
+    def stopped_text(self) -> str:
+        """Why it stopped, in the active language."""
+        if self.stopped_code:
+            return reasons.describe(self.stopped_code, self.stopped_params)
+        return self.stopped_reason
+
+
+# The stored name of the built-in rule that tells admins about monitoring's health.
+ADMINS_RULE_NAME = "Admins (built in)"
+
 
 class RuleEvaluation(models.Model):
-    """Why a rule did or did not fire for an event (shown on the event's page)."""
+    """Why a rule did or did not fire for an event (shown on the event's page).
+
+    ``reasons`` holds ``notify.reasons`` entries (a code and its parameters; plain
+    sentences in rows written before codes existed), put into words when read.
+    """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="rule_evaluations")
@@ -261,6 +281,13 @@ class RuleEvaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_name}: {'matched' if self.matched else 'no'}"
+
+    @property
+    def name_text(self) -> str:
+        """The rule's name; the built-in one's in the active language."""
+        if self.rule_id is None and self.rule_name == ADMINS_RULE_NAME:
+            return str(_("Admins (built in)"))
+        return self.rule_name
 
 
 # The ticket notification settings are the tickets' default rules: saving a status's
@@ -314,12 +341,18 @@ class HeldNotification(models.Model):
         RuleEvaluation, null=True, on_delete=models.SET_NULL, related_name="holds"
     )
     reason = models.CharField(max_length=20, choices=HoldReason.choices)
+    # The parameters of the reason's words (``notify.reasons``: the reason is the code);
+    # ``detail`` holds the words of holds written before codes existed.
+    params = models.JSONField(default=dict, blank=True)
     detail = models.CharField(max_length=300, blank=True)
     release_at = models.DateTimeField(null=True, blank=True)
     # Public ids of what the event is about, to find holds when a switch flips.
     customer_ref = models.CharField(max_length=64, blank=True)
     device_ref = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=16, choices=HoldStatus.choices, default=HoldStatus.HELD)
+    # Why it was sent or dropped (a ``notify.reasons`` code); ``outcome`` holds the
+    # words of holds decided before codes existed.
+    outcome_code = models.CharField(max_length=40, blank=True)
     outcome = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=django_tz.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -342,3 +375,22 @@ class HeldNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.reason} ({self.status})"
+
+    @property
+    def detail_text(self) -> str:
+        """Why it is held, in the active language."""
+        if self.detail and not self.params:
+            return self.detail
+        return reasons.describe(self.reason, self.params)
+
+    @property
+    def outcome_text(self) -> str:
+        """What became of it when the hold ended, in the active language."""
+        if not self.outcome_code:
+            return self.outcome
+        if self.outcome_code == reasons.RULE_GONE:
+            return reasons.describe(reasons.RULE_GONE)
+        wrapper = (
+            reasons.HOLD_RELEASED if self.status == HoldStatus.RELEASED else reasons.HOLD_DROPPED
+        )
+        return reasons.describe(wrapper, {"why": reasons.reason(self.outcome_code)})

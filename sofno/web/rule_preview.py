@@ -138,7 +138,7 @@ def preview_rule(organization, data: dict) -> Preview:
         name = str(channel_names.get(delivery.channel, delivery.channel))
         if name not in reach.channels:
             reach.channels.append(name)
-        if message.deferred_reason:
+        if message.deferred_code:
             reach.deferred.append((name, delivery.next_attempt_at))
     for person in people.people:  # named but reachable on no channel
         by_person.setdefault(person.name, Reach(person.name))

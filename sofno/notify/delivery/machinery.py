@@ -23,10 +23,11 @@ from collections import defaultdict
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from sofno.core.env import env_int
 from sofno.events.emit import emit
+from sofno.notify import reasons as why
 from sofno.notify.channels import Result, get_channel
 from sofno.notify.models import (
     OPEN_STATUSES,
@@ -286,16 +287,24 @@ def _endpoint_health(ok: set[int], failed: set[int], gone: set[int], now: dt.dat
         if started:
             _operational(endpoint, "webhook.endpoint.failing", since=now.isoformat())
         if endpoint_id in gone:
-            reason = "the endpoint answered 410 Gone"
+            code, params = why.WEBHOOK_GONE, {}
         elif endpoint.failing_since and endpoint.failing_since <= now - disable_after():
-            reason = f"failing without a success since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC"
+            code, params = why.WEBHOOK_FAILING, {"since": why.moment(endpoint.failing_since)}
         else:
             continue
         disabled = WebhookEndpoint.objects.filter(id=endpoint_id, enabled=True).update(
-            enabled=False, disabled_at=now, disabled_reason=reason
+            enabled=False,
+            disabled_at=now,
+            disabled_code=code,
+            disabled_params=params,
+            disabled_reason="",
         )
         if disabled:
-            _operational(endpoint, "webhook.endpoint.disabled", reason=reason)
+            # The event's payload is data for receivers: the code to match on, and
+            # the words in English like the rest of the payload.
+            with translation.override("en"):
+                words = why.describe(code, params)
+            _operational(endpoint, "webhook.endpoint.disabled", reason=words, reason_code=code)
 
 
 # --- reconcile -------------------------------------------------------------------

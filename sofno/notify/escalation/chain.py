@@ -20,12 +20,14 @@ Rules:
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from sofno.events.models import Event
 from sofno.monitoring.models import Incident, IncidentStatus
+from sofno.notify import reasons as why
 from sofno.notify.delivery import tasks
 from sofno.notify.models import (
     Delivery,
@@ -41,16 +43,17 @@ LOOP_BATCH = 100
 HELD_RECHECK = dt.timedelta(minutes=5)
 
 
-def start(rule, event: Event) -> str:
-    """Start the rule's escalation for the incident of ``event``; returns a reason."""
+def start(rule, event: Event) -> dict[str, Any]:
+    """Start the rule's escalation for the incident of ``event``; returns a reason
+    (``notify.reasons``)."""
     incident_id = (event.payload or {}).get("incident_id")
     if not incident_id:
-        return "escalation: the event names no incident"
+        return why.reason(why.ESCALATION_NO_INCIDENT)
     incident = Incident.objects.filter(
         organization_id=event.organization_id, public_id=incident_id
     ).first()
     if incident is None or incident.status != IncidentStatus.OPEN:
-        return "escalation: the incident is not open"
+        return why.reason(why.ESCALATION_NOT_OPEN)
     policy = rule.escalation_policy
     run, created = EscalationRun.objects.get_or_create(
         incident=incident,
@@ -64,12 +67,13 @@ def start(rule, event: Event) -> str:
         },
     )
     if not created:
-        return f"escalation already running (step {run.step + 1})"
+        return why.reason(why.ESCALATION_RUNNING, step=run.step + 1)
     take_step(run, timezone.now())
-    return f"escalation {policy.name!r} started"
+    return why.reason(why.ESCALATION_STARTED, policy=policy.name)
 
 
 def _incident_open(run: EscalationRun) -> str:
+    """Empty while the run's incident is open, else why to stop (a reason code)."""
     status = (
         type(run.incident)
         .objects.filter(pk=run.incident_id)
@@ -78,19 +82,29 @@ def _incident_open(run: EscalationRun) -> str:
     )
     if status == IncidentStatus.OPEN:
         return ""
-    return f"incident {status or 'deleted'}"
+    return {
+        IncidentStatus.ACKNOWLEDGED: why.STOPPED_INCIDENT_ACKNOWLEDGED,
+        IncidentStatus.RESOLVED: why.STOPPED_INCIDENT_RESOLVED,
+    }.get(status, why.STOPPED_INCIDENT_DELETED)
 
 
-def stop(run: EscalationRun, reason: str) -> bool:
-    """Stop a run (compare-and-set) and cancel its deliveries not yet sent."""
+def stop(run: EscalationRun, code: str, params: dict[str, Any] | None = None) -> bool:
+    """Stop a run (compare-and-set) and cancel its deliveries not yet sent; ``code``
+    and ``params`` say why (``notify.reasons``), shown on the cancelled deliveries."""
     now = timezone.now()
     stopped = EscalationRun.objects.filter(pk=run.pk, status=RunStatus.ACTIVE).update(
-        status=RunStatus.STOPPED, stopped_reason=reason[:200], finished_at=now, next_at=None
+        status=RunStatus.STOPPED,
+        stopped_code=code,
+        stopped_params=params or {},
+        stopped_reason="",
+        finished_at=now,
+        next_at=None,
     )
     if stopped:
         pending = DeliveryMessage.objects.filter(escalation=run).values("delivery_id")
+        # No detail: the routing page reads why from the run, in the reader's language.
         Delivery.objects.filter(pk__in=pending, status=DeliveryStatus.PENDING).update(
-            status=DeliveryStatus.CANCELLED, finished_at=now, last_detail=reason[:500]
+            status=DeliveryStatus.CANCELLED, finished_at=now, last_detail=""
         )
     return bool(stopped)
 
@@ -100,17 +114,17 @@ def stop_for_event(event: Event) -> int:
     incident_id = (event.payload or {}).get("incident_id")
     if not incident_id:
         return 0
-    who = (event.payload or {}).get("by") or ""
-    verb = {
-        "incident.acknowledged": "acknowledged",
-        "incident.merged": "joined the site's incident",
-    }.get(event.type, "resolved")
+    who = str((event.payload or {}).get("by") or "")
+    code = {
+        "incident.acknowledged": why.STOPPED_ACKNOWLEDGED,
+        "incident.merged": why.STOPPED_MERGED,
+    }.get(event.type, why.STOPPED_RESOLVED)
     runs = EscalationRun.objects.filter(
         organization_id=event.organization_id,
         incident__public_id=incident_id,
         status=RunStatus.ACTIVE,
     )
-    return sum(stop(run, f"{verb} by {who}" if who else verb) for run in runs)
+    return sum(stop(run, code, {"person": who} if who else {}) for run in runs)
 
 
 SILENCE_MINUTES = 30
@@ -152,7 +166,7 @@ def take_step(run: EscalationRun, now: dt.datetime) -> bool:
                 pk=run.pk, status=RunStatus.ACTIVE, step=run.step, round=run.round
             ).update(
                 next_at=held.until or now + HELD_RECHECK,
-                log=[*run.log, {"at": now.isoformat(), "held": held.words}],
+                log=[*run.log, {"at": now.isoformat(), "held": held.reason, "params": held.params}],
             )
             return False
         steps = run.snapshot.get("steps") or []

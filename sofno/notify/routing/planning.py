@@ -24,6 +24,7 @@ from django.utils import timezone
 from sofno.events import catalog
 from sofno.events.models import Event
 from sofno.notify import conf
+from sofno.notify import reasons as why
 from sofno.notify.models import Attempt, Delivery, DeliveryMessage, SmtpProfile, Template
 from sofno.notify.routing import policy, quiet, recipients
 from sofno.notify.routing.default_templates import default_parts
@@ -113,7 +114,7 @@ def _find_template(organization, event_type: str, channel: str, language: str):
     return found.get(language) or found.get("en")
 
 
-def compose(event: Event, channel: str, recipient: recipients.Recipient, reasons: list[str]):
+def compose(event: Event, channel: str, recipient: recipients.Recipient, reasons: list):
     """The rendered message for one recipient on one channel (a dict for the delivery)."""
     organization = event.organization
     event_type = _event_types(organization).get(event.type) or catalog.EventType(
@@ -137,8 +138,9 @@ def compose(event: Event, channel: str, recipient: recipients.Recipient, reasons
     except TemplateRefused as refused:
         # An alert is never lost to a broken template: it goes out in the default
         # wording, and the refusal becomes a failed attempt on the delivery.
-        refusal = f"template {template.name if template else ''!r} refused: {refused}"
-        reasons.append(refusal)
+        name = template.name if template else ""
+        refusal = f"template {name!r} refused: {refused}"
+        reasons.append(why.reason(why.TEMPLATE_REFUSED, template=name, error=str(refused)))
         rendered = render(default_parts(event_type, channel), context)
         template = None
     url = subject_url(event)
@@ -200,11 +202,11 @@ def plan_deliveries(
         awake = [p for p in people_list if not (p.quiet and p.quiet.contains(at))]
         for person in people_list:
             if person not in awake:
-                reasons.append(f"{person.name} is in quiet hours: next person")
+                reasons.append(why.reason(why.QUIET_NEXT, person=person.name))
         if awake:
             people_list = awake
         elif people_list:
-            reasons.append("everyone is in quiet hours: deferred instead")
+            reasons.append(why.reason(why.EVERYONE_QUIET))
             action = quiet.QuietAction.DEFER
     planned = []
     for person in people_list:
@@ -220,7 +222,8 @@ def plan_deliveries(
                 continue
             address = _address(channel, person)
             if channel not in ("inapp", "webpush") and not address:
-                reasons.append(f"{person.name} has no {'email' if channel == 'email' else 'phone'}")
+                code = why.NO_EMAIL if channel == "email" else why.NO_PHONE
+                reasons.append(why.reason(code, person=person.name))
                 continue
             if channel == "inapp":
                 decision = quiet.Decision(at)
@@ -237,7 +240,7 @@ def plan_deliveries(
             if channel == "call_patch":
                 contact = recipients.reachable_contact(customer, decision.send_at)
                 if contact is None:
-                    reasons.append(f"call patch: no reachable contact at {customer.name}")
+                    reasons.append(why.reason(why.CALL_PATCH_NO_CONTACT, customer=customer.name))
                     continue
                 content["patch_phone"], content["patch_name"] = contact.phone, contact.name
             planned.append(
@@ -270,7 +273,8 @@ def _pair(event, channel, person, address, decision, content, rule, escalation):
         recipient_name=person.name[:200],
         language=person.language,
         content=content,
-        deferred_reason=decision.reason[:300] if decision.reason else "",
+        deferred_code=decision.code,
+        deferred_params=decision.params if decision.code else {},
     )
     return delivery, message
 

@@ -19,7 +19,8 @@ and decides nobody's notifications. For a matched rule, this module decides:
   (:func:`for_person`, the rule's quiet action: defer, next person, through).
 
 A held notification is a :class:`~sofno.notify.models.HeldNotification` with its
-reason in words (shown on the event's routing page). When its hold ends the router
+reason as a code and parameters (``notify.reasons``), put into words in the reader's
+language on the event's routing page. When its hold ends the router
 (``routing.release_due``) releases it if what the event says is **still true**
 (Alertmanager's known gap, closed: sent at the end of the window, not at the next
 reminder): a "down" event (device offline, incident opened or alerting, a site down)
@@ -36,7 +37,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
@@ -50,6 +52,7 @@ from sofno.monitoring.models import (
     MaintenanceWindow,
     SuspectedOutage,
 )
+from sofno.notify import reasons
 from sofno.notify.models import HeldNotification, HoldReason, HoldStatus
 from sofno.notify.routing import quiet, recipients
 from sofno.notify.rules.matching import subject_ids
@@ -72,11 +75,22 @@ RELEASE_BATCH = 200
 
 @dataclass(frozen=True)
 class Hold:
-    """Why a notification may not go out now, and until when (``None``: no end known)."""
+    """Why a notification may not go out now (a :class:`HoldReason`, whose value is also
+    its ``notify.reasons`` code, and the parameters of its words), and until when
+    (``None``: no end known)."""
 
     reason: str
-    words: str
+    params: dict[str, Any] = field(default_factory=dict)
     until: dt.datetime | None = None
+
+    @property
+    def words(self) -> str:
+        """Why, in the active language."""
+        return reasons.describe(str(self.reason), self.params)
+
+    def entry(self, code: str = reasons.HELD) -> dict[str, Any]:
+        """This hold inside a rule verdict's reasons (``held: ...``, ``still held: ...``)."""
+        return reasons.reason(code, hold=reasons.reason(str(self.reason), **self.params))
 
 
 def _ids(event: Event) -> tuple[str, str]:
@@ -110,10 +124,6 @@ def _customer(event: Event, device):
     return recipients.customer_of(event.organization, event)
 
 
-def _stamp(moment: dt.datetime, zone) -> str:
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-
-
 def hold_for(event: Event, at: dt.datetime, customer=None) -> Hold | None:
     """The hold on notifications about ``event``'s subject at ``at``, or ``None``."""
     if not applies(event):
@@ -124,9 +134,9 @@ def hold_for(event: Event, at: dt.datetime, customer=None) -> Hold | None:
     if customer is None and device is None:
         return None
     if customer is not None and not customer.active:
-        return Hold(HoldReason.CUSTOMER_INACTIVE, f"{customer.name} is inactive")
+        return Hold(HoldReason.CUSTOMER_INACTIVE, {"customer": customer.name})
     if customer is not None and not customer.alerts_enabled:
-        return Hold(HoldReason.ALERTS_OFF, f"{customer.name}'s alerts are turned off")
+        return Hold(HoldReason.ALERTS_OFF, {"customer": customer.name})
     outage = (
         SuspectedOutage.objects.filter(organization_id=event.organization_id, ended_at=None)
         .order_by("-started_at")
@@ -135,8 +145,7 @@ def hold_for(event: Event, at: dt.datetime, customer=None) -> Hold | None:
     if outage is not None:
         return Hold(
             HoldReason.OUR_OUTAGE,
-            f"we suspect our own outage ({outage.silent} of {outage.total} computers of "
-            f"{outage.customers} customers went silent together): held until it ends",
+            {"silent": outage.silent, "total": outage.total, "customers": outage.customers},
         )
     moment = at
     window = None
@@ -148,10 +157,10 @@ def hold_for(event: Event, at: dt.datetime, customer=None) -> Hold | None:
         window, moment = found, found.ends_at
     zone = customer.hours().zone if customer is not None and customer.hours() else dt.UTC
     if window is not None:
-        what = f"{device.name}" if window.device_id else f"{customer.name}"
+        what = device.name if window.device_id else customer.name
         return Hold(
             HoldReason.MAINTENANCE,
-            f"{what} is in maintenance ({window.reason}) until {_stamp(moment, zone)}",
+            {"name": what, "why": window.reason, "until": reasons.moment(moment, zone)},
             moment,
         )
     hours = customer.hours() if customer is not None else None
@@ -159,8 +168,10 @@ def hold_for(event: Event, at: dt.datetime, customer=None) -> Hold | None:
         opens = hours.next_start(at)
         return Hold(
             HoldReason.OUTSIDE_HOURS,
-            f"outside {customer.name}'s business hours"
-            + (f" until {_stamp(opens, hours.zone)}" if opens else ""),
+            {
+                "customer": customer.name,
+                "until": reasons.moment(opens, hours.zone) if opens else None,
+            },
             opens,
         )
     return None
@@ -189,9 +200,9 @@ def for_person(
 
 
 def still_true(event: Event) -> tuple[bool, str]:
-    """Whether what ``event`` says still holds now, with the reason in words."""
+    """Whether what ``event`` says still holds now, with why (a ``notify.reasons`` code)."""
     if event.type not in DOWN_TYPES | BACK_TYPES:
-        return True, "still relevant"
+        return True, reasons.STILL_RELEVANT
     payload = event.payload or {}
     _customer_id, device_id = _ids(event)
     if event.type in DOWN_TYPES:
@@ -205,18 +216,18 @@ def still_true(event: Event) -> tuple[bool, str]:
                 .first()
             )
             if status == IncidentStatus.OPEN:
-                return True, "the incident is still open"
+                return True, reasons.INCIDENT_STILL_OPEN
             if status == IncidentStatus.ACKNOWLEDGED:
-                return False, "someone acknowledged the incident meanwhile"
-            return False, "the incident was resolved meanwhile (the device came back)"
+                return False, reasons.INCIDENT_ACKNOWLEDGED_MEANWHILE
+            return False, reasons.INCIDENT_RESOLVED_MEANWHILE
         device = _device(event, device_id)
         if device is not None and device.status == DeviceStatus.OFFLINE:
-            return True, "the device is still offline"
-        return False, "the device came back meanwhile"
+            return True, reasons.DEVICE_STILL_OFFLINE
+        return False, reasons.DEVICE_BACK_MEANWHILE
     device = _device(event, device_id)
     if device is None or device.status == DeviceStatus.ONLINE:
-        return True, "the device is still online"
-    return False, "the device went offline again meanwhile"
+        return True, reasons.DEVICE_STILL_ONLINE
+    return False, reasons.DEVICE_OFFLINE_AGAIN
 
 
 def hold(event: Event, rule, evaluation, found: Hold) -> HeldNotification:
@@ -228,7 +239,7 @@ def hold(event: Event, rule, evaluation, found: Hold) -> HeldNotification:
         rule=rule,
         evaluation=evaluation,
         reason=found.reason,
-        detail=found.words[:300],
+        params=found.params,
         release_at=found.until,
         customer_ref=customer_id[:64],
         device_ref=device_id[:64],

@@ -9,18 +9,21 @@ Rules:
 - in quiet hours a rule chooses: ``defer`` until the window ends (sent at the end,
   not at the next reminder: Alertmanager's known gap), ``next`` person instead, or
   ``through`` anyway (critical);
-- every decision carries a reason a person can read on the delivery.
+- every decision carries a reason (a code of ``notify.reasons`` and its parameters),
+  put into words in the reader's language on the delivery.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from sofno.core.windows import WeeklyWindows
+from sofno.notify import reasons
 
 
 class QuietAction(models.TextChoices):
@@ -31,19 +34,22 @@ class QuietAction(models.TextChoices):
 
 @dataclass(frozen=True)
 class Decision:
-    """When to send, or that this person is skipped; ``reason`` says why."""
+    """When to send, or that this person is skipped; ``code`` and ``params`` say why
+    (``notify.reasons``)."""
 
     send_at: dt.datetime
     skip: bool = False
-    reason: str = ""
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def deferred(self) -> bool:
-        return bool(self.reason) and not self.skip and not self.reason.startswith("critical")
+        return bool(self.code) and not self.skip and self.code != reasons.QUIET_THROUGH
 
-
-def _local(moment: dt.datetime, windows: WeeklyWindows) -> str:
-    return moment.astimezone(windows.zone).strftime("%a %H:%M %Z")
+    @property
+    def reason(self) -> str:
+        """Why, in the active language (empty when sent as planned)."""
+        return reasons.describe(self.code, self.params) if self.code else ""
 
 
 def decide(
@@ -60,14 +66,14 @@ def decide(
     - ``business``: hours the message must fall within (``Customer.hours()``), if any;
     - ``action``: what quiet hours do (:class:`QuietAction`); business hours always defer.
     """
-    label = who or "the recipient"
     in_quiet = quiet is not None and quiet.contains(at)
     if in_quiet and action == QuietAction.THROUGH:
-        return Decision(at, reason=f"critical: sent during {label}'s quiet hours")
+        return Decision(at, code=reasons.QUIET_THROUGH, params={"person": who})
     if in_quiet and action == QuietAction.NEXT:
-        return Decision(at, skip=True, reason=f"{label} is in quiet hours: next person")
+        return Decision(at, skip=True, code=reasons.QUIET_NEXT, params={"person": who})
     moment = at
-    reasons = []
+    causes: set[str] = set()
+    zone = None
     # Alternate until a moment is both outside quiet hours and inside business hours;
     # bounded, since two weekly patterns repeat within a week.
     for _round in range(16):
@@ -76,16 +82,25 @@ def decide(
             end = quiet.next_end(moment)
             if end is None:
                 break
-            reasons.append(f"{label}'s quiet hours until {_local(end, quiet)}")
-            moment, moved = end, True
+            causes.add("quiet")
+            moment, moved, zone = end, True, quiet.zone
         if business is not None and not business.contains(moment):
             start = business.next_start(moment)
             if start is None:
                 break
-            reasons.append(f"outside business hours until {_local(start, business)}")
-            moment, moved = start, True
+            causes.add("business")
+            moment, moved, zone = start, True, business.zone
         if not moved:
             break
     if moment == at:
         return Decision(at)
-    return Decision(moment, reason="deferred: " + "; ".join(dict.fromkeys(reasons)))
+    if causes == {"quiet"}:
+        code = reasons.DEFERRED_QUIET
+    elif causes == {"business"}:
+        code = reasons.DEFERRED_HOURS
+    else:
+        code = reasons.DEFERRED_QUIET_HOURS
+    # Shown in the zone of the hours that last moved it: that is when it goes out.
+    return Decision(
+        moment, code=code, params={"person": who, "until": reasons.moment(moment, zone)}
+    )

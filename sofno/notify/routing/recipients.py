@@ -27,7 +27,8 @@ from django.contrib.auth import get_user_model
 
 from sofno.core.models import ADMIN_ROLES, Membership, Role
 from sofno.core.windows import WeeklyWindows
-from sofno.directory.models import Contact, Customer, StaffProfile
+from sofno.directory.models import Contact, ContactType, Customer, StaffProfile
+from sofno.notify import reasons as why
 from sofno.notify.rules.matching import subject_ids
 
 
@@ -53,7 +54,8 @@ class Recipient:
 @dataclass
 class Resolved:
     people: list[Recipient] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    # Who could not be named or reached: ``notify.reasons`` entries.
+    notes: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, recipient: Recipient) -> None:
         if all(p.key != recipient.key for p in self.people):
@@ -122,7 +124,7 @@ def resolve(
         kind, value = spec.get("kind"), spec.get("value")
         if kind == "assigned_agents":
             if customer is None:
-                out.notes.append("assigned agents: the event names no customer")
+                out.notes.append(why.reason(why.ASSIGNED_NO_CUSTOMER))
                 continue
             for user in customer.assigned_agents.select_related("staff_profile").order_by("pk"):
                 out.add(_staff(user))
@@ -131,10 +133,10 @@ def resolve(
 
             people = on_call_at(organization, at)
             if not people and fallback_user is not None:
-                out.notes.append("nobody on call: the fallback person instead")
+                out.notes.append(why.reason(why.ON_CALL_FALLBACK))
                 people = [fallback_user]
             elif not people:
-                out.notes.append("nobody on call and no fallback person")
+                out.notes.append(why.reason(why.NOBODY_ON_CALL))
             for user in people:
                 out.add(_staff(user))
         elif kind == "role":
@@ -153,12 +155,12 @@ def resolve(
                 else _members(organization).filter(user__username=value).first()
             )
             if membership is None:
-                out.notes.append(f"member {value!r} not found")
+                out.notes.append(why.reason(why.MEMBER_NOT_FOUND, member=str(value)))
             else:
                 out.add(_staff(membership.user))
         elif kind == "contact_type":
             if customer is None:
-                out.notes.append("contacts: the event names no customer")
+                out.notes.append(why.reason(why.CONTACTS_NO_CUSTOMER))
                 continue
             contacts = customer.contacts.filter(contact_type__slug=value).order_by(
                 "-is_primary", "pk"
@@ -182,15 +184,18 @@ def resolve(
                 out.add(_staff(user))
             # A technician without a staff account here cannot get email or push: say so.
             for name in sorted(set(names) - {u.get_username() for u in found}):
-                out.notes.append(f"technician {name} has no user account in the organization")
+                out.notes.append(why.reason(why.NO_ACCOUNT, person=name))
         elif kind == "primary_contact":
             if customer is None:
-                out.notes.append("primary contact: the event names no customer")
+                out.notes.append(why.reason(why.PRIMARY_NO_CUSTOMER))
                 continue
             slug = value or _ticket_contact_type(organization)
             contact = customer.contacts.filter(contact_type__slug=slug, is_primary=True).first()
             if contact is None:
-                out.notes.append(f"{customer.name} has no primary {slug} contact")
+                kind_name = _contact_type_name(organization, slug)
+                out.notes.append(
+                    why.reason(why.NO_PRIMARY_CONTACT, customer=customer.name, kind=kind_name)
+                )
             else:
                 out.add(_contact(contact, customer))
         elif kind == "installer":
@@ -198,7 +203,7 @@ def resolve(
         elif kind == "turn_people":
             _add_turn_people(out, organization, payload, value)
         else:
-            out.notes.append(f"unknown recipient kind {kind!r}")
+            out.notes.append(why.reason(why.UNKNOWN_RECIPIENT_KIND, kind=str(kind)))
     return out
 
 
@@ -207,7 +212,7 @@ def _add_installer(out: Resolved, organization, payload: dict) -> None:
 
     device_id = payload.get("device_id")
     if not device_id:
-        out.notes.append("installer: the event names no computer")
+        out.notes.append(why.reason(why.INSTALLER_NO_DEVICE))
         return
     device = (
         Device.objects.filter(organization=organization, public_id=device_id)
@@ -215,10 +220,10 @@ def _add_installer(out: Resolved, organization, payload: dict) -> None:
         .first()
     )
     if device is None or device.installed_by is None:
-        out.notes.append("installer: nobody is recorded as having installed the computer")
+        out.notes.append(why.reason(why.INSTALLER_UNKNOWN))
         return
     if not device.installed_by.memberships.filter(organization=organization).exists():
-        out.notes.append("installer: the person who installed it is no longer a member")
+        out.notes.append(why.reason(why.INSTALLER_GONE))
         return
     out.add(_staff(device.installed_by))
 
@@ -232,6 +237,16 @@ def _add_turn_people(out: Resolved, organization, payload: dict, channel) -> Non
     )
     for user in users.select_related("staff_profile").order_by("username"):
         out.add(_staff(user))
+
+
+def _contact_type_name(organization, slug: str) -> str:
+    """The name people gave a contact type (its slug when it no longer exists)."""
+    name = (
+        ContactType.objects.filter(organization=organization, slug=slug)
+        .values_list("name", flat=True)
+        .first()
+    )
+    return name or slug
 
 
 def _ticket_contact_type(organization) -> str:

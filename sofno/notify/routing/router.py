@@ -22,6 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from sofno.events.models import Event
+from sofno.notify import reasons as why
 from sofno.notify.escalation import chain as escalation
 from sofno.notify.models import (
     HeldNotification,
@@ -29,6 +30,7 @@ from sofno.notify.models import (
     RuleEvaluation,
 )
 from sofno.notify.routing import planning, policy, recipients
+from sofno.notify.rule_models import ADMINS_RULE_NAME
 from sofno.notify.rules import matching as rules
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,7 @@ log = logging.getLogger(__name__)
 INCIDENT_STOP_TYPES = ("incident.acknowledged", "incident.resolved", "incident.merged")
 
 
-def deliver_rule(event: Event, rule, reasons: list[str], *, at: dt.datetime) -> int:
+def deliver_rule(event: Event, rule, reasons: list, *, at: dt.datetime) -> int:
     """Plan and save the deliveries of one matched rule, and start its escalation;
     returns how many deliveries were written."""
     people = recipients.resolve(
@@ -52,7 +54,7 @@ def deliver_rule(event: Event, rule, reasons: list[str], *, at: dt.datetime) -> 
         event, rule, people, list(rule.channels or []), reasons, at=at
     )
     count = planning.save_planned(planned)
-    reasons.append(f"{count} deliveries to {len(people.people)} recipients")
+    reasons.append(why.reason(why.DELIVERIES_PLANNED, count=count, people=len(people.people)))
     if rule.escalation_policy_id:
         reasons.append(escalation.start(rule, event))
     return count
@@ -60,7 +62,7 @@ def deliver_rule(event: Event, rule, reasons: list[str], *, at: dt.datetime) -> 
 
 def _tell_admins(event: Event, at: dt.datetime) -> RuleEvaluation:
     """Monitoring's own health goes to the organization's admins, rule or not."""
-    reasons = ["built in: monitoring's own health goes to the admins (email and in-app)"]
+    reasons: list = [why.reason(why.ADMINS_BUILT_IN)]
     people = recipients.resolve(
         [{"kind": "role", "value": "admin"}], event.organization, event, at=at
     )
@@ -68,12 +70,12 @@ def _tell_admins(event: Event, at: dt.datetime) -> RuleEvaluation:
     count = planning.save_planned(
         planning.plan_deliveries(event, None, people, ["email", "inapp"], reasons, at=at)
     )
-    reasons.append(f"{count} deliveries to {len(people.people)} recipients")
+    reasons.append(why.reason(why.DELIVERIES_PLANNED, count=count, people=len(people.people)))
     return RuleEvaluation(
         organization_id=event.organization_id,
         event=event,
         rule=None,
-        rule_name="Admins (built in)",
+        rule_name=ADMINS_RULE_NAME,
         matched=True,
         reasons=reasons,
         deliveries=count,
@@ -99,11 +101,11 @@ def route_event(event: Event, rule_list: list) -> list[RuleEvaluation]:
         rule = verdict.rule
         count = 0
         if verdict.matched and held is not None:
-            verdict.reasons.append(f"held: {held.words}")
+            verdict.reasons.append(held.entry(why.HELD))
         elif verdict.matched:
             count = deliver_rule(event, rule, verdict.reasons, at=at)
         # Rules that do not select this event type at all would only be noise.
-        if verdict.matched or verdict.reasons[0].endswith(" is selected"):
+        if verdict.matched or why.code_of(verdict.reasons[0]) == why.TYPE_SELECTED:
             evaluation = RuleEvaluation(
                 organization_id=event.organization_id,
                 event=event,
@@ -141,31 +143,34 @@ def release_due(now: dt.datetime | None = None, limit: int = policy.RELEASE_BATC
 
 def _decide(row: HeldNotification, now: dt.datetime) -> int:
     event, rule = row.event, row.rule
-    notes: list[str] = []
+    notes: list = []
     again = policy.hold_for(event, now)
     if again is not None:
         HeldNotification.objects.filter(pk=row.pk).update(
-            reason=again.reason, detail=again.words[:300], release_at=again.until
+            reason=again.reason, params=again.params, detail="", release_at=again.until
         )
-        _note(row, f"still held: {again.words}")
+        _note(row, again.entry(why.STILL_HELD))
         return 0
     if rule is None or not rule.enabled:
-        status, outcome, count = HoldStatus.DROPPED, "the rule was disabled or deleted", 0
+        status, code, count = HoldStatus.DROPPED, why.RULE_GONE, 0
+        outcome = why.reason(code)
     else:
-        ok, why = policy.still_true(event)
+        ok, code = policy.still_true(event)
         if ok:
             count = deliver_rule(event, rule, notes, at=now)
-            status, outcome = HoldStatus.RELEASED, f"sent when the hold ended: {why}"
+            status = HoldStatus.RELEASED
+            outcome = why.reason(why.HOLD_RELEASED, why=why.reason(code))
         else:
-            status, outcome, count = HoldStatus.DROPPED, f"dropped: {why}", 0
+            status, count = HoldStatus.DROPPED, 0
+            outcome = why.reason(why.HOLD_DROPPED, why=why.reason(code))
     HeldNotification.objects.filter(pk=row.pk).update(
-        status=status, outcome=outcome[:300], finished_at=now
+        status=status, outcome_code=code, outcome="", finished_at=now
     )
     _note(row, outcome, notes, count)
     return 1
 
 
-def _note(row: HeldNotification, words: str, notes: list[str] = (), count: int = 0) -> None:
+def _note(row: HeldNotification, words, notes: list = (), count: int = 0) -> None:
     """Tell the event's routing page what became of a hold."""
     if row.evaluation_id is None:
         return

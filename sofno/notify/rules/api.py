@@ -103,7 +103,7 @@ def event_routing(request: HttpRequest, event_id: UUID):
     deliveries = (
         Delivery.objects.filter(event=event)
         .exclude(channel="webhook")
-        .select_related("message")
+        .select_related("message__escalation")
         .order_by("next_attempt_at", "id")
     )
     evaluations = RuleEvaluation.objects.filter(event=event).select_related("rule")

@@ -6,18 +6,31 @@ Rules:
 - scope: a customer rule applies to every device of that customer; for an event
   about a device, a matching device rule overrides that customer's matching rules
   (they are recorded as "overridden"); organization rules always apply;
-- a rule never fires for events recorded before it was created.
+- a rule never fires for events recorded before it was created;
+- the reasons are ``notify.reasons`` entries (a code and its parameters), put into
+  words in the reader's language on the event's routing page.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from sofno.events.catalog import matches
 from sofno.events.triggers import lookup
+from sofno.notify import reasons as why
 
 OPS = ("eq", "ne", "in", "contains", "exists", "gte", "lte")
+OP_CODES = {
+    "eq": why.OP_EQ,
+    "ne": why.OP_NE,
+    "in": why.OP_IN,
+    "contains": why.OP_CONTAINS,
+    "exists": why.OP_EXISTS,
+    "gte": why.OP_GTE,
+    "lte": why.OP_LTE,
+}
 
 
 @dataclass
@@ -26,7 +39,7 @@ class Verdict:
 
     rule: Any
     matched: bool
-    reasons: list[str] = field(default_factory=list)
+    reasons: list[dict[str, Any]] = field(default_factory=list)
 
 
 def subject_ids(event) -> tuple[str, str]:
@@ -46,7 +59,15 @@ def _status_matches(wanted: str, status: Any) -> bool:
     return wanted in {str(status.get("slug", "")).lower(), str(status.get("name", "")).lower()}
 
 
-def check_condition(condition: dict, payload: dict) -> tuple[bool, str]:
+def _shown(value: Any) -> str:
+    """A condition's value as the rule's author wrote it (JSON: quoted text, lists)."""
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def check_condition(condition: dict, payload: dict) -> tuple[bool, dict[str, Any]]:
     """One ``{"token", "op", "value"}`` condition against a payload, with its reason."""
     token, op, wanted = (
         condition.get("token", ""),
@@ -68,43 +89,53 @@ def check_condition(condition: dict, payload: dict) -> tuple[bool, str]:
         try:
             a, w = float(actual), float(wanted)
         except (TypeError, ValueError):
-            return False, f"{token} ({actual!r}) is not a number"
+            return False, why.reason(why.CONDITION_NOT_NUMBER, token=token, actual=_shown(actual))
         ok = a >= w if op == "gte" else a <= w
     else:
-        return False, f"unknown operator {op!r}"
-    shown = f"{token} {op} {wanted!r}" if op != "exists" else f"{token} exists"
-    return ok, (f"{shown}: yes" if ok else f"{shown}: no (it is {actual!r})")
+        return False, why.reason(why.CONDITION_UNKNOWN_OPERATOR, op=str(op))
+    params: dict[str, Any] = {
+        "token": token,
+        "op": why.reason(OP_CODES[op]),
+        "value": _shown(wanted) if op != "exists" else "",
+    }
+    if ok:
+        return True, why.reason(why.CONDITION_YES, **params)
+    return False, why.reason(why.CONDITION_NO, **params, actual=_shown(actual))
 
 
 def evaluate(rule, event, customer_id: str, device_id: str) -> Verdict:
     """The verdict of one rule on one event (scope overrides are applied later)."""
-    reasons: list[str] = []
+    reasons: list[dict[str, Any]] = []
     if event.recorded_at < rule.created_at:
-        return Verdict(rule, False, ["the event is older than the rule"])
+        return Verdict(rule, False, [why.reason(why.RULE_NEWER)])
     if not rule.event_types or not matches(rule.event_types, event.type):
-        return Verdict(rule, False, [f"event type {event.type} is not selected"])
-    reasons.append(f"event type {event.type} is selected")
+        return Verdict(rule, False, [why.reason(why.TYPE_NOT_SELECTED, type=event.type)])
+    reasons.append(why.reason(why.TYPE_SELECTED, type=event.type))
     if rule.scope == "customer":
         wanted = str(rule.customer.public_id) if rule.customer_id else ""
         if customer_id != wanted:
-            return Verdict(rule, False, [*reasons, "the event is about another customer"])
-        reasons.append(f"customer is {rule.customer.name}")
+            return Verdict(rule, False, [*reasons, why.reason(why.OTHER_CUSTOMER)])
+        reasons.append(why.reason(why.CUSTOMER_IS, customer=rule.customer.name))
     elif rule.scope == "device":
         wanted = str(rule.device.public_id) if rule.device_id else ""
         if device_id != wanted:
-            return Verdict(rule, False, [*reasons, "the event is about another device"])
-        reasons.append(f"device is {rule.device.name}")
+            return Verdict(rule, False, [*reasons, why.reason(why.OTHER_DEVICE)])
+        reasons.append(why.reason(why.DEVICE_IS, device=rule.device.name))
     payload = event.payload or {}
     if rule.ticket_status_from:
-        if not _status_matches(rule.ticket_status_from, payload.get("previous_status")):
+        status = rule.ticket_status_from
+        if not _status_matches(status, payload.get("previous_status")):
             return Verdict(
-                rule, False, [*reasons, f"ticket status was not {rule.ticket_status_from}"]
+                rule, False, [*reasons, why.reason(why.TICKET_STATUS_WAS_NOT, status=status)]
             )
-        reasons.append(f"ticket status was {rule.ticket_status_from}")
+        reasons.append(why.reason(why.TICKET_STATUS_WAS, status=status))
     if rule.ticket_status_to:
-        if not _status_matches(rule.ticket_status_to, payload.get("status")):
-            return Verdict(rule, False, [*reasons, f"ticket status is not {rule.ticket_status_to}"])
-        reasons.append(f"ticket status is {rule.ticket_status_to}")
+        status = rule.ticket_status_to
+        if not _status_matches(status, payload.get("status")):
+            return Verdict(
+                rule, False, [*reasons, why.reason(why.TICKET_STATUS_IS_NOT, status=status)]
+            )
+        reasons.append(why.reason(why.TICKET_STATUS_IS, status=status))
     for condition in rule.conditions or []:
         ok, reason = check_condition(condition, payload)
         reasons.append(reason)
@@ -119,9 +150,9 @@ def evaluate_all(rules: list, event) -> list[Verdict]:
     verdicts = [evaluate(rule, event, customer_id, device_id) for rule in rules]
     device_rules = [v.rule for v in verdicts if v.matched and v.rule.scope == "device"]
     if device_rules:
-        names = ", ".join(repr(r.name) for r in device_rules)
+        names = ", ".join(r.name for r in device_rules)
         for verdict in verdicts:
             if verdict.matched and verdict.rule.scope == "customer":
                 verdict.matched = False
-                verdict.reasons.append(f"overridden by the device rule {names}")
+                verdict.reasons.append(why.reason(why.OVERRIDDEN, rules=names))
     return verdicts

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from sofno.core.schemas import InSchema, PatchSchema, check_email
+from sofno.notify import reasons
 from sofno.notify.routing.quiet import QuietAction
 from sofno.notify.rule_models import NotifyChannel, RecipientKind, Scope
 
@@ -243,11 +244,28 @@ class EvaluationOut(Schema):
     rule_name: str
     matched: bool
     reasons: list[str]
+    reason_codes: list[str] = Field(
+        description="Beside each reason, its code to match on (notify reasons); empty "
+        "for a reason that has none."
+    )
     deliveries: int
 
     @staticmethod
     def resolve_rule(obj) -> UUID | None:
         return obj.rule.public_id if obj.rule_id else None
+
+    @staticmethod
+    def resolve_rule_name(obj) -> str:
+        return obj.name_text
+
+    @staticmethod
+    def resolve_reasons(obj) -> list[str]:
+        """In the request's language."""
+        return [reasons.text(entry) for entry in obj.reasons or []]
+
+    @staticmethod
+    def resolve_reason_codes(obj) -> list[str]:
+        return [reasons.code_of(entry) for entry in obj.reasons or []]
 
 
 class RoutedDeliveryOut(Schema):
@@ -258,6 +276,10 @@ class RoutedDeliveryOut(Schema):
     status: str
     due_at: dt.datetime = Field(alias="next_attempt_at")
     deferred_reason: str
+    deferred_code: str = Field(
+        description="Why it waits or went through quiet hours, to match on: quiet_through, "
+        "deferred_quiet, deferred_hours, deferred_quiet_hours; empty when sent as planned."
+    )
     last_detail: str
 
     @staticmethod
@@ -267,8 +289,19 @@ class RoutedDeliveryOut(Schema):
 
     @staticmethod
     def resolve_deferred_reason(obj) -> str:
+        """In the request's language."""
         message = getattr(obj, "message", None)
-        return message.deferred_reason if message else ""
+        return message.deferred_text if message else ""
+
+    @staticmethod
+    def resolve_deferred_code(obj) -> str:
+        message = getattr(obj, "message", None)
+        return message.deferred_code if message else ""
+
+    @staticmethod
+    def resolve_last_detail(obj) -> str:
+        """Why a cancelled escalation delivery was cancelled, in the request's language."""
+        return obj.detail_text
 
 
 class RoutingOut(Schema):

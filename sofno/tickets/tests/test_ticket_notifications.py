@@ -254,7 +254,7 @@ def test_the_ticket_page_says_who_could_not_be_reached(cast, client, smtp):
     client.force_login(cast.owner)
     body = client.get(f"/tickets/{ticket.public_id}/").content.decode()
     assert "adam has no email" in body
-    assert "Bare Shop has no primary service contact" in body
+    assert "Bare Shop has no primary Service contact" in body  # the type by its name
 
 
 def test_the_ticket_page_says_nothing_when_everyone_was_reached(cast, client, smtp, shop):

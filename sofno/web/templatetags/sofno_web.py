@@ -191,3 +191,12 @@ def subject(context: template.Context, value: str) -> str:
     if found.url is None:
         return format_html('<span class="text-muted">{}</span>', found.label)
     return format_html('<a href="{}">{}</a>', found.url, found.label)
+
+
+@register.filter
+def reason_text(entry) -> str:
+    """One of the notification engine's reasons in the reader's language (a code and
+    its parameters described; a sentence written before codes shown as it is)."""
+    from sofno.notify import reasons
+
+    return reasons.text(entry)

@@ -4,10 +4,12 @@ from django.test import Client
 from sofno.core.access import Actor
 from sofno.core.models import Role
 from sofno.events.emit import emit
+from sofno.notify import reasons
 from sofno.notify.channels.webhook import actions
 from sofno.notify.delivery import machinery as delivery
 from sofno.notify.models import Delivery, WebhookEndpoint
 from sofno.notify.routing import dispatcher
+from sofno.notify.testing.helpers import set_profile
 from sofno.notify.testing.receiver import Receiver
 
 
@@ -154,3 +156,18 @@ def test_it_lists_and_filters_events(cast):
     assert client.post("/events/").status_code == 405
     other = emit(cast.other_org, "customer.updated", "x")
     assert client.get(f"/events/{other.public_id}/").status_code == 404
+
+
+def test_it_says_why_an_endpoint_is_off_in_the_readers_language(cast, endpoint, api_client):
+    owner = Actor(organization=cast.org, role=Role.OWNER, user=cast.owner)
+    actions.update_endpoint(acting_user=owner, endpoint=endpoint, fields={"enabled": False})
+    set_profile(cast.owner, language="es")
+    page = login(cast.owner).get(f"/webhooks/{endpoint.public_id}/")
+    assert "desactivado a mano" in page.text and "by hand" not in page.text
+    set_profile(cast.owner, language="it")
+    page = login(cast.owner).get(f"/webhooks/{endpoint.public_id}/")
+    assert "disattivata a mano" in page.text
+    # The API: the words in the caller's language, and the code to match on.
+    answer = api_client.as_user(cast.owner).get(f"/webhooks/{endpoint.public_id}").json()
+    assert answer["disabled_code"] == reasons.WEBHOOK_BY_HAND
+    assert answer["disabled_reason"] == "disattivata a mano"

@@ -210,7 +210,7 @@ def event_routing(request: HttpRequest, event_id) -> HttpResponse:
     deliveries = (
         Delivery.objects.filter(event=event)
         .exclude(channel="webhook")
-        .select_related("message", "recipient_user")
+        .select_related("message__escalation", "recipient_user")
         .order_by("next_attempt_at", "id")
     )
     return render(

@@ -161,8 +161,8 @@ def ticket_detail(request: HttpRequest, public_id: str) -> HttpResponse:
     return render(request, "web/tickets/detail.html", context)
 
 
-# What the rules engine records when someone named by a rule cannot be reached
-# (routing's "X has no email", recipients' notes): the ticket page shows these.
+# What the rules engine recorded, before reasons had codes, when someone named by a
+# rule could not be reached (routing's "X has no email", recipients' notes).
 _UNREACHED = (" has no email", " has no phone", " has no primary ", " has no user account")
 
 
@@ -172,6 +172,7 @@ def reach_problems(ticket) -> list[str]:
     Read from the rule evaluations the engine recorded for the ticket's events, so
     the page says what really happened (no email, no account, no primary contact).
     """
+    from sofno.notify import reasons
     from sofno.notify.models import RuleEvaluation
 
     evaluations = RuleEvaluation.objects.filter(
@@ -182,10 +183,12 @@ def reach_problems(ticket) -> list[str]:
     problems: list[str] = []
     for evaluation in evaluations:
         for reason in evaluation.reasons:
-            if any(marker in reason for marker in _UNREACHED):
+            if reasons.code_of(reason) in reasons.UNREACHED or (
+                isinstance(reason, str) and any(marker in reason for marker in _UNREACHED)
+            ):
                 text = _("%(rule)s: %(reason)s") % {
-                    "rule": evaluation.rule_name,
-                    "reason": reason,
+                    "rule": evaluation.name_text,
+                    "reason": reasons.text(reason),
                 }
                 if text not in problems:
                     problems.append(text)

@@ -14,6 +14,7 @@ from sofno.core import http
 from sofno.core.access import Actor
 from sofno.events import catalog
 from sofno.events.emit import emit
+from sofno.notify import reasons as why
 from sofno.notify.channels.webhook.adapter import RESERVED_HEADERS
 from sofno.notify.models import (
     TEST_EVENT_TYPE,
@@ -99,9 +100,11 @@ def update_endpoint(
         endpoint.failing_since = None
         endpoint.disabled_at = None
         endpoint.disabled_reason = ""
+        endpoint.disabled_code, endpoint.disabled_params = "", {}
     if fields.get("enabled") is False and endpoint.enabled:
         endpoint.disabled_at = timezone.now()
-        endpoint.disabled_reason = "disabled by hand"
+        endpoint.disabled_reason = ""
+        endpoint.disabled_code, endpoint.disabled_params = why.WEBHOOK_BY_HAND, {}
     _apply(endpoint, fields)
     endpoint.full_clean()
     endpoint.save()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sofno.notify import reasons
 from sofno.notify.models import OrderingMode, WebhookEndpoint, new_secret
 
 
@@ -15,6 +16,6 @@ def seed(organization, owner) -> None:
         parameters=[{"name": "customer", "value": "{{ customer.name }}"}],
         ordering=OrderingMode.ORDERED,
         enabled=False,
-        disabled_reason="demo example",
+        disabled_code=reasons.WEBHOOK_EXAMPLE,
         secrets=[{"secret": new_secret(), "expires_at": None}],
     )

@@ -23,7 +23,18 @@ WEBHOOK_EVENTS = (
     _w(
         "webhook.endpoint.disabled",
         "An endpoint was disabled: it answered 410, or failed for the whole window.",
-        Token("reason", "string", "", "the endpoint answered 410 Gone"),
+        Token(
+            "reason",
+            "string",
+            "Why, in words.",
+            "the endpoint answered 410 Gone: it no longer exists",
+        ),
+        Token(
+            "reason_code",
+            "string",
+            "Why, to match on: webhook_gone or webhook_failing.",
+            "webhook_gone",
+        ),
     ),
     _w(
         "webhook.delivery.exhausted",

@@ -63,9 +63,18 @@ class EndpointOut(Schema):
     ordering: str
     rate_limit: int | None
     disabled_reason: str
+    disabled_code: str = Field(
+        description="Why it was turned off, to match on: webhook_gone, webhook_failing, "
+        "webhook_by_hand; empty while enabled or when turned off before codes existed."
+    )
     failing_since: dt.datetime | None
     last_success_at: dt.datetime | None
     created_at: dt.datetime
+
+    @staticmethod
+    def resolve_disabled_reason(obj) -> str:
+        """In the request's language (``notify.reasons``)."""
+        return obj.disabled_text
 
 
 class EndpointCreated(EndpointOut):

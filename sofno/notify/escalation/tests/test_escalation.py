@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pytest
 import time_machine
+from django.test import Client
 from django.utils import timezone
 
 from sofno.events.emit import emit
 from sofno.monitoring import actions as monitoring
 from sofno.monitoring.actions import incident_data
+from sofno.notify import reasons
 from sofno.notify.escalation import chain as escalation
 from sofno.notify.models import (
     Delivery,
@@ -101,7 +104,7 @@ def test_it_runs_the_first_step_at_once_and_the_next_after_the_wait(cast, starte
     assert [d[0] for d in staff_deliveries()] == ["adam", "olivia"]
     run.refresh_from_db()
     assert [entry["people"] for entry in run.log] == [["adam"], ["olivia"]]
-    assert "adam has no phone" in run.log[0]["notes"]
+    assert {"code": reasons.NO_PHONE, "params": {"person": "adam"}} in run.log[0]["notes"]
 
 
 def test_it_repeats_the_chain_then_is_exhausted(cast, started):
@@ -119,7 +122,8 @@ def test_it_stops_when_the_incident_is_acknowledged(cast, started):
         route(cast)  # the incident.acknowledged event reaches the router
     run = EscalationRun.objects.get(incident=started)
     assert run.status == RunStatus.STOPPED
-    assert run.stopped_reason.startswith("acknowledged")
+    assert run.stopped_code == reasons.STOPPED_ACKNOWLEDGED
+    assert run.stopped_text.startswith("acknowledged")
     # What it had not sent yet is cancelled, and no later step happens.
     assert staff_deliveries() == [("adam", "inapp", DeliveryStatus.CANCELLED)]
     with time_machine.travel(START + dt.timedelta(minutes=30), tick=False):
@@ -127,12 +131,29 @@ def test_it_stops_when_the_incident_is_acknowledged(cast, started):
     assert len(staff_deliveries()) == 1
 
 
+def test_it_says_why_it_stopped_in_the_readers_language(cast, started):
+    with time_machine.travel(START + dt.timedelta(minutes=2), tick=False):
+        monitoring.acknowledge_incident(acting_user=owner(cast), incident=started)
+        route(cast)
+    set_profile(cast.viewer, language="es")
+    client = Client()
+    client.force_login(cast.viewer)
+    event = EscalationRun.objects.get(incident=started).event
+    text = html.unescape(client.get(f"/notifications/events/{event.public_id}/").text)
+    assert "escalado Tills iniciado" in text
+    # The bell it had not rung yet: cancelled, and why, in Spanish.
+    assert f"reconocida por {cast.owner.username}" in text
+    assert "acknowledged" not in text and "escalation" not in text
+
+
 def test_it_stops_at_the_next_step_even_if_the_event_was_not_routed_yet(cast, started):
     monitoring.resolve_incident(acting_user=owner(cast), incident=started)
     with time_machine.travel(START + dt.timedelta(minutes=5), tick=False):
         assert escalation.tick() == 0
     run = EscalationRun.objects.get(incident=started)
-    assert run.status == RunStatus.STOPPED and run.stopped_reason == "incident resolved"
+    assert run.status == RunStatus.STOPPED
+    assert run.stopped_code == reasons.STOPPED_INCIDENT_RESOLVED
+    assert run.stopped_text == "the incident was resolved"
 
 
 def test_it_keeps_the_policy_frozen_when_it_is_edited(cast, started, policy):
@@ -201,7 +222,7 @@ def test_it_holds_a_step_during_a_maintenance_window_that_began_meanwhile(cast, 
         assert escalation.tick() == 0  # the policy holds the device: no step
     run = EscalationRun.objects.get(incident=started)
     assert run.step == 1 and run.next_at == START + dt.timedelta(hours=1)
-    assert "maintenance" in run.log[-1]["held"]
+    assert run.log[-1]["held"] == "maintenance"
     assert [d[0] for d in staff_deliveries()] == ["adam"]
     with time_machine.travel(START + dt.timedelta(hours=1, seconds=1), tick=False):
         assert escalation.tick() == 1

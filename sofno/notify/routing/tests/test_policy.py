@@ -16,6 +16,7 @@ from sofno.events.models import Event
 from sofno.monitoring import actions, checkin
 from sofno.monitoring.actions.payloads import site_data
 from sofno.monitoring.models import Device, DeviceStatus, Incident
+from sofno.notify import reasons
 from sofno.notify.delivery import machinery
 from sofno.notify.models import (
     Delivery,
@@ -165,7 +166,8 @@ def test_it_holds_every_subject_event_and_sends_it_when_the_hold_ends(
         assert held.status == HoldStatus.HELD
         evaluation = RuleEvaluation.objects.get(event=event, rule=rule)
         assert evaluation.matched and evaluation.deliveries == 0
-        assert any(r.startswith("held: ") for r in evaluation.reasons), evaluation.reasons
+        assert any(reasons.code_of(r) == reasons.HELD for r in evaluation.reasons)
+        assert any(reasons.text(r).startswith("held: ") for r in evaluation.reasons)
     # Still inside the hold: nothing.
     with at(MONDAY_10 + dt.timedelta(minutes=20)):
         routing.release_due()
@@ -180,7 +182,14 @@ def test_it_holds_every_subject_event_and_sends_it_when_the_hold_ends(
     assert message.rcpt_tos == [cast.agent.email]
     evaluation.refresh_from_db()
     assert evaluation.deliveries == 2  # the email and the bell
-    assert any("sent when the hold ended" in r for r in evaluation.reasons)
+    assert held.outcome_code in (
+        reasons.STILL_RELEVANT,
+        reasons.INCIDENT_STILL_OPEN,
+        reasons.DEVICE_STILL_OFFLINE,
+        reasons.DEVICE_STILL_ONLINE,
+    )
+    assert any(reasons.code_of(r) == reasons.HOLD_RELEASED for r in evaluation.reasons)
+    assert any("sent when the hold ended" in reasons.text(r) for r in evaluation.reasons)
 
 
 def test_it_drops_a_held_alert_when_the_device_came_back_meanwhile(cast, smtp, down):
@@ -197,9 +206,13 @@ def test_it_drops_a_held_alert_when_the_device_came_back_meanwhile(cast, smtp, d
         assert sent(smtp) == (0, 0)
     held = HeldNotification.objects.get(rule=rule)
     assert held.status == HoldStatus.DROPPED
-    assert "came back" in held.outcome or "resolved" in held.outcome
+    assert held.outcome_code in (
+        reasons.DEVICE_BACK_MEANWHILE,
+        reasons.INCIDENT_RESOLVED_MEANWHILE,
+    )
+    assert "came back" in held.outcome_text
     evaluation = RuleEvaluation.objects.get(rule=rule)
-    assert held.outcome in evaluation.reasons
+    assert held.outcome_text in [reasons.text(r) for r in evaluation.reasons]
 
 
 def test_it_sends_at_once_when_a_window_is_ended_early(cast, smtp, down):
@@ -249,7 +262,9 @@ def test_it_holds_outside_business_hours_until_they_open(cast, smtp, down, custo
         assert sent(smtp) == (0, 0)
     held = HeldNotification.objects.get(rule=rule)
     assert held.release_at == dt.datetime(2026, 1, 5, 11, 0, tzinfo=dt.UTC)
-    assert "business hours" in held.detail
+    assert held.reason == "outside_hours"
+    # The customer's zone, in the reader's date format.
+    assert held.detail_text == "outside Café Central's business hours until 05/01/2026 12:00 CET"
     with at(dt.datetime(2026, 1, 5, 11, 0, 1, tzinfo=dt.UTC)):
         assert routing.release_due() == 1
         assert sent(smtp) == (1, 1)

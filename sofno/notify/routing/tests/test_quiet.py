@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sofno.directory.models import Customer, StaffProfile
+from sofno.notify import reasons
 from sofno.notify.routing.quiet import QuietAction, decide
 
 UTC = dt.UTC
@@ -25,7 +26,9 @@ def test_it_defers_to_the_end_of_the_persons_own_night():
     decision = decide(at, quiet=quiet_in("Europe/Rome"), who="Adam")
     assert decision.send_at == dt.datetime(2026, 6, 11, 5, 0, tzinfo=UTC)  # 07:00 CEST
     assert decision.deferred and not decision.skip
-    assert decision.reason == "deferred: Adam's quiet hours until Thu 07:00 CEST"
+    assert decision.code == reasons.DEFERRED_QUIET
+    # In the person's zone, whoever reads it.
+    assert decision.reason == "deferred until 11/06/2026 07:00 CEST: Adam's quiet hours"
 
 
 def test_it_sends_at_once_to_someone_whose_day_it_is():
@@ -58,10 +61,12 @@ def test_it_handles_new_yorks_dst_change_on_another_weekend():
 def test_it_skips_to_the_next_person_or_goes_through_when_the_rule_says_so():
     at = dt.datetime(2026, 6, 10, 1, 0, tzinfo=UTC)  # 03:00 in Rome
     skip = decide(at, quiet=quiet_in("Europe/Rome"), action=QuietAction.NEXT, who="Adam")
-    assert skip.skip and skip.reason == "Adam is in quiet hours: next person"
+    assert skip.skip and skip.code == reasons.QUIET_NEXT
+    assert skip.reason == "Adam is in quiet hours: next person"
     through = decide(at, quiet=quiet_in("Europe/Rome"), action=QuietAction.THROUGH, who="Adam")
     assert through.send_at == at and not through.skip and not through.deferred
-    assert through.reason.startswith("critical")
+    assert through.code == reasons.QUIET_THROUGH
+    assert through.reason == "critical: sent during Adam's quiet hours"
 
 
 def test_it_waits_for_the_customers_business_hours():
@@ -72,7 +77,8 @@ def test_it_waits_for_the_customers_business_hours():
     saturday = dt.datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
     decision = decide(saturday, business=customer.hours())
     assert decision.send_at == dt.datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 09:00 GMT
-    assert "outside business hours until Mon 09:00 GMT" in decision.reason
+    assert decision.code == reasons.DEFERRED_HOURS
+    assert decision.reason == "deferred until 23/11/2026 09:00 GMT: outside business hours"
 
 
 def test_it_satisfies_quiet_and_business_hours_together():
@@ -83,4 +89,6 @@ def test_it_satisfies_quiet_and_business_hours_together():
     at = dt.datetime(2026, 6, 10, 21, 30, tzinfo=UTC)  # 23:30 in Rome
     decision = decide(at, quiet=quiet_in("Europe/Rome"), business=customer.hours())
     assert decision.send_at == dt.datetime(2026, 6, 11, 7, 0, tzinfo=UTC)  # 09:00 CEST
+    assert decision.code == reasons.DEFERRED_QUIET_HOURS
     assert "quiet hours" in decision.reason and "business hours" in decision.reason
+    assert "11/06/2026 09:00 CEST" in decision.reason

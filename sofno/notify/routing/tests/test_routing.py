@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import socket
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.test import Client
+from django.utils import timezone, translation
 
 from sofno.directory.models import Customer
 from sofno.events.emit import emit
 from sofno.monitoring.actions import device_data
+from sofno.notify import reasons
 from sofno.notify.channels.email.smtp import POOL
 from sofno.notify.delivery import machinery
 from sofno.notify.models import (
@@ -34,6 +37,12 @@ def customer(cast):
     customer = Customer.objects.create(organization=cast.org, name="Pizzeria Roma")
     customer.assigned_agents.add(cast.agent)
     return customer
+
+
+def words(evaluation) -> list[str]:
+    """An evaluation's reasons in English words."""
+    with translation.override("en"):
+        return [reasons.text(r) for r in evaluation.reasons]
 
 
 def make_device(cast, customer, name):
@@ -74,14 +83,15 @@ def test_it_lets_a_device_rule_override_its_customers_rule(cast, customer):
     verdicts = {e.rule_name: e for e in RuleEvaluation.objects.filter(event=first)}
     assert verdicts["Till 1 rule"].matched
     assert not verdicts["Customer rule"].matched
-    assert verdicts["Customer rule"].reasons[-1] == "overridden by the device rule 'Till 1 rule'"
+    assert words(verdicts["Customer rule"])[-1] == "overridden by the device rule Till 1 rule"
     assert verdicts["Everyone"].matched  # organization rules always apply
 
     verdicts = {e.rule_name: e for e in RuleEvaluation.objects.filter(event=second)}
     assert verdicts["Customer rule"].matched
-    assert "customer is Pizzeria Roma" in verdicts["Customer rule"].reasons
+    assert "customer is Pizzeria Roma" in words(verdicts["Customer rule"])
     assert not verdicts["Till 1 rule"].matched
-    assert verdicts["Till 1 rule"].reasons[-1] == "the event is about another device"
+    assert verdicts["Till 1 rule"].reasons[-1] == {"code": reasons.OTHER_DEVICE}
+    assert words(verdicts["Till 1 rule"])[-1] == "the event is about another device"
 
 
 def test_it_checks_conditions_and_ticket_status_changes(cast, customer):
@@ -97,9 +107,10 @@ def test_it_checks_conditions_and_ticket_status_changes(cast, customer):
     )
     route(cast)
     (only,) = RuleEvaluation.objects.filter(event=event, rule_name="Only Till 9")
-    assert not only.matched and only.reasons[-1] == "device_name eq 'Till 9': no (it is 'Till 1')"
+    assert not only.matched and reasons.code_of(only.reasons[-1]) == reasons.CONDITION_NO
+    assert words(only)[-1] == 'device_name is "Till 9": no (it is "Till 1")'
     (closed,) = RuleEvaluation.objects.filter(event=ticket)
-    assert not closed.matched and closed.reasons[-1] == "ticket status is not closed"
+    assert not closed.matched and words(closed)[-1] == "ticket status is not closed"
     assert not Delivery.objects.exclude(channel="webhook").exists()
 
 
@@ -224,13 +235,47 @@ def test_it_defers_to_the_end_of_quiet_hours_and_says_why(cast, customer, smtp):
     email = Delivery.objects.select_related("message").get(event=event, channel="email")
     assert email.status == DeliveryStatus.PENDING
     assert email.next_attempt_at == dt.datetime(2026, 6, 10, 6, 0, tzinfo=dt.UTC)
-    assert email.message.deferred_reason == "deferred: adam's quiet hours until Wed 08:00 CEST"
+    assert email.message.deferred_code == reasons.DEFERRED_QUIET
+    assert email.message.deferred_reason == ""  # the words are made when read
+    assert email.message.deferred_text == "deferred until 10/06/2026 08:00 CEST: adam's quiet hours"
     assert smtp.messages == []
     # The bell is silent, so it is not deferred.
     assert Delivery.objects.get(event=event, channel="inapp").status == DeliveryStatus.SUCCEEDED
     with time_machine.travel(dt.datetime(2026, 6, 10, 6, 0, 1, tzinfo=dt.UTC), tick=False):
         machinery.deliver_all(max_seconds=10)
     assert len(smtp.messages) == 1
+
+
+def test_it_shows_why_a_delivery_waits_in_the_readers_language(cast, customer, smtp):
+    set_profile(
+        user=cast.agent,
+        timezone="Europe/Rome",
+        quiet_hours={"ranges": [{"day": d, "start": "00:00", "end": "08:00"} for d in range(7)]},
+    )
+    set_profile(user=cast.viewer, language="es", timezone="Europe/Madrid")
+    at = dt.datetime(2026, 6, 10, 1, 0, tzinfo=dt.UTC)  # 03:00 in Rome
+    with time_machine.travel(at, tick=False):
+        rule(cast, "Offline tills")
+        event = offline(cast, make_device(cast, customer, "Till 1"))
+        route(cast)
+    client = Client()
+    client.force_login(cast.viewer)
+    page = client.get(f"/notifications/events/{event.public_id}/")
+    assert page.status_code == 200
+    text = html.unescape(page.content.decode())
+    # Written by the worker in no language; read in Spanish, the date as Spain writes it.
+    assert "aplazado hasta el 10/06/2026 08:00 CEST: horas de silencio de adam" in text
+    assert "el tipo de evento device.offline está seleccionado" in text
+    assert "envíos: 2; destinatarios: 1" in text
+    assert "deferred" not in text and "quiet hours" not in text and "is selected" not in text
+    # The API answers in the caller's language too, with the code to match on.
+    api = client.get(f"/api/v1/events/{event.public_id}/routing")
+    email = next(d for d in api.json()["deliveries"] if d["channel"] == "email")
+    assert email["deferred_code"] == reasons.DEFERRED_QUIET
+    assert email["deferred_reason"].startswith("aplazado hasta el 10/06/2026 08:00 CEST")
+    (verdict,) = api.json()["evaluations"]
+    assert verdict["reason_codes"][0] == reasons.TYPE_SELECTED
+    assert verdict["reasons"][0] == "el tipo de evento device.offline está seleccionado"
 
 
 def test_it_goes_to_the_next_person_in_quiet_hours_when_the_rule_says_so(cast, customer, smtp):
@@ -249,7 +294,7 @@ def test_it_goes_to_the_next_person_in_quiet_hours_when_the_rule_says_so(cast, c
     emails = Delivery.objects.filter(event=event, channel="email")
     assert list(emails.values_list("address", flat=True)) == ["olivia@example.com"]
     (evaluation,) = RuleEvaluation.objects.filter(event=event)
-    assert "adam is in quiet hours: next person" in evaluation.reasons
+    assert "adam is in quiet hours: next person" in words(evaluation)
 
 
 def test_it_falls_back_to_the_configured_person_when_nobody_is_on_call(cast, customer):
@@ -257,7 +302,8 @@ def test_it_falls_back_to_the_configured_person_when_nobody_is_on_call(cast, cus
     event = offline(cast, make_device(cast, customer, "Till 1"))
     route(cast)
     (evaluation,) = RuleEvaluation.objects.filter(event=event)
-    assert "nobody on call: the fallback person instead" in evaluation.reasons
+    assert {"code": reasons.ON_CALL_FALLBACK} in evaluation.reasons
+    assert "nobody on call: the fallback person instead" in words(evaluation)
     assert Delivery.objects.get(event=event).recipient_user == cast.owner
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from sofno.directory.models import Contact, ContactType, Customer
 from sofno.events.emit import emit
+from sofno.notify import reasons
 from sofno.notify.routing.recipients import resolve
 
 
@@ -30,7 +31,10 @@ def test_it_names_only_the_added_technicians_and_says_who_has_no_account(cast):
     now = timezone.now()
     added = resolve([{"kind": "added_technicians"}], cast.org, event, at=now)
     assert _names(added) == ["olivia"]
-    assert added.notes == ["technician ghost has no user account in the organization"]
+    assert added.notes == [{"code": reasons.NO_ACCOUNT, "params": {"person": "ghost"}}]
+    assert reasons.text(added.notes[0]) == (
+        "technician ghost has no user account in the organization"
+    )
     everyone = resolve([{"kind": "technicians"}], cast.org, event, at=now)
     assert sorted(_names(everyone)) == ["adam", "olivia"]
 
@@ -51,6 +55,11 @@ def test_it_names_the_customers_primary_contact_of_the_chosen_type(cast):
     default = resolve([{"kind": "primary_contact"}], cast.org, event, at=now)
     assert _names(default) == ["Carla"]  # the ticket settings' type: service
     billing = resolve([{"kind": "primary_contact", "value": "billing"}], cast.org, event, at=now)
-    assert billing.people == [] and billing.notes == ["Shop has no primary billing contact"]
+    assert billing.people == [] and [reasons.code_of(n) for n in billing.notes] == [
+        reasons.NO_PRIMARY_CONTACT
+    ]
+    # The contact type by the name people gave it, not its slug.
+    assert reasons.text(billing.notes[0]) == "Shop has no primary Billing contact"
     nobody = resolve([{"kind": "primary_contact"}], cast.org, _event(cast, None), at=now)
-    assert nobody.notes == ["primary contact: the event names no customer"]
+    assert nobody.notes == [{"code": reasons.PRIMARY_NO_CUSTOMER}]
+    assert reasons.text(nobody.notes[0]) == "primary contact: the event names no customer"

@@ -9,6 +9,7 @@ from standardwebhooks import Webhook
 
 from sofno.events.emit import NewEvent, emit, emit_many
 from sofno.events.models import Event
+from sofno.notify import reasons
 from sofno.notify.channels.webhook import actions
 from sofno.notify.delivery import machinery as delivery
 from sofno.notify.models import (
@@ -167,10 +168,13 @@ def test_it_disables_the_endpoint_on_410_and_tells_its_owners(cast, owner_actor,
     run_until_idle()
     endpoint.refresh_from_db()
     assert endpoint.enabled is False
-    assert "410" in endpoint.disabled_reason
+    assert endpoint.disabled_code == reasons.WEBHOOK_GONE
+    assert "410" in endpoint.disabled_text
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.FAILED}
     disabled = Event.objects.get(organization=cast.org, type="webhook.endpoint.disabled")
     assert disabled.subject == f"webhook:{endpoint.public_id}"
+    assert disabled.payload["reason_code"] == reasons.WEBHOOK_GONE
+    assert "410" in disabled.payload["reason"]
 
 
 def test_it_disables_an_endpoint_failing_for_the_whole_window(
@@ -194,7 +198,8 @@ def test_it_disables_an_endpoint_failing_for_the_whole_window(
         emit(cast.org, "customer.created", "e", {})
         run_until_idle()
     endpoint.refresh_from_db()
-    assert not endpoint.enabled and "failing without a success" in endpoint.disabled_reason
+    assert not endpoint.enabled and endpoint.disabled_code == reasons.WEBHOOK_FAILING
+    assert endpoint.disabled_text.startswith("failing without a success since ")
     assert Event.objects.filter(type="webhook.endpoint.disabled").count() == 1
     # The owner's events about the endpoint were never sent to the endpoint itself.
     assert {r.json["type"] for r in receiver.received} == {"customer.created"}
