@@ -428,7 +428,11 @@ def remove_line(
 
 @transaction.atomic
 def update_settings(*, acting_user: Actor, fields: dict[str, Any]) -> OncallSettings:
-    """Change the organization's turns, days, lines, lunch rule, weights or lookup."""
+    """Change the organization's turns, days, lines, lunch rule, weights or lookup.
+
+    Emits ``oncall.settings.updated`` naming the fields given (never their values:
+    the team message URL may hold a chat room's token).
+    """
     acting_user.require_admin()
     conf = OncallSettings.for_org(acting_user.organization)
     if isinstance(fields.get("days"), list):
@@ -437,6 +441,12 @@ def update_settings(*, acting_user: Actor, fields: dict[str, Any]) -> OncallSett
     conf.full_clean()
     conf.save()
     acting_user.audit("oncall.settings.updated", conf, fields=sorted(fields))
+    emit(
+        conf.organization,
+        "oncall.settings.updated",
+        subject="oncall_settings",
+        data={"changed": sorted(fields)},
+    )
     return conf
 
 
