@@ -53,6 +53,8 @@ def on_emitted(types: Iterable[str], handler: Callable[[list[Event]], None]) -> 
     - For work a lower app owes an upper app's change, done by the time the change
       commits (notify writing the rules that tickets' notification settings describe).
     - An error in the handler rolls the change back with its events.
+    - Only events SOFNO records itself (source ``sofno``): an external system posting
+      a built-in type through the API changes nothing of SOFNO's own data.
     - Registered from the reacting app's ``AppConfig.ready``.
     """
     entry = (frozenset(types), handler)
@@ -140,7 +142,7 @@ def emit_many(
     # Time-relative triggers are scheduled in the same transaction, so an event
     # that commits always has its due rows.
     triggers.schedule(rows)
-    if _HANDLERS:
+    if _HANDLERS and source == "sofno":
         _handle(rows)
     if _COMMIT_LISTENERS:
         transaction.on_commit(lambda: _notify(rows))

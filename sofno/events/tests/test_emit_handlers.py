@@ -47,3 +47,8 @@ def test_a_handler_sees_its_events_stored(cast, seen):
     )
     emit(cast.org, "invoice.sent", "invoice:1")
     assert [e.subject for e in stored] == ["invoice:1"]
+
+
+def test_an_event_posted_from_outside_reaches_no_handler(cast, seen):
+    emit(cast.org, "invoice.paid", source="api:abc123")
+    assert seen == []
