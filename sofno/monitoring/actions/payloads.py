@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sofno.core.access import Actor
-from sofno.monitoring.models import Device, Incident, IncidentEntry
+from sofno.monitoring.models import Device, Incident, IncidentEntry, SiteMember
 
 SYSTEM = "SOFNO"
 
@@ -50,8 +50,6 @@ def site_title(customer_name: str, down: int, total: int) -> str:
 def site_data(incident: Incident, names: list[str] | None = None) -> dict[str, Any]:
     """The tokens of a site incident's events: the customer, the counts, the names of
     the computers still offline."""
-    from sofno.monitoring.models import SiteMember
-
     customer = incident.customer
     if names is None:
         names = list(

@@ -30,8 +30,8 @@ from django.db import connection
 
 from sofno.core.models import Organization
 from sofno.events.emit import NewEvent, emit_many
+from sofno.monitoring.actions.bulk import insert_rows, update_rows
 from sofno.monitoring.actions.payloads import SYSTEM, site_data, site_title
-from sofno.monitoring.actions.sweep import _insert, _update
 from sofno.monitoring.models import (
     OPEN_STATUSES,
     Device,
@@ -108,7 +108,7 @@ def come_online_many(key_hashes: Sequence[str], at: dt.datetime) -> list[Returni
     entries: list[tuple] = []
     _sites_back(devices, at, per_device, entries)
     _resolve_device_incidents(devices, at, per_device, entries)
-    _insert(IncidentEntry, _ENTRY_COLUMNS, entries)
+    insert_rows(IncidentEntry, _ENTRY_COLUMNS, entries)
     batches: dict[int, list[NewEvent]] = defaultdict(list)
     for device in devices:
         batches[device.organization_id] += per_device[device.id]
@@ -264,7 +264,7 @@ def _sites_back(devices: list[Returning], at, per_device: dict, entries: list) -
                 NewEvent("incident.resolved", subject, data, occurred_at=at),
             ]
         changed.append(site)
-    _update(
+    update_rows(
         Incident,
         ["devices_down", "title", "status", "resolved_at", "auto_resolved"],
         [

@@ -27,7 +27,8 @@ from django.db.models import Count
 
 from sofno.events.emit import NewEvent, emit_many
 from sofno.monitoring import conf
-from sofno.monitoring.actions.payloads import SYSTEM, site_data, site_title
+from sofno.monitoring.actions.bulk import insert_incidents, insert_rows, update_rows
+from sofno.monitoring.actions.payloads import SYSTEM, incident_data, site_data, site_title
 from sofno.monitoring.models import (
     DEFAULT_SITE_WINDOW,
     OPEN_STATUSES,
@@ -131,24 +132,6 @@ class Grouping:
         return lone
 
 
-def insert_incidents(*args, **kwargs):
-    from sofno.monitoring.actions.sweep import insert_incidents as insert
-
-    return insert(*args, **kwargs)
-
-
-def _insert(*args, **kwargs):
-    from sofno.monitoring.actions.sweep import _insert as insert
-
-    return insert(*args, **kwargs)
-
-
-def _update(*args, **kwargs):
-    from sofno.monitoring.actions.sweep import _update as update
-
-    return update(*args, **kwargs)
-
-
 def _open_sites(grouping: Grouping, new_sites: list, events: dict) -> list:
     """Open the new site incidents; returns ``(site, devices)`` to attach instead where
     another worker opened the customer's site incident first."""
@@ -208,16 +191,14 @@ def _open_sites(grouping: Grouping, new_sites: list, events: dict) -> list:
             message = "No computer of this customer is left online: alert now."
             entries.append((incident.id, at, TimelineKind.ALERT.value, message, SYSTEM))
             batch.append(NewEvent("incident.alert", subject, data, occurred_at=now))
-    _insert(SiteMember, ["incident_id", "device_id", "down_at"], members_rows)
+    insert_rows(SiteMember, ["incident_id", "device_id", "down_at"], members_rows)
     _merge_device_incidents(made, entries, events, now)
-    _insert(IncidentEntry, ["incident_id", "at", "kind", "message", "actor_label"], entries)
+    insert_rows(IncidentEntry, ["incident_id", "at", "kind", "message", "actor_label"], entries)
     return attach
 
 
 def _merge_device_incidents(made: list, entries: list, events: dict, now: dt.datetime) -> None:
     """The open device incidents of a new site's computers join the site incident."""
-    from sofno.monitoring.actions.payloads import incident_data
-
     site_of = {m[0]: incident for incident, members in made for m in members}
     merging = list(
         Incident.objects.filter(
@@ -282,7 +263,7 @@ def _attach(grouping: Grouping, attach: list, events: dict) -> None:
                 again[site.id].append(device.id)
             else:
                 rows.append((site.id, device.id, adapt(device.since)))
-    _insert(SiteMember, ["incident_id", "device_id", "down_at"], rows)
+    insert_rows(SiteMember, ["incident_id", "device_id", "down_at"], rows)
     for site_id, device_ids in again.items():
         SiteMember.objects.filter(incident_id=site_id, device_id__in=device_ids).update(
             back_at=None, down_at=now
@@ -297,7 +278,7 @@ def _attach(grouping: Grouping, attach: list, events: dict) -> None:
         site.devices_down = down.get(site.id, 0)
         site.devices_total = max(site.devices_total, site.devices_down)
         site.title = site_title(site.customer.name, site.devices_down, site.devices_total)
-    _update(
+    update_rows(
         Incident,
         ["devices_down", "devices_total", "title"],
         [(s.id, s.devices_down, s.devices_total, s.title) for s in sites],
@@ -331,7 +312,7 @@ def _attach(grouping: Grouping, attach: list, events: dict) -> None:
                     occurred_at=device.since,
                 )
             )
-    _insert(IncidentEntry, ["incident_id", "at", "kind", "message", "actor_label"], entries)
+    insert_rows(IncidentEntry, ["incident_id", "at", "kind", "message", "actor_label"], entries)
 
 
 def device_back(device: Device, at: dt.datetime) -> bool:
