@@ -12,10 +12,13 @@ from django.utils import timezone
 
 from sofno.core.access import Actor
 from sofno.core.models import Membership
+from sofno.core.validators import normalize_phone
+from sofno.directory.models import Contact
 from sofno.events.emit import emit
 from sofno.oncall.models import (
     Assignment,
     BusyEntry,
+    Call,
     EditKind,
     Holiday,
     OncallSettings,
@@ -460,10 +463,6 @@ def ringing(*, acting_user: Actor, phone: str, extension: str):
     - ``phone`` is the caller's number in E.164 form.
     - ``extension`` belongs to a person of the organization.
     """
-    from sofno.core.validators import normalize_phone
-    from sofno.directory.models import Contact
-    from sofno.oncall.models import Call
-
     acting_user.require_write()
     try:
         number = normalize_phone(phone)

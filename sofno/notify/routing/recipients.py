@@ -28,7 +28,10 @@ from django.contrib.auth import get_user_model
 from sofno.core.models import ADMIN_ROLES, Membership, Role
 from sofno.core.windows import WeeklyWindows
 from sofno.directory.models import Contact, Customer, StaffProfile
+from sofno.monitoring.models import Device
 from sofno.notify.rules.matching import subject_ids
+from sofno.oncall.selectors import on_call_at
+from sofno.tickets.models import TicketSettings
 
 
 @dataclass
@@ -127,8 +130,6 @@ def resolve(
             for user in customer.assigned_agents.select_related("staff_profile").order_by("pk"):
                 out.add(_staff(user))
         elif kind == "on_call":
-            from sofno.oncall.selectors import on_call_at
-
             people = on_call_at(organization, at)
             if not people and fallback_user is not None:
                 out.notes.append("nobody on call: the fallback person instead")
@@ -203,8 +204,6 @@ def resolve(
 
 
 def _add_installer(out: Resolved, organization, payload: dict) -> None:
-    from sofno.monitoring.models import Device
-
     device_id = payload.get("device_id")
     if not device_id:
         out.notes.append("installer: the event names no computer")
@@ -236,8 +235,6 @@ def _add_turn_people(out: Resolved, organization, payload: dict, channel) -> Non
 
 def _ticket_contact_type(organization) -> str:
     """The contact type whose primary contact is "the customer" for tickets."""
-    from sofno.tickets.models import TicketSettings
-
     settings = (
         TicketSettings.objects.filter(organization=organization)
         .select_related("customer_contact_type")
