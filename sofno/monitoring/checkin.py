@@ -32,7 +32,7 @@ from django.utils import timezone
 from sofno.core.models import hash_secret
 from sofno.core.ratelimit import LocalCounter, Rate, consume
 from sofno.monitoring import checkin_rules, conf
-from sofno.monitoring.actions import come_online, come_online_many
+from sofno.monitoring.actions import come_online_many
 from sofno.monitoring.checkin_rules import FACTS, FACTS_BY_NAME, MAX_NUMBER
 from sofno.monitoring.commands import deliver_pending
 from sofno.monitoring.geo import locate
@@ -301,8 +301,10 @@ def handle_hashed(
         if not device.active or not device.customer.active:
             return Answer(403, {"code": "refused", "message": device.customer.refusal_message})
         if not stored:
-            if device.status != DeviceStatus.ONLINE:
-                come_online(device, at)
+            # The recovery path the batches take, with a batch of one: the device is
+            # locked above, so it cannot be left to another transaction.
+            if device.status != DeviceStatus.ONLINE and come_online_many([key_hash], at):
+                device.status, device.status_changed_at = DeviceStatus.ONLINE, at
             changed = _apply_facts(device, ip, facts)
             device.last_checkin_at = at
             device.alert_after = device.deadline_from(at)

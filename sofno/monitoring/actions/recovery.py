@@ -1,8 +1,8 @@
-"""Devices coming back online in batches: what :func:`incidents.come_online` does for
-one device, in a few statements for a whole batch of check-ins.
+"""Devices coming back online: the one recovery path, a few statements for a whole
+batch of check-ins (a check-in on its own is a batch of one).
 
-Rules (the same outcome, events and timeline rows as ``come_online`` device by
-device, in the batch's order):
+Rules (the same outcome, events and timeline rows as the devices coming back one by
+one, in the batch's order):
 - each returning device is claimed by a compare-and-set on its old status, its rows
   locked with ``SKIP LOCKED`` on PostgreSQL: a device another server process is
   bringing back is left to it (its check-in then waits on the batched statement);
@@ -66,8 +66,8 @@ class Returning:
     key_hash: str
 
     def data(self) -> dict:
-        """``device_data`` of the device as ``come_online`` sees it: online, with the
-        check-in before this one."""
+        """``device_data`` of the device brought back: online, with the check-in before
+        this one."""
         return {
             "device_id": str(self.public_id),
             "device_name": self.name,
@@ -93,7 +93,7 @@ def come_online_many(key_hashes: Sequence[str], at: dt.datetime) -> list[Returni
     devices.sort(key=lambda d: order[d.key_hash])
     ids = [d.id for d in devices]
     OfflinePeriod.objects.filter(device_id__in=ids, ended_at__isnull=True).update(ended_at=at)
-    # Each device's events in come_online's order: online, its site, its own incident.
+    # Each device's events in order: online, its site, its own incident.
     per_device: dict[int, list[NewEvent]] = {
         d.id: [
             NewEvent(

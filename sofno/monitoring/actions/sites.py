@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Count
 
-from sofno.events.emit import NewEvent, emit_many
+from sofno.events.emit import NewEvent
 from sofno.monitoring import conf
 from sofno.monitoring.actions.bulk import insert_incidents, insert_rows, update_rows
 from sofno.monitoring.actions.payloads import SYSTEM, incident_data, site_data, site_title
@@ -313,80 +313,3 @@ def _attach(grouping: Grouping, attach: list, events: dict) -> None:
                 )
             )
     insert_rows(IncidentEntry, ["incident_id", "at", "kind", "message", "actor_label"], entries)
-
-
-def device_back(device: Device, at: dt.datetime) -> bool:
-    """A computer of an open site incident checked in again (in the caller's
-    transaction): partial recovery, or the whole site back. Returns whether it was a
-    member of one."""
-    member = (
-        SiteMember.objects.select_related("incident__customer")
-        .filter(device=device, back_at__isnull=True, incident__status__in=OPEN_STATUSES)
-        .first()
-    )
-    if member is None:
-        return False
-    if not SiteMember.objects.filter(pk=member.pk, back_at__isnull=True).update(back_at=at):
-        return False  # another request noted it
-    site = member.incident
-    # Locked first, so concurrent recoveries (and sweeps) count each other's rows.
-    Incident.objects.select_for_update().filter(pk=site.pk).values_list("pk").first()
-    left = SiteMember.objects.filter(incident=site, back_at__isnull=True).count()
-    site.devices_down = left
-    subject = f"customer:{site.customer.public_id}"
-    organization = device.organization
-    if left:
-        site.title = site_title(site.customer.name, left, site.devices_total)
-        Incident.objects.filter(pk=site.pk).update(devices_down=left, title=site.title)
-        IncidentEntry.objects.create(
-            incident=site,
-            at=at,
-            kind=TimelineKind.DEVICE_UP,
-            message=f"{device.name} is back ({left} of {site.devices_total} still offline).",
-            actor_label=SYSTEM,
-        )
-        emit_many(
-            organization,
-            [
-                NewEvent(
-                    "site.device_up",
-                    subject,
-                    {**site_data(site), "device_name": device.name},
-                    occurred_at=at,
-                )
-            ],
-        )
-        return True
-    resolved = Incident.objects.filter(pk=site.pk, status__in=OPEN_STATUSES).update(
-        status=IncidentStatus.RESOLVED, resolved_at=at, auto_resolved=True, devices_down=0
-    )
-    if not resolved:
-        return True  # resolved by hand meanwhile
-    site.status, site.resolved_at = IncidentStatus.RESOLVED, at
-    IncidentEntry.objects.bulk_create(
-        [
-            IncidentEntry(
-                incident=site,
-                at=at,
-                kind=TimelineKind.RECOVERED,
-                message=f"{device.name} is back: every computer is online again.",
-                actor_label=SYSTEM,
-            ),
-            IncidentEntry(
-                incident=site,
-                at=at,
-                kind=TimelineKind.RESOLVED,
-                message="Resolved automatically on recovery.",
-                actor_label=SYSTEM,
-            ),
-        ]
-    )
-    data = {**site_data(site, []), "device_name": device.name, "auto": True}
-    emit_many(
-        organization,
-        [
-            NewEvent("site.up", subject, data, occurred_at=at),
-            NewEvent("incident.resolved", subject, data, occurred_at=at),
-        ],
-    )
-    return True
