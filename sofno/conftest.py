@@ -202,6 +202,7 @@ def loopback(settings):
 def smtp(cast, loopback) -> Iterator:
     """A real SMTP server (aiosmtpd) on loopback as the acme organization's default
     mail profile (``server.profile``); its messages are in ``server.messages``."""
+    # Imported here: this conftest loads before pytest-django sets Django up.
     from sofno.notify.channels.email.smtp import POOL
     from sofno.notify.models import SmtpProfile
     from sofno.notify.testing.smtp_server import SmtpServer

@@ -1,8 +1,10 @@
 """``emit``: the one way anything records a business event.
 
 The Event rows are written in the caller's transaction (an outbox): if the change
-rolls back, so does the event. Listeners registered with :func:`on_committed` are
-told after commit, which is how dispatch wakes up.
+rolls back, so does the event. Handlers registered with :func:`on_emitted` run in
+that same transaction (a lower app reacting to an upper app's change); listeners
+registered with :func:`on_committed` are told after commit, which is how dispatch
+wakes up.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sofno.events.models import Event, EventCounter
 from sofno.events.scope import customer_of
 
 _COMMIT_LISTENERS: list[Callable[[list[Event]], None]] = []
+_HANDLERS: list[tuple[frozenset[str], Callable[[list[Event]], None]]] = []
 
 
 @dataclass
@@ -41,6 +44,22 @@ def on_committed(listener: Callable[[list[Event]], None]) -> None:
     """Call ``listener(events)`` after each transaction that emitted ``events`` commits."""
     if listener not in _COMMIT_LISTENERS:
         _COMMIT_LISTENERS.append(listener)
+
+
+def on_emitted(types: Iterable[str], handler: Callable[[list[Event]], None]) -> None:
+    """Call ``handler(events)`` in the emitting transaction with the events just recorded
+    whose type is one of ``types`` (exact names).
+
+    - For work a lower app owes an upper app's change, done by the time the change
+      commits (notify writing the rules that tickets' notification settings describe).
+    - An error in the handler rolls the change back with its events.
+    - Only events SOFNO records itself (source ``sofno``): an external system posting
+      a built-in type through the API changes nothing of SOFNO's own data.
+    - Registered from the reacting app's ``AppConfig.ready``.
+    """
+    entry = (frozenset(types), handler)
+    if entry not in _HANDLERS:
+        _HANDLERS.append(entry)
 
 
 def emit(
@@ -123,6 +142,8 @@ def emit_many(
     # Time-relative triggers are scheduled in the same transaction, so an event
     # that commits always has its due rows.
     triggers.schedule(rows)
+    if _HANDLERS and source == "sofno":
+        _handle(rows)
     if _COMMIT_LISTENERS:
         transaction.on_commit(lambda: _notify(rows))
     return rows
@@ -214,6 +235,13 @@ def _allocate(organization_id: int, count: int) -> int:
     return EventCounter.objects.values_list("last_sequence", flat=True).get(
         organization_id=organization_id
     )
+
+
+def _handle(rows: list[Event]) -> None:
+    emitted = {row.type for row in rows}
+    for types, handler in _HANDLERS:
+        if types & emitted:
+            handler([row for row in rows if row.type in types])
 
 
 def _notify(events: list[Event]) -> None:

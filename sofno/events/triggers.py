@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 
-from sofno.events.models import DueStatus, Event, TimeTrigger, TimezoneSource, TriggerDue
+from sofno.core.models import Organization
+from sofno.directory.models import Contact, Customer
 
-if TYPE_CHECKING:
-    from sofno.directory.models import Contact, Customer
+# ``emit`` schedules this module's time triggers and they fire through ``emit``: the
+# module, not its function, is imported, so either side may load first.
+from sofno.events import emit as emitting
+from sofno.events.models import DueStatus, Event, TimeTrigger, TimezoneSource, TriggerDue
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +100,12 @@ def _changed(sender: type[Customer | Contact], instance: Any) -> list[str]:
 
 
 def _emit_record(kind: str, action: str, instance: Any, data: dict[str, Any]) -> None:
-    from sofno.events.emit import emit
-
     customer = instance if kind == "customer" else instance.customer
     subject = f"{kind}:{instance.public_id}"
     payload = {"customer": customer_data(customer), **data}
     # Contacts are ordered with their customer, so a receiver never sees a contact
     # of a customer it has not heard of yet.
-    emit(
+    emitting.emit(
         instance.organization,
         f"{kind}.{action}",
         subject,
@@ -133,8 +134,6 @@ def _on_save(
 def _on_delete(
     sender: type[Customer | Contact], instance: Any, origin: Any = None, **kwargs: Any
 ) -> None:
-    from sofno.core.models import Organization
-
     if getattr(origin, "model", type(origin)) is Organization:
         return  # the whole tenant is going; its log goes with it
     kind = sender.__name__.lower()
@@ -150,8 +149,6 @@ def _on_delete(
 
 def connect_record_triggers() -> None:
     """Connect the directory's save/delete signals (called from ``EventsConfig.ready``)."""
-    from sofno.directory.models import Contact, Customer
-
     for model in (Customer, Contact):
         uid = f"sofno.events.{model.__name__}"
         pre_save.connect(_remember_old, sender=model, dispatch_uid=uid + ".pre")
@@ -193,8 +190,6 @@ def _zone_for(trigger: TimeTrigger, event: Event) -> tuple[str, str]:
     if trigger.timezone_source == TimezoneSource.FIXED and trigger.timezone:
         return trigger.timezone, ""
     if trigger.timezone_source == TimezoneSource.CUSTOMER:
-        from sofno.directory.models import Customer
-
         customer_id = lookup(event.payload, "customer.id") or lookup(event.payload, "customer_id")
         zone = None
         if customer_id:
@@ -279,8 +274,6 @@ def fire_due(now: dt.datetime | None = None, limit: int = 200) -> int:
     Each row is claimed by compare-and-set in the same transaction as its event, so
     two loops never fire one row twice and a crash never half-fires one.
     """
-    from sofno.events.emit import emit
-
     now = now or timezone.now()
     due = list(
         TriggerDue.objects.filter(status=DueStatus.PENDING, due_at__lte=now)
@@ -307,7 +300,7 @@ def fire_due(now: dt.datetime | None = None, limit: int = 200) -> int:
                     "timezone": row.timezone,
                 },
             }
-            event = emit(
+            event = emitting.emit(
                 row.organization,
                 trigger.emit_type,
                 source.subject,

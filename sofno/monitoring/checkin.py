@@ -32,7 +32,9 @@ from django.utils import timezone
 from sofno.core.models import hash_secret
 from sofno.core.ratelimit import LocalCounter, Rate, consume
 from sofno.monitoring import checkin_rules, conf
+from sofno.monitoring.actions import come_online_many
 from sofno.monitoring.checkin_rules import FACTS, FACTS_BY_NAME, MAX_NUMBER
+from sofno.monitoring.commands import deliver_pending
 from sofno.monitoring.geo import locate
 from sofno.monitoring.models import CheckIn, Device, DeviceStatus
 
@@ -285,9 +287,6 @@ def handle_hashed(
     ``stored=True`` means the fast path already recorded this check-in and only the
     pending commands are wanted.
     """
-    from sofno.monitoring.actions import come_online
-    from sofno.monitoring.commands import deliver_pending
-
     at = at or timezone.now()
     ip = clean_ip(ip)
     with transaction.atomic():
@@ -302,8 +301,10 @@ def handle_hashed(
         if not device.active or not device.customer.active:
             return Answer(403, {"code": "refused", "message": device.customer.refusal_message})
         if not stored:
-            if device.status != DeviceStatus.ONLINE:
-                come_online(device, at)
+            # The recovery path the batches take, with a batch of one: the device is
+            # locked above, so it cannot be left to another transaction.
+            if device.status != DeviceStatus.ONLINE and come_online_many([key_hash], at):
+                device.status, device.status_changed_at = DeviceStatus.ONLINE, at
             changed = _apply_facts(device, ip, facts)
             device.last_checkin_at = at
             device.alert_after = device.deadline_from(at)
@@ -324,8 +325,6 @@ def recover_many(key_hashes: list[str], at: dt.datetime | None = None) -> dict[s
     (brought back here or by another transaction), or another transaction holds it
     (whose commit the batched statement then waits for).
     """
-    from sofno.monitoring.actions import come_online_many
-
     at = at or timezone.now()
     with transaction.atomic():
         back = {d.key_hash for d in come_online_many(list(dict.fromkeys(key_hashes)), at)}
@@ -355,8 +354,6 @@ def handle_many(items: list[tuple[str, str | None, dict | None]]) -> list[Answer
     statements for the batch, :func:`actions.come_online_many`); then each check-in
     runs in a savepoint of its own: a row the database refuses fails alone.
     """
-    from sofno.monitoring.actions import come_online_many
-
     at = timezone.now()
     answers = []
     with transaction.atomic():

@@ -26,8 +26,15 @@ class NotifyConfig(AppConfig):
 
         catalog.register(*PHONE_EVENTS)
         register_demo_seeder(rule_demo.seed)
-        from sofno.notify.rules import ticket_rules, turn_rules  # noqa: F401 (turn_rules: its receivers)
+        from sofno.events.emit import on_emitted
+        from sofno.notify.rules import ticket_rules, turn_rules
 
+        # The managed rules follow tickets' and oncall's settings in the same
+        # transaction as the change, so they exist when the request returns.
+        on_emitted(ticket_rules.STATUS_EVENTS, ticket_rules.statuses_changed)
+        on_emitted(["ticket.created"], ticket_rules.ticket_created)
+        on_emitted(["oncall.settings.updated"], turn_rules.settings_updated)
+        on_emitted(["oncall.timetable.published"], turn_rules.timetable_published)
         register_loop("notify.incident_tickets", ticket_rules.open_incident_tickets, interval=30.0)
         # What was recently sent about a customer shows when that customer calls.
         from sofno.notify.delivery.callinfo import recent_notifications

@@ -19,6 +19,7 @@ from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
 from sofno.core.models import Organization
+from sofno.events.catalog import matches
 from sofno.events.models import Event
 from sofno.notify import reasons
 
@@ -118,8 +119,6 @@ class WebhookEndpoint(models.Model):
 
     def wants(self, event: Event) -> bool:
         """Whether a new event should be delivered here (type filter, age)."""
-        from sofno.events.catalog import matches
-
         if event.type == TEST_EVENT_TYPE or event.recorded_at < self.created_at:
             return False
         if event.type.startswith("webhook.") and event.subject == f"webhook:{self.public_id}":

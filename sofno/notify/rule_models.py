@@ -11,8 +11,6 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
@@ -288,27 +286,6 @@ class RuleEvaluation(models.Model):
         if self.rule_id is None and self.rule_name == ADMINS_RULE_NAME:
             return str(_("Admins (built in)"))
         return self.rule_name
-
-
-# The ticket notification settings are the tickets' default rules: saving a status's
-# toggles (page or API) or opening the first ticket (re)generates them.
-@receiver(post_save, sender="tickets.TicketStatus")
-def _ticket_status_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
-    # A new organization's default statuses notify nobody yet: no rules to write.
-    if not raw and (not created or instance.notify):
-        from sofno.notify.rules.ticket_rules import sync_ticket_rules
-
-        sync_ticket_rules(instance.organization)
-
-
-@receiver(post_save, sender="tickets.Ticket")
-def _ticket_saved(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
-    # The assignment push is always on, even for an organization that never saved
-    # its ticket settings.
-    if created and not raw:
-        from sofno.notify.rules.ticket_rules import ensure_ticket_rules
-
-        ensure_ticket_rules(instance.organization)
 
 
 class HoldReason(models.TextChoices):

@@ -12,10 +12,13 @@ from django.utils import timezone
 
 from sofno.core.access import Actor
 from sofno.core.models import Membership
+from sofno.core.validators import normalize_phone
+from sofno.directory.models import Contact
 from sofno.events.emit import emit
 from sofno.oncall.models import (
     Assignment,
     BusyEntry,
+    Call,
     EditKind,
     Holiday,
     OncallSettings,
@@ -428,7 +431,11 @@ def remove_line(
 
 @transaction.atomic
 def update_settings(*, acting_user: Actor, fields: dict[str, Any]) -> OncallSettings:
-    """Change the organization's turns, days, lines, lunch rule, weights or lookup."""
+    """Change the organization's turns, days, lines, lunch rule, weights or lookup.
+
+    Emits ``oncall.settings.updated`` naming the fields given (never their values:
+    the team message URL may hold a chat room's token).
+    """
     acting_user.require_admin()
     conf = OncallSettings.for_org(acting_user.organization)
     if isinstance(fields.get("days"), list):
@@ -437,6 +444,12 @@ def update_settings(*, acting_user: Actor, fields: dict[str, Any]) -> OncallSett
     conf.full_clean()
     conf.save()
     acting_user.audit("oncall.settings.updated", conf, fields=sorted(fields))
+    emit(
+        conf.organization,
+        "oncall.settings.updated",
+        subject="oncall_settings",
+        data={"changed": sorted(fields)},
+    )
     return conf
 
 
@@ -450,10 +463,6 @@ def ringing(*, acting_user: Actor, phone: str, extension: str):
     - ``phone`` is the caller's number in E.164 form.
     - ``extension`` belongs to a person of the organization.
     """
-    from sofno.core.validators import normalize_phone
-    from sofno.directory.models import Contact
-    from sofno.oncall.models import Call
-
     acting_user.require_write()
     try:
         number = normalize_phone(phone)

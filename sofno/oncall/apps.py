@@ -22,6 +22,12 @@ class OncallConfig(AppConfig):
                 category="oncall",
             ),
             EventType(
+                "oncall.settings.updated",
+                "The on-call settings (turns, days, lines, reminders, ...) were saved.",
+                tokens=(Token("changed", "array", "names of the fields saved", ["turns"]),),
+                category="oncall",
+            ),
+            EventType(
                 "oncall.call.ringing",
                 "The phone system reported a call ringing at an agent's extension.",
                 tokens=(

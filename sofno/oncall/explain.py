@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
 
+from sofno.oncall.turns import DAY_LABELS
+
 # The weekday labels a timetable stores (``DAY_LABELS``), as the reader says them.
 _WEEKDAYS = {
     "Mon": lambda: pgettext("weekday", "Mon"),
@@ -192,7 +194,6 @@ def describe_edit(kind: str, detail: dict, days: list[int], turns: list[str]) ->
     ``days`` and ``turns`` are the timetable's, to name a slot by its weekday and hours
     rather than by its position. A detail of an unknown shape reads as nothing.
     """
-    from sofno.oncall.turns import DAY_LABELS
 
     def when(slot: dict) -> str:
         day, turn = slot.get("day"), slot.get("turn")

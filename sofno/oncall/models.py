@@ -18,8 +18,10 @@ from django.db.models import Q
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
+from sofno.core.http import UrlRefused, check_url
 from sofno.core.models import Organization
 from sofno.core.validators import validate_phone
+from sofno.oncall.solver import Weights
 from sofno.oncall.turns import DAY_CODES, DEFAULT_TURNS, parse_turns
 
 
@@ -37,8 +39,6 @@ def default_days() -> list[int]:
 
 
 def default_weights() -> dict:
-    from sofno.oncall.solver import Weights
-
     return Weights().as_dict()
 
 
@@ -59,8 +59,6 @@ def validate_days(value: list) -> None:
 
 
 def validate_weights(value: dict) -> None:
-    from sofno.oncall.solver import Weights
-
     try:
         Weights.from_dict(value)
     except (TypeError, ValueError) as exc:
@@ -204,8 +202,6 @@ class OncallSettings(models.Model):
 
     def clean(self) -> None:
         if self.lookup_url:
-            from sofno.core.http import UrlRefused, check_url
-
             try:
                 check_url(self.lookup_url)
             except UrlRefused as exc:

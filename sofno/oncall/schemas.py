@@ -10,6 +10,7 @@ from ninja import Schema
 from pydantic import Field, field_serializer, field_validator, model_validator
 
 from sofno.core.schemas import PatchSchema, check_phone
+from sofno.oncall.explain import describe_break
 from sofno.oncall.turns import parse_day
 
 
@@ -138,8 +139,6 @@ class EditOut(Schema):
 
     @staticmethod
     def resolve_warnings(obj) -> list[str]:
-        from sofno.oncall.explain import describe_break
-
         return [describe_break(item) for item in obj.warnings or []]
 
     @staticmethod

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sofno.core.models import Organization
+from sofno.oncall.explain import describe_break, describe_edit, render_report
 from sofno.oncall.models import Assignment, Person, Timetable, TimetableStatus
-from sofno.oncall.turns import parse_turns
+from sofno.oncall.planning import grid_of, problem_for
+from sofno.oncall.solver import violations
+from sofno.oncall.turns import DAY_LABELS, parse_turns
 
 
 @dataclass(frozen=True)
@@ -115,11 +118,6 @@ def published_between(organization: Organization, start: dt.date, end: dt.date):
 
 def timetable_data(timetable: Timetable) -> dict:
     """A timetable as the page and the API show it, with the rules it breaks now."""
-    from sofno.oncall.explain import describe_break, describe_edit, render_report
-    from sofno.oncall.planning import grid_of, problem_for
-    from sofno.oncall.solver import violations
-    from sofno.oncall.turns import DAY_LABELS
-
     people = {
         str(p.public_id): p
         for p in Person.objects.filter(organization=timetable.organization).select_related("user")

@@ -54,6 +54,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_valid
 from pydantic import ValidationError as PydanticValidationError
 
 from sofno.core.access import Actor
+from sofno.core.actions import create_member
 from sofno.core.models import Membership
 from sofno.oncall import actions
 from sofno.oncall.models import (
@@ -397,8 +398,6 @@ def _refuse_duplicates(items: list[PersonDoc]) -> None:
 def _create_member(actor: Actor, item: PersonDoc, where: str):
     """A new agent for ``item`` (no password: they set one before signing in)."""
     from django.contrib.auth import get_user_model
-
-    from sofno.core.actions import create_member
 
     if get_user_model().objects.filter(username=item.username).exists():
         # Usernames are global; attaching another tenant's account is not an import's call.

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import connection
 
+from sofno.monitoring import conf as monitoring_conf
 from sofno.ops.readiness import Probe, check_database, check_migrations, check_queue
 
 # Connections the budget leaves free on the server: for psql, backups, migrations and
@@ -134,8 +135,6 @@ def connection_budget() -> ConnectionBudget:
     - with the task queue on the same PostgreSQL server: one connection per process
       plus one listening connection per worker thread.
     """
-    from sofno.monitoring import conf as monitoring_conf
-
     pool = settings.DB_POOL_SIZE
     web, workers = settings.WEB_PROCESSES, settings.WORKER_PROCESSES
     parts = [

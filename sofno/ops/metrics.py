@@ -34,6 +34,11 @@ from prometheus_client.metrics_core import (
 )
 from prometheus_client.registry import Collector
 
+from sofno.core.queue import oldest_task_age
+from sofno.events.models import Event, EventCounter
+from sofno.monitoring.models import CheckIn, Device, DeviceStatus
+from sofno.notify.models import Attempt, Channel, Delivery, DeliveryStatus
+
 RECENT_SECONDS = 300
 LATENCY_SAMPLE = 1000
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -56,8 +61,6 @@ def _bound(seconds: float) -> str:
 
 def monitoring_metrics() -> list[Metric]:
     """Check-ins, devices by status, and how far the offline sweeper lags."""
-    from sofno.monitoring.models import CheckIn, Device, DeviceStatus
-
     now = timezone.now()
     recent = now - dt.timedelta(seconds=RECENT_SECONDS)
     checkins = GaugeMetricFamily(
@@ -91,8 +94,6 @@ def monitoring_metrics() -> list[Metric]:
 
 def event_metrics() -> list[Metric]:
     """Events recorded: ever (from each organization's sequence) and lately."""
-    from sofno.events.models import Event, EventCounter
-
     total = CounterMetricFamily(
         "sofno_events_total",
         "Events recorded since installation.",
@@ -109,8 +110,6 @@ def event_metrics() -> list[Metric]:
 
 def delivery_metrics() -> list[Metric]:
     """Deliveries by channel and outcome, the oldest due one, and attempt latency."""
-    from sofno.notify.models import Attempt, Channel, Delivery, DeliveryStatus
-
     now = timezone.now()
     deliveries = GaugeMetricFamily(
         "sofno_deliveries",
@@ -161,8 +160,6 @@ def _latency(seconds: Sequence[float]) -> HistogramMetricFamily:
 def queue_metrics() -> list[Metric]:
     """Tasks waiting in the queue, and how long the next one has waited."""
     from huey.contrib.djhuey import HUEY
-
-    from sofno.core.queue import oldest_task_age
 
     depth = GaugeMetricFamily(
         "sofno_queue_pending_tasks", "Tasks waiting in the task queue.", value=HUEY.pending_count()

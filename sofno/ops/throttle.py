@@ -32,6 +32,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from sofno.core.models import ApiKey
 from sofno.core.net import client_ip
 from sofno.core.ratelimit import (
     Counter,
@@ -117,8 +118,6 @@ def api_caller(request: HttpRequest) -> tuple[str, bool]:
       IP, flagged as a failed authentication;
     - no credentials: the client IP.
     """
-    from sofno.core.models import ApiKey
-
     auth = request.headers.get("authorization", "")
     scheme, _sep, token = auth.partition(" ")
     token = token.strip()

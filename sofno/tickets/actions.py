@@ -1,7 +1,8 @@
 """Ticket changes: atomic, recorded in the ticket's history, and emitted as events.
 
 Every change emits an event in the same transaction (``ticket.created``,
-``ticket.status_changed``, ``ticket.assigned``, ``ticket.updated``); the
+``ticket.status_changed``, ``ticket.assigned``, ``ticket.updated``; for the
+statuses, ``ticket_status.created`` and ``ticket_status.updated``); the
 notification rules react to those, never to the ticket rows directly.
 """
 
@@ -20,7 +21,7 @@ from django.utils import timezone
 from sofno.core.access import Actor, PermissionDenied
 from sofno.core.models import WRITE_ROLES, Membership
 from sofno.directory.models import Customer
-from sofno.events.emit import emit
+from sofno.events.emit import NewEvent, emit, emit_many
 from sofno.tickets.models import (
     DEFAULT_STATUSES,
     ChangeKind,
@@ -262,8 +263,8 @@ def save_notification_settings(
     ``contact_type``: whose primary contact is "the customer" (``None``: service);
     left as it is when not given.
 
-    Saving each status regenerates its managed notification rules (the rules engine
-    listens to status saves); statuses not named are left as they are.
+    Each status whose toggles change emits ``ticket_status.updated`` (from which
+    notify regenerates its managed rules); statuses not named are left as they are.
     """
     acting_user.require_admin()
     organization = acting_user.organization
@@ -281,6 +282,7 @@ def save_notification_settings(
         TicketSettings.objects.filter(organization=organization).update(
             customer_contact_type=contact_type
         )
+    updated = []
     for slug, wanted in toggles.items():
         status = statuses[slug]
         changed = [
@@ -292,11 +294,61 @@ def save_notification_settings(
             setattr(status, name, bool(wanted[name]))
         if changed:
             status.save(update_fields=changed)
+            updated.append(_status_event(status, "ticket_status.updated", acting_user, changed))
+    emit_many(organization, updated)
     acting_user.audit(
         "ticket_settings.updated",
         TicketSettings.objects.get(organization=organization),
         statuses=sorted(toggles),
     )
+
+
+STATUS_FIELDS = ("name", "is_open", "position", *NOTIFY_TOGGLES)
+
+
+@transaction.atomic
+def create_status(*, acting_user: Actor, fields: dict[str, Any]) -> TicketStatus:
+    """Add a ticket status (administrators); emits ``ticket_status.created``."""
+    acting_user.require_admin()
+    status = TicketStatus.objects.create(organization=acting_user.organization, **fields)
+    acting_user.audit("ticket_status.created", status)
+    emit_many(status.organization, [_status_event(status, "ticket_status.created", acting_user)])
+    return status
+
+
+@transaction.atomic
+def update_status(
+    *, acting_user: Actor, status: TicketStatus, fields: dict[str, Any]
+) -> TicketStatus:
+    """Change a status's name, position or notifications (administrators).
+
+    Emits ``ticket_status.updated`` naming the fields that changed, when any did.
+    """
+    acting_user.require_admin()
+    changed = [
+        name for name in STATUS_FIELDS if name in fields and getattr(status, name) != fields[name]
+    ]
+    for name in changed:
+        setattr(status, name, fields[name])
+    if changed:
+        status.save(update_fields=changed)
+        event = _status_event(status, "ticket_status.updated", acting_user, changed)
+        emit_many(status.organization, [event])
+    acting_user.audit("ticket_status.updated", status, fields=sorted(fields))
+    return status
+
+
+def _status_event(
+    status: TicketStatus, type: str, actor: Actor, changed: list[str] | None = None
+) -> NewEvent:
+    data: dict[str, Any] = {
+        "status": _status_payload(status) | {name: getattr(status, name) for name in NOTIFY_TOGGLES}
+    }
+    if changed is not None:
+        data["changed"] = sorted(changed)
+    if actor.user is not None:
+        data["actor"] = _user_payload(actor.user)
+    return NewEvent(type, f"ticket_status:{status.public_id}", data)
 
 
 def open_ticket_for_incident(*, acting_user: Actor, incident, reason: str = "") -> Ticket | None:

@@ -147,9 +147,7 @@ def create_status(request: HttpRequest, payload: StatusIn):
     who.require_admin()
     if TicketStatus.objects.filter(organization=who.organization, slug=payload.slug).exists():
         raise field_error("slug", "unique", f"a status {payload.slug!r} exists already")
-    status = TicketStatus.objects.create(organization=who.organization, **payload.dict())
-    who.audit("ticket_status.created", status)
-    return 201, status
+    return 201, actions.create_status(acting_user=who, fields=payload.dict())
 
 
 @router.patch("/ticket-statuses/{slug}", response={200: StatusOut, **ERRORS})
@@ -158,8 +156,4 @@ def update_status(request: HttpRequest, slug: str, payload: StatusPatch):
     who.require_admin()
     status = get_scoped_or_404(TicketStatus.objects.all(), who, slug=slug)
     fields = payload.dict(exclude_unset=True, exclude_none=True)
-    for name, value in fields.items():
-        setattr(status, name, value)
-    status.save(update_fields=list(fields) or None)
-    who.audit("ticket_status.updated", status, fields=sorted(fields))
-    return status
+    return actions.update_status(acting_user=who, status=status, fields=fields)

@@ -14,6 +14,15 @@ _COMMON = (
     Token("actor.name", "string", "who made the change", "Adam Smith"),
 )
 
+# A status's events: ``status`` also carries its notification toggles.
+_STATUS = (
+    Token("status.slug", "string", "the status's short name", "waiting"),
+    Token("status.name", "string", "the status's name", "Waiting for the customer"),
+    Token("status.is_open", "boolean", "whether the status counts as open", True),
+    Token("status.notify", "boolean", "whether entering it notifies", True),
+    Token("actor.name", "string", "who made the change", "Adam Smith"),
+)
+
 TICKET_EVENTS = (
     EventType("ticket.created", "A ticket was opened.", _COMMON, category="tickets"),
     EventType(
@@ -48,6 +57,18 @@ TICKET_EVENTS = (
         "ticket.updated",
         "A ticket's title, description or priority changed.",
         (*_COMMON, Token("changed", "array", "names of the changed fields", ["priority"])),
+        category="tickets",
+    ),
+    EventType(
+        "ticket_status.created",
+        "A ticket status was added.",
+        _STATUS,
+        category="tickets",
+    ),
+    EventType(
+        "ticket_status.updated",
+        "A ticket status's name, position or notifications changed.",
+        (*_STATUS, Token("changed", "array", "names of the changed fields", ["notify"])),
         category="tickets",
     ),
 )

@@ -9,6 +9,8 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Expression, F, QuerySet
 from django.http import HttpRequest
 
+from sofno.directory.selectors import customers_for
+
 PER_PAGE = 50
 
 # A sortable column: the fields (or expressions) it orders by, most significant first.
@@ -65,8 +67,6 @@ def public_id(value: str | None) -> uuid.UUID | None:
 def chosen_customer(request: HttpRequest, actor):
     """The customer ``?customer=<public id>`` names among those ``actor`` may see, or
     None (absent, junk, or another organization's: the filter is then simply off)."""
-    from sofno.directory.selectors import customers_for
-
     wanted = public_id(request.GET.get("customer"))
     if wanted is None:
         return None

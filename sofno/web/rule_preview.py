@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
+from sofno.core.models import Membership
+from sofno.directory.models import Customer
 from sofno.events.models import Event
+from sofno.monitoring.models import Device
 from sofno.notify.models import HoldReason, NotificationRule, NotifyChannel
 from sofno.notify.routing import planning, policy, recipients
 from sofno.notify.rules import matching
@@ -57,10 +60,6 @@ def _type_filter(patterns: list[str]) -> Q:
 
 def unsaved_rule(organization, data: dict) -> NotificationRule:
     """The rule the page describes, not saved, matching events of any age."""
-    from sofno.core.models import Membership
-    from sofno.directory.models import Customer
-    from sofno.monitoring.models import Device
-
     rule = NotificationRule(
         organization=organization,
         name=data.get("name") or "",

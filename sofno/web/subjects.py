@@ -12,6 +12,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from sofno.core.access import Actor
+from sofno.directory.selectors import customers_for
+from sofno.monitoring.selectors import devices_for, incidents_for
+from sofno.tickets.selectors import tickets_for
 
 
 @dataclass(frozen=True)
@@ -24,9 +27,6 @@ class Subject:
 
 def _kinds() -> dict[str, tuple[Callable, str, Callable, object]]:
     # Imported late: the selectors pull in every app's models.
-    from sofno.directory.selectors import customers_for
-    from sofno.monitoring.selectors import devices_for, incidents_for
-    from sofno.tickets.selectors import tickets_for
 
     return {
         "device": (devices_for, "web:device-detail", lambda d: d.name, _("a deleted device")),

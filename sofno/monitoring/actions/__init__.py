@@ -9,8 +9,9 @@ One module per concern; every public name stays importable from here:
 - ``sites``: several computers of one customer offline together, one site incident;
 - ``outage``: many customers' computers silent together, our own outage suspected;
 - ``startup``: the start-up grace after the server itself was down;
-- ``incidents``: alerts coming due, recovery, acknowledgement, resolution;
-- ``recovery``: devices coming back online in batches (the check-in fast path);
+- ``incidents``: alerts coming due, acknowledgement, resolution;
+- ``recovery``: devices coming back online, in batches (a check-in alone is a batch
+  of one);
 - ``maintenance``: maintenance windows.
 """
 
@@ -39,7 +40,6 @@ from sofno.monitoring.actions.enrollment import (
 )
 from sofno.monitoring.actions.incidents import (
     acknowledge_incident,
-    come_online,
     resolve_incident,
     send_due_alerts,
 )
@@ -65,7 +65,6 @@ __all__ = [
     "acknowledge_incident",
     "actor_label",
     "add_pos_software",
-    "come_online",
     "come_online_many",
     "create_device",
     "create_maintenance",

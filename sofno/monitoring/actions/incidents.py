@@ -1,4 +1,4 @@
-"""Incidents: alerts coming due, recovery, acknowledgement and resolution."""
+"""Incidents: alerts coming due, acknowledgement and resolution (recovery: ``recovery``)."""
 
 from __future__ import annotations
 
@@ -10,25 +10,19 @@ from django.utils import timezone
 
 from sofno.core.access import Actor
 from sofno.events.emit import NewEvent, emit, emit_many
-from sofno.monitoring.actions import sites
 from sofno.monitoring.actions.payloads import (
     SYSTEM,
     actor_label,
-    device_data,
     incident_data,
     incident_subject,
     site_data,
-    subject_of,
 )
 from sofno.monitoring.errors import field_error
 from sofno.monitoring.models import (
     OPEN_STATUSES,
-    Device,
-    DeviceStatus,
     Incident,
     IncidentEntry,
     IncidentStatus,
-    OfflinePeriod,
     SiteMember,
     TimelineKind,
 )
@@ -90,64 +84,6 @@ def send_due_alerts(now: dt.datetime | None = None, limit: int = 500) -> int:
         for organization_id, batch in events.items():
             emit_many(organizations[organization_id], batch)
     return len(due)
-
-
-# --- coming back online -------------------------------------------------------------
-
-
-def come_online(device: Device, at: dt.datetime) -> bool:
-    """Mark a new, offline or paused device online (in the caller's transaction).
-
-    Closes its offline period, resolves its open incident automatically and emits
-    ``device.online`` / ``incident.resolved``. Returns False when another request
-    already did it (compare-and-set on the old status).
-    """
-    old = device.status
-    changed = Device.objects.filter(pk=device.pk, status=old).update(
-        status=DeviceStatus.ONLINE,
-        status_changed_at=at,
-    )
-    if not changed:
-        return False
-    device.status, device.status_changed_at = DeviceStatus.ONLINE, at
-    OfflinePeriod.objects.filter(device=device, ended_at__isnull=True).update(ended_at=at)
-    data = device_data(device)
-    emit(
-        device.organization,
-        "device.online",
-        subject_of(device),
-        {**data, "previous": old},
-        occurred_at=at,
-    )
-    sites.device_back(device, at)
-    incident = Incident.objects.filter(device=device, status__in=OPEN_STATUSES).first()
-    if incident is not None:
-        Incident.objects.filter(pk=incident.pk).update(
-            status=IncidentStatus.RESOLVED, resolved_at=at, auto_resolved=True
-        )
-        incident.status, incident.resolved_at = IncidentStatus.RESOLVED, at
-        IncidentEntry.objects.bulk_create(
-            [
-                IncidentEntry(
-                    incident=incident, at=at, kind=TimelineKind.RECOVERED, actor_label=SYSTEM
-                ),
-                IncidentEntry(
-                    incident=incident,
-                    at=at,
-                    kind=TimelineKind.RESOLVED,
-                    params=say(Say.AUTO_RESOLVED),
-                    actor_label=SYSTEM,
-                ),
-            ]
-        )
-        emit(
-            device.organization,
-            "incident.resolved",
-            subject_of(device),
-            {**incident_data(incident, device), "auto": True},
-            occurred_at=at,
-        )
-    return True
 
 
 # --- incidents by people ------------------------------------------------------------

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sofno.core.access import Actor
-from sofno.monitoring.models import Device, Incident, IncidentEntry
+from sofno.monitoring.models import Device, Incident, IncidentEntry, SiteMember
 
 SYSTEM = "SOFNO"
 
@@ -51,8 +51,6 @@ def site_title(customer_name: str, down: int, total: int) -> str:
 def site_data(incident: Incident, names: list[str] | None = None) -> dict[str, Any]:
     """The tokens of a site incident's events: the customer, the counts, the names of
     the computers still offline."""
-    from sofno.monitoring.models import SiteMember
-
     customer = incident.customer
     if names is None:
         names = list(
@@ -93,7 +91,7 @@ def actor_label(actor: Actor) -> str:
     return SYSTEM
 
 
-# The columns of the timeline rows the batched paths insert (``sweep._insert``).
+# The columns of the timeline rows the batched paths insert (``bulk.insert_rows``).
 ENTRY_COLUMNS = ["incident_id", "at", "kind", "message", "params", "actor_label"]
 
 

@@ -1,8 +1,8 @@
-"""Devices coming back online in batches: what :func:`incidents.come_online` does for
-one device, in a few statements for a whole batch of check-ins.
+"""Devices coming back online: the one recovery path, a few statements for a whole
+batch of check-ins (a check-in on its own is a batch of one).
 
-Rules (the same outcome, events and timeline rows as ``come_online`` device by
-device, in the batch's order):
+Rules (the same outcome, events and timeline rows as the devices coming back one by
+one, in the batch's order):
 - each returning device is claimed by a compare-and-set on its old status, its rows
   locked with ``SKIP LOCKED`` on PostgreSQL: a device another server process is
   bringing back is left to it (its check-in then waits on the batched statement);
@@ -29,8 +29,8 @@ from django.db import connection
 
 from sofno.core.models import Organization
 from sofno.events.emit import NewEvent, emit_many
+from sofno.monitoring.actions.bulk import insert_rows, update_rows
 from sofno.monitoring.actions.payloads import ENTRY_COLUMNS, entry_row, site_data, site_title
-from sofno.monitoring.actions.sweep import _insert, _update
 from sofno.monitoring.models import (
     OPEN_STATUSES,
     Device,
@@ -64,8 +64,8 @@ class Returning:
     key_hash: str
 
     def data(self) -> dict:
-        """``device_data`` of the device as ``come_online`` sees it: online, with the
-        check-in before this one."""
+        """``device_data`` of the device brought back: online, with the check-in before
+        this one."""
         return {
             "device_id": str(self.public_id),
             "device_name": self.name,
@@ -92,7 +92,7 @@ def come_online_many(key_hashes: Sequence[str], at: dt.datetime) -> list[Returni
     if connection.vendor != "postgresql":  # there the claim closed them already
         ids = [d.id for d in devices]
         OfflinePeriod.objects.filter(device_id__in=ids, ended_at__isnull=True).update(ended_at=at)
-    # Each device's events in come_online's order: online, its site, its own incident.
+    # Each device's events in order: online, its site, its own incident.
     per_device: dict[int, list[NewEvent]] = {
         d.id: [
             NewEvent(
@@ -107,7 +107,7 @@ def come_online_many(key_hashes: Sequence[str], at: dt.datetime) -> list[Returni
     entries: list[tuple] = []
     _sites_back(devices, at, per_device, entries)
     _resolve_device_incidents(devices, at, per_device, entries)
-    _insert(IncidentEntry, ENTRY_COLUMNS, entries)
+    insert_rows(IncidentEntry, ENTRY_COLUMNS, entries)
     batches: dict[int, list[NewEvent]] = defaultdict(list)
     for device in devices:
         batches[device.organization_id] += per_device[device.id]
@@ -288,7 +288,7 @@ def _sites_back(devices: list[Returning], at, per_device: dict, entries: list) -
                 NewEvent("incident.resolved", subject, data, occurred_at=at),
             ]
         changed.append(site)
-    _update(
+    update_rows(
         Incident,
         ["devices_down", "title", "status", "resolved_at", "auto_resolved"],
         [

@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Count
 
-from sofno.events.emit import NewEvent, emit_many
+from sofno.events.emit import NewEvent
 from sofno.monitoring import conf
+from sofno.monitoring.actions.bulk import insert_incidents, insert_rows, update_rows
 from sofno.monitoring.actions.payloads import (
     ENTRY_COLUMNS,
-    SYSTEM,
     entry_row,
+    incident_data,
     site_data,
     site_title,
 )
@@ -138,24 +139,6 @@ class Grouping:
         return lone
 
 
-def insert_incidents(*args, **kwargs):
-    from sofno.monitoring.actions.sweep import insert_incidents as insert
-
-    return insert(*args, **kwargs)
-
-
-def _insert(*args, **kwargs):
-    from sofno.monitoring.actions.sweep import _insert as insert
-
-    return insert(*args, **kwargs)
-
-
-def _update(*args, **kwargs):
-    from sofno.monitoring.actions.sweep import _update as update
-
-    return update(*args, **kwargs)
-
-
 def _open_sites(grouping: Grouping, new_sites: list, events: dict) -> list:
     """Open the new site incidents; returns ``(site, devices)`` to attach instead where
     another worker opened the customer's site incident first."""
@@ -214,16 +197,14 @@ def _open_sites(grouping: Grouping, new_sites: list, events: dict) -> list:
         if incident.alerted_at is not None:
             entries.append(entry_row(incident.id, at, TimelineKind.ALERT.value, say(Say.NONE_LEFT)))
             batch.append(NewEvent("incident.alert", subject, data, occurred_at=now))
-    _insert(SiteMember, ["incident_id", "device_id", "down_at"], members_rows)
+    insert_rows(SiteMember, ["incident_id", "device_id", "down_at"], members_rows)
     _merge_device_incidents(made, entries, events, now)
-    _insert(IncidentEntry, ENTRY_COLUMNS, entries)
+    insert_rows(IncidentEntry, ENTRY_COLUMNS, entries)
     return attach
 
 
 def _merge_device_incidents(made: list, entries: list, events: dict, now: dt.datetime) -> None:
     """The open device incidents of a new site's computers join the site incident."""
-    from sofno.monitoring.actions.payloads import incident_data
-
     site_of = {m[0]: incident for incident, members in made for m in members}
     merging = list(
         Incident.objects.filter(
@@ -285,7 +266,7 @@ def _attach(grouping: Grouping, attach: list, events: dict) -> None:
                 again[site.id].append(device.id)
             else:
                 rows.append((site.id, device.id, adapt(device.since)))
-    _insert(SiteMember, ["incident_id", "device_id", "down_at"], rows)
+    insert_rows(SiteMember, ["incident_id", "device_id", "down_at"], rows)
     for site_id, device_ids in again.items():
         SiteMember.objects.filter(incident_id=site_id, device_id__in=device_ids).update(
             back_at=None, down_at=now
@@ -300,7 +281,7 @@ def _attach(grouping: Grouping, attach: list, events: dict) -> None:
         site.devices_down = down.get(site.id, 0)
         site.devices_total = max(site.devices_total, site.devices_down)
         site.title = site_title(site.customer.name, site.devices_down, site.devices_total)
-    _update(
+    update_rows(
         Incident,
         ["devices_down", "devices_total", "title"],
         [(s.id, s.devices_down, s.devices_total, s.title) for s in sites],
@@ -337,81 +318,4 @@ def _attach(grouping: Grouping, attach: list, events: dict) -> None:
                     occurred_at=device.since,
                 )
             )
-    _insert(IncidentEntry, ENTRY_COLUMNS, entries)
-
-
-def device_back(device: Device, at: dt.datetime) -> bool:
-    """A computer of an open site incident checked in again (in the caller's
-    transaction): partial recovery, or the whole site back. Returns whether it was a
-    member of one."""
-    member = (
-        SiteMember.objects.select_related("incident__customer")
-        .filter(device=device, back_at__isnull=True, incident__status__in=OPEN_STATUSES)
-        .first()
-    )
-    if member is None:
-        return False
-    if not SiteMember.objects.filter(pk=member.pk, back_at__isnull=True).update(back_at=at):
-        return False  # another request noted it
-    site = member.incident
-    # Locked first, so concurrent recoveries (and sweeps) count each other's rows.
-    Incident.objects.select_for_update().filter(pk=site.pk).values_list("pk").first()
-    left = SiteMember.objects.filter(incident=site, back_at__isnull=True).count()
-    site.devices_down = left
-    subject = f"customer:{site.customer.public_id}"
-    organization = device.organization
-    if left:
-        site.title = site_title(site.customer.name, left, site.devices_total)
-        Incident.objects.filter(pk=site.pk).update(devices_down=left, title=site.title)
-        IncidentEntry.objects.create(
-            incident=site,
-            at=at,
-            kind=TimelineKind.DEVICE_UP,
-            params=say(Say.DEVICE_UP, device=device.name, left=left, total=site.devices_total),
-            actor_label=SYSTEM,
-        )
-        emit_many(
-            organization,
-            [
-                NewEvent(
-                    "site.device_up",
-                    subject,
-                    {**site_data(site), "device_name": device.name},
-                    occurred_at=at,
-                )
-            ],
-        )
-        return True
-    resolved = Incident.objects.filter(pk=site.pk, status__in=OPEN_STATUSES).update(
-        status=IncidentStatus.RESOLVED, resolved_at=at, auto_resolved=True, devices_down=0
-    )
-    if not resolved:
-        return True  # resolved by hand meanwhile
-    site.status, site.resolved_at = IncidentStatus.RESOLVED, at
-    IncidentEntry.objects.bulk_create(
-        [
-            IncidentEntry(
-                incident=site,
-                at=at,
-                kind=TimelineKind.RECOVERED,
-                params=say(Say.ALL_BACK, device=device.name),
-                actor_label=SYSTEM,
-            ),
-            IncidentEntry(
-                incident=site,
-                at=at,
-                kind=TimelineKind.RESOLVED,
-                params=say(Say.AUTO_RESOLVED),
-                actor_label=SYSTEM,
-            ),
-        ]
-    )
-    data = {**site_data(site, []), "device_name": device.name, "auto": True}
-    emit_many(
-        organization,
-        [
-            NewEvent("site.up", subject, data, occurred_at=at),
-            NewEvent("incident.resolved", subject, data, occurred_at=at),
-        ],
-    )
-    return True
+    insert_rows(IncidentEntry, ENTRY_COLUMNS, entries)

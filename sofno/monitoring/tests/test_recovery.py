@@ -106,7 +106,7 @@ def outcome():
 
 
 def one_by_one_then_batched(keys):
-    """The outcome of ``keys`` checking in one by one (the old per-device path, rolled
+    """The outcome of ``keys`` checking in one by one (each a batch of one, rolled
     back), then checks them in as one batch and returns both outcomes."""
     with transaction.atomic():
         for key in keys:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sofno.notify.escalation import phone
+from sofno.notify.models import Delivery
 
 
 def handle_reply(from_phone: str, action: str, reference: str | None) -> str:
@@ -12,8 +13,6 @@ def handle_reply(from_phone: str, action: str, reference: str | None) -> str:
     - ``reference`` is the alert number printed in that SMS (the event's sequence);
       without one, the latest alert SMS sent to that number is meant.
     """
-    from sofno.notify.models import Delivery
-
     deliveries = (
         Delivery.objects.filter(channel="sms", address=from_phone, recipient_user__isnull=False)
         .select_related("event")

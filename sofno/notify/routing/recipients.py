@@ -28,8 +28,11 @@ from django.contrib.auth import get_user_model
 from sofno.core.models import ADMIN_ROLES, Membership, Role
 from sofno.core.windows import WeeklyWindows
 from sofno.directory.models import Contact, ContactType, Customer, StaffProfile
+from sofno.monitoring.models import Device
 from sofno.notify import reasons as why
 from sofno.notify.rules.matching import subject_ids
+from sofno.oncall.selectors import on_call_at
+from sofno.tickets.models import TicketSettings
 
 
 @dataclass
@@ -129,8 +132,6 @@ def resolve(
             for user in customer.assigned_agents.select_related("staff_profile").order_by("pk"):
                 out.add(_staff(user))
         elif kind == "on_call":
-            from sofno.oncall.selectors import on_call_at
-
             people = on_call_at(organization, at)
             if not people and fallback_user is not None:
                 out.notes.append(why.reason(why.ON_CALL_FALLBACK))
@@ -208,8 +209,6 @@ def resolve(
 
 
 def _add_installer(out: Resolved, organization, payload: dict) -> None:
-    from sofno.monitoring.models import Device
-
     device_id = payload.get("device_id")
     if not device_id:
         out.notes.append(why.reason(why.INSTALLER_NO_DEVICE))
@@ -251,8 +250,6 @@ def _contact_type_name(organization, slug: str) -> str:
 
 def _ticket_contact_type(organization) -> str:
     """The contact type whose primary contact is "the customer" for tickets."""
-    from sofno.tickets.models import TicketSettings
-
     settings = (
         TicketSettings.objects.filter(organization=organization)
         .select_related("customer_contact_type")

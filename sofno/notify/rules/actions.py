@@ -15,7 +15,9 @@ from django.db import transaction
 from sofno.core import guard
 from sofno.core.access import Actor
 from sofno.core.models import Membership
+from sofno.directory.models import Customer
 from sofno.events import catalog
+from sofno.monitoring.models import Device
 from sofno.notify.channels.apprise.sending import validate_url
 from sofno.notify.models import (
     EscalationPolicy,
@@ -72,9 +74,6 @@ def _is_uuid(value: Any) -> bool:
 
 
 def _apply_rule_fields(actor: Actor, rule: NotificationRule, data: dict[str, Any]) -> None:
-    from sofno.directory.models import Customer
-    from sofno.monitoring.models import Device
-
     if "event_types" in data:
         _check_event_types(actor, data["event_types"])
     if "recipients" in data:

@@ -7,6 +7,11 @@ assignment to the technicians just added. The rules are ordinary rules (listed a
 editable on the rules pages), marked ``managed_by="tickets"`` with a ``managed_key``
 so regenerating finds them again: a regeneration switches them on or off and fixes
 what they select, but keeps who they notify and how (the admin's edits).
+
+They are written in the transaction of the tickets change that calls for them:
+``ticket_status.created`` / ``ticket_status.updated`` regenerate them, the first
+``ticket.created`` makes sure the always-on ones exist (handlers registered on
+``events.emit.on_emitted`` in ``NotifyConfig.ready``).
 """
 
 from __future__ import annotations
@@ -16,7 +21,13 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from sofno.notify.rule_models import NotificationRule
+from sofno.core.access import Actor
+from sofno.core.models import Role
+from sofno.events.models import Event
+from sofno.monitoring.models import Incident, IncidentStatus
+from sofno.notify.rule_models import NotificationRule, RuleEvaluation
+from sofno.tickets.actions import open_ticket_for_incident
+from sofno.tickets.models import TicketStatus
 
 MANAGED_BY = "tickets"
 ASSIGNED_KEY = "tickets:assigned"
@@ -72,11 +83,28 @@ def ensure_ticket_rules(organization) -> None:
         sync_ticket_rules(organization)
 
 
+STATUS_EVENTS = ("ticket_status.created", "ticket_status.updated")
+
+
+def statuses_changed(events: list[Event]) -> None:
+    """``on_emitted`` handler: a status was added or changed, regenerate the rules.
+
+    A new status that notifies nobody needs no rules (an organization's default
+    statuses are created that way).
+    """
+    if any(e.type == "ticket_status.updated" or e.payload["status"]["notify"] for e in events):
+        sync_ticket_rules(events[0].organization)
+
+
+def ticket_created(events: list[Event]) -> None:
+    """``on_emitted`` handler: the assignment push is on from the first ticket, even
+    for an organization that never saved its ticket settings."""
+    ensure_ticket_rules(events[0].organization)
+
+
 @transaction.atomic
 def sync_ticket_rules(organization) -> list[NotificationRule]:
     """Write the organization's managed ticket rules from its statuses' toggles."""
-    from sofno.tickets.models import TicketStatus
-
     rules = []
     assigned = NotificationRule.objects.filter(
         organization=organization, managed_key=ASSIGNED_KEY
@@ -137,12 +165,6 @@ def open_incident_tickets(now: dt.datetime | None = None) -> int:
     matched; the incident must still be open (neither acknowledged nor resolved)
     and have no ticket yet. Returns how many tickets were opened.
     """
-    from sofno.core.access import Actor
-    from sofno.core.models import Role
-    from sofno.monitoring.models import Incident, IncidentStatus
-    from sofno.notify.rule_models import RuleEvaluation
-    from sofno.tickets.actions import open_ticket_for_incident
-
     now = now or timezone.now()
     opened = 0
     rules = NotificationRule.objects.filter(

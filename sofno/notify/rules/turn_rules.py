@@ -10,8 +10,10 @@ reminders``); these rules turn it into messages, through the one delivery path:
   "who is on the phones now" there (a chat room).
 
 The rules are ordinary rules (listed and editable on the rules pages), marked
-``managed_by="oncall"`` with a ``managed_key``. Saving the on-call settings or
-publishing a timetable (re)writes them: the team rule follows the settings' URL and
+``managed_by="oncall"`` with a ``managed_key``. Saving the on-call settings
+(``oncall.settings.updated``) or publishing a timetable (``oncall.timetable.
+published``) (re)writes them, in that change's transaction (handlers registered on
+``events.emit.on_emitted`` in ``NotifyConfig.ready``): the team rule follows the settings' URL and
 is on only while there is one; the people's rules are created once, then an admin's
 edits (switching one off, changing its template) are kept.
 """
@@ -19,10 +21,11 @@ edits (switching one off, changing its template) are kept.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 
+from sofno.events.models import Event
+from sofno.notify.routing.quiet import QuietAction
 from sofno.notify.rule_models import NotificationRule
+from sofno.oncall.models import OncallSettings
 
 MANAGED_BY = "oncall"
 EVENT = "oncall.turn_started"
@@ -42,15 +45,12 @@ def person_key(channel: str) -> str:
 
 
 @transaction.atomic
-def sync_turn_rules(organization, team_message_url: str | None = None) -> list[NotificationRule]:
+def sync_turn_rules(organization) -> list[NotificationRule]:
     """Write the organization's managed turn-reminder rules; returns them.
 
-    ``team_message_url``: the settings' value when the caller has it (a settings
-    save); otherwise it is read (never created: reading must not save settings).
+    The team message URL is read from the settings, never created (reading must not
+    save settings).
     """
-    from sofno.notify.routing.quiet import QuietAction
-    from sofno.oncall.models import OncallSettings
-
     rules = []
     managed = NotificationRule.objects.filter(organization=organization, managed_by=MANAGED_BY)
     existing = {rule.managed_key: rule for rule in managed}
@@ -67,13 +67,11 @@ def sync_turn_rules(organization, team_message_url: str | None = None) -> list[N
             quiet_action=QuietAction.THROUGH,
         )
         rules.append(rule)
-    url = team_message_url
-    if url is None:
-        url = (
-            OncallSettings.objects.filter(organization=organization)
-            .values_list("team_message_url", flat=True)
-            .first()
-        ) or ""
+    url = (
+        OncallSettings.objects.filter(organization=organization)
+        .values_list("team_message_url", flat=True)
+        .first()
+    ) or ""
     team = existing.get(TEAM_KEY)
     if team is None and url:
         team = NotificationRule.objects.create(
@@ -106,15 +104,12 @@ def ensure_turn_rules(organization) -> None:
         sync_turn_rules(organization)
 
 
-@receiver(post_save, sender="oncall.OncallSettings")
-def _settings_saved(sender, instance, raw: bool = False, **kwargs) -> None:
-    if not raw:
-        sync_turn_rules(instance.organization, instance.team_message_url)
+def settings_updated(events: list[Event]) -> None:
+    """``on_emitted`` handler: the team rule follows the saved settings' URL."""
+    sync_turn_rules(events[0].organization)
 
 
-@receiver(post_save, sender="oncall.Timetable")
-def _timetable_saved(sender, instance, raw: bool = False, **kwargs) -> None:
-    # An organization that never saved its settings since turn reminders exist gets
-    # its rules when it publishes a week.
-    if not raw and instance.status == "published":
-        ensure_turn_rules(instance.organization)
+def timetable_published(events: list[Event]) -> None:
+    """``on_emitted`` handler: an organization that never saved its settings since turn
+    reminders exist gets its rules when it publishes a week."""
+    ensure_turn_rules(events[0].organization)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from sofno.core.access import Actor
-from sofno.directory.models import Customer
+from sofno.directory.models import Customer, StaffProfile
+from sofno.monitoring import actions
+from sofno.monitoring.models import Incident
 
 
 def owner(cast) -> Actor:
@@ -12,9 +14,6 @@ def owner(cast) -> Actor:
 
 def device_with_incident(cast, customer: Customer | None = None, name: str = "Till 1"):
     """A device of a new (or given) customer, with an open incident."""
-    from sofno.monitoring import actions
-    from sofno.monitoring.models import Incident
-
     customer = customer or Customer.objects.create(organization=cast.org, name="Pizzeria Roma")
     device, _key = actions.create_device(
         acting_user=owner(cast), customer=customer, fields={"name": name}
@@ -27,7 +26,5 @@ def device_with_incident(cast, customer: Customer | None = None, name: str = "Ti
 
 def set_profile(user, **fields):
     """Set fields of a person's staff profile (created with the membership)."""
-    from sofno.directory.models import StaffProfile
-
     profile, _created = StaffProfile.objects.update_or_create(user=user, defaults=fields)
     return profile

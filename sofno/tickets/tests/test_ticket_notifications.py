@@ -342,3 +342,22 @@ def test_the_status_api_writes_the_rules(cast, api_client):
     ).exists()
     response = client.patch("/ticket-statuses/closed", {"notify": "maybe"})
     assert response.status_code == 422
+
+
+def test_status_changes_are_events_and_a_quiet_new_status_writes_no_rules(cast, api_client):
+    client = api_client(cast.key)
+    response = client.post("/ticket-statuses", {"slug": "on-hold", "name": "On hold"})
+    assert response.status_code == 201, response.json()
+    created = Event.objects.get(organization=cast.org, type="ticket_status.created")
+    assert created.payload["status"]["slug"] == "on-hold"
+    assert not NotificationRule.objects.filter(organization=cast.org).exists()
+    response = client.patch("/ticket-statuses/on-hold", {"notify": True, "email_admins": True})
+    assert response.status_code == 200, response.json()
+    updated = Event.objects.get(organization=cast.org, type="ticket_status.updated")
+    assert updated.payload["changed"] == ["email_admins", "notify"]
+    assert NotificationRule.objects.get(
+        organization=cast.org, managed_by="tickets", name="Tickets: On hold: email admins"
+    ).enabled
+    # Saving the same values again changes nothing and tells nobody.
+    assert client.patch("/ticket-statuses/on-hold", {"notify": True}).status_code == 200
+    assert Event.objects.filter(organization=cast.org, type="ticket_status.updated").count() == 1

@@ -9,6 +9,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from sofno.core.models import Membership
+from sofno.tickets.comments import comments_for
+from sofno.web.forms import DAY_LABELS
+from sofno.web.subjects import describe_subjects
 
 register = template.Library()
 
@@ -26,8 +29,6 @@ def user_memberships(context: template.Context) -> list[Membership]:
 @register.simple_tag
 def weekly_rows(windows: dict | None) -> list[tuple[str, str]]:
     """``[(day name, "09:00-13:00, 14:00-18:00"), ...]`` for the days with ranges."""
-    from sofno.web.forms import DAY_LABELS
-
     days: list[list[str]] = [[] for _ in DAY_LABELS]
     for item in (windows or {}).get("ranges", []):
         days[item["day"]].append(f"{item['start']}-{item['end']}")
@@ -37,8 +38,6 @@ def weekly_rows(windows: dict | None) -> list[tuple[str, str]]:
 @register.simple_tag(takes_context=True)
 def ticket_conversation(context: template.Context, ticket) -> list:
     """The messages of ``ticket`` the signed-in actor may read (customer users: public)."""
-    from sofno.tickets.comments import comments_for
-
     actor = context.get("actor")
     return list(comments_for(actor, ticket)) if actor else []
 
@@ -176,8 +175,6 @@ def subject(context: template.Context, value: str) -> str:
     once (:func:`sofno.web.subjects.describe_subjects`); looks this one up otherwise.
     """
     from django.utils.html import format_html
-
-    from sofno.web.subjects import describe_subjects
 
     if not value:
         return "—"

@@ -22,10 +22,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from sofno.core.access import get_scoped_or_404
+from sofno.core.models import Membership
+from sofno.directory.models import ContactType, Customer
 from sofno.events import catalog
+from sofno.monitoring.models import Device
 from sofno.notify.models import EscalationPolicy, NotificationRule, NotifyChannel, Scope
 from sofno.notify.routing.quiet import QuietAction
 from sofno.notify.rules import actions as rule_actions
+from sofno.tickets.models import TicketStatus
 from sofno.web.access import require_actor
 from sofno.web.rule_preview import preview_rule
 
@@ -177,10 +181,6 @@ class RuleForm(forms.Form):
 
     def __init__(self, organization, *args, rule: NotificationRule | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        from sofno.core.models import Membership
-        from sofno.directory.models import ContactType, Customer
-        from sofno.monitoring.models import Device
-        from sofno.tickets.models import TicketStatus
 
         self.organization = organization
         self.types = catalog.for_organization(organization)
@@ -395,8 +395,6 @@ def _as_list(value) -> list:
 
 
 def _initial(rule: NotificationRule) -> dict:
-    from sofno.core.models import Membership
-
     specs = rule.recipients or []
     fallback = (
         Membership.objects.filter(organization=rule.organization, user=rule.fallback_user)

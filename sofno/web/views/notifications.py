@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sofno.core import guard
 from sofno.core.access import get_scoped_or_404
 from sofno.core.scoping import customer_access
+from sofno.events import catalog
 from sofno.events.models import Event
 from sofno.notify.channels.webpush import vapid
 from sofno.notify.models import (
@@ -267,7 +268,6 @@ class TemplateForm(forms.Form):
 
     def __init__(self, organization, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        from sofno.events import catalog
 
         self.fields["event_type"].choices = sorted(
             (name, f"{name}: {t.description}")

@@ -16,9 +16,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from sofno.core.access import get_scoped_or_404
 from sofno.core.models import WRITE_ROLES
 from sofno.core.scoping import customer_access
+from sofno.directory.models import ContactType
 from sofno.directory.selectors import customers_for
+from sofno.notify import reasons
+from sofno.notify.models import NotificationRule, RuleEvaluation
 from sofno.tickets import actions
-from sofno.tickets.models import Priority, TicketStatus
+from sofno.tickets.models import Priority, TicketSettings, TicketStatus
 from sofno.tickets.selectors import tickets_for
 from sofno.web.access import require_actor, require_writer
 from sofno.web.forms import searchable
@@ -172,9 +175,6 @@ def reach_problems(ticket) -> list[str]:
     Read from the rule evaluations the engine recorded for the ticket's events, so
     the page says what really happened (no email, no account, no primary contact).
     """
-    from sofno.notify import reasons
-    from sofno.notify.models import RuleEvaluation
-
     evaluations = RuleEvaluation.objects.filter(
         organization=ticket.organization,
         event__subject=f"ticket:{ticket.public_id}",
@@ -209,10 +209,6 @@ def require_admin_page(request: HttpRequest):
 @require_http_methods(["GET", "POST"])
 def ticket_settings(request: HttpRequest) -> HttpResponse:
     """Settings > Tickets > Notifications: which statuses notify, and how."""
-    from sofno.directory.models import ContactType
-    from sofno.notify.models import NotificationRule
-    from sofno.tickets.models import TicketSettings
-
     actor = require_admin_page(request)
     actions.ensure_ticket_defaults(actor.organization)
     statuses = list(TicketStatus.objects.filter(organization=actor.organization))

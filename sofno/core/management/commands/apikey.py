@@ -22,6 +22,7 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, action: str, org: str | None, name: str, read_only: bool, **options: Any
     ) -> None:
+        # Imported here: ``sofno COMMAND --help`` answers without loading the models.
         from django.db import transaction
 
         from sofno.core.access import Actor

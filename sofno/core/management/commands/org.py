@@ -38,6 +38,7 @@ class Command(BaseCommand):
         sub.add_parser("list", help="list organizations")
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
+        # Imported here: ``sofno COMMAND --help`` answers without loading the models.
         from django.core.exceptions import ValidationError
         from django.db import transaction
 

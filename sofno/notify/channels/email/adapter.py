@@ -5,6 +5,7 @@ from __future__ import annotations
 from sofno.notify.channels.base import BaseChannel, Result
 from sofno.notify.channels.email.sending import send_with_fallback
 from sofno.notify.channels.email.smtp import POOL, Email
+from sofno.notify.models import DeliveryMessage, SmtpProfile
 from sofno.notify.secrets import UnreadableSecret
 
 
@@ -16,8 +17,6 @@ class EmailChannel(BaseChannel):
 
     def send_many(self, deliveries: list) -> list[Result]:
         """Send a batch; profiles and messages are read once for the whole batch."""
-        from sofno.notify.models import DeliveryMessage, SmtpProfile
-
         messages = {
             m.delivery_id: m
             for m in DeliveryMessage.objects.filter(delivery__in=[d.pk for d in deliveries])

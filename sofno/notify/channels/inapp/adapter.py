@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from sofno.notify.channels.base import BaseChannel, Result
+from sofno.notify.models import InboxItem
 
 
 class InAppChannel(BaseChannel):
     kind = "inapp"
 
     def send(self, delivery) -> Result:
-        from sofno.notify.models import InboxItem
-
         if delivery.recipient_user_id is None:
             return Result(ok=False, permanent=True, detail="in-app needs a member")
         content = delivery.message.content

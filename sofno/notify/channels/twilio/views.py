@@ -19,9 +19,13 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from sofno.core.models import Organization
+from sofno.events.emit import emit
 from sofno.notify import conf
 from sofno.notify.channels.twilio import twiml
 from sofno.notify.escalation import phone
+from sofno.notify.escalation.sms_replies import handle_reply
+from sofno.notify.models import Delivery
 
 TWIML = "text/xml; charset=utf-8"
 
@@ -101,8 +105,6 @@ def patch_outcome(request: HttpRequest, token: str) -> HttpResponse:
     data = _token(token)
     if data is None:
         return HttpResponseForbidden("invalid call token")
-    from sofno.core.models import Organization
-    from sofno.events.emit import emit
 
     organization = Organization.objects.filter(pk=data["o"]).first()
     if organization is not None:
@@ -124,8 +126,6 @@ def patch_outcome(request: HttpRequest, token: str) -> HttpResponse:
 @twilio_signed
 def status(request: HttpRequest, delivery_id: str) -> HttpResponse:
     """A delivery report for an SMS or a call: kept on the delivery."""
-    from sofno.notify.models import Delivery
-
     state = request.POST.get("MessageStatus") or request.POST.get("CallStatus") or ""
     code = request.POST.get("ErrorCode", "")
     detail = f"Twilio: {state}" + (f" (error {code})" if code else "")
@@ -143,8 +143,6 @@ def sms_reply(request: HttpRequest) -> HttpResponse:
     The number the reply came from names the person; the reference (the number shown
     in the alert SMS) names the alert, else the latest alert sent to that number.
     """
-    from sofno.notify.escalation.sms_replies import handle_reply
-
     match = REPLY.match(request.POST.get("Body", ""))
     response = MessagingResponse()
     action = phone.SMS_WORDS.get(match["word"].upper()) if match else None

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from sofno.notify.channels.base import BaseChannel, Result
 from sofno.notify.channels.webpush.sending import send_push
+from sofno.notify.models import PushSubscription
 
 
 class WebPushChannel(BaseChannel):
     kind = "webpush"
 
     def send(self, delivery) -> Result:
-        from sofno.notify.models import PushSubscription
-
         subscriptions = list(
             PushSubscription.objects.filter(
                 user_id=delivery.recipient_user_id, organization_id=delivery.organization_id

@@ -152,6 +152,16 @@ def test_it_refuses_a_team_url_apprise_does_not_understand(cast):
         )
 
 
+def test_saving_the_settings_is_an_event_that_writes_the_rules_but_keeps_the_url(cast):
+    url = "json://chat.example/room?token=s3cret"
+    actions.update_settings(acting_user=owner_actor(cast), fields={"team_message_url": url})
+    event = Event.objects.get(organization=cast.org, type="oncall.settings.updated")
+    assert event.payload == {"changed": ["team_message_url"]}  # the token stays out of the log
+    team = NotificationRule.objects.get(organization=cast.org, managed_key=TEAM_KEY)
+    assert team.enabled and team.apprise_urls == [url]
+    assert NotificationRule.objects.filter(organization=cast.org, managed_by="oncall").count() == 5
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_announce_a_turn_once(cast, chat, week):
     """Two threads (two workers, two database connections) tick at the same moment."""

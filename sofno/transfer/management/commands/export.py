@@ -23,6 +23,7 @@ class Command(BaseCommand):
         add_org_option(parser)
 
     def handle(self, *args, kind: str, org: str | None, output: Path | None, **options):
+        # Imported here: ``sofno COMMAND --help`` answers without loading the models.
         from sofno.core.access import Actor
         from sofno.core.models import Role
         from sofno.transfer.exporting import export_table

@@ -25,6 +25,7 @@ class Command(BaseCommand):
         add_org_option(parser)
 
     def handle(self, *args, kind: str, file: Path, org: str | None, dry_run: bool, **options):
+        # Imported here: ``sofno COMMAND --help`` answers without loading the models.
         from sofno.core.access import Actor, PermissionDenied
         from sofno.core.models import Role
         from sofno.transfer.importing import ImportRefused, import_rows
