@@ -149,17 +149,18 @@ def install_catalog(*, acting_user: Actor, name: str) -> list[CustomEventType]:
     for event_type in TEMPLATE_CATALOGS[name]:
         if event_type.name in existing or catalog.builtin(event_type.name):
             continue
+        # Stored as plain text: the organization owns (and may edit) its copy.
         created.append(
             CustomEventType.objects.create(
                 organization=organization,
                 name=event_type.name,
-                description=event_type.description,
+                description=str(event_type.description),
                 category=event_type.category,
                 tokens=[
                     {
                         "name": t.name,
                         "type": t.type,
-                        "description": t.description,
+                        "description": str(t.description),
                         "example": t.example,
                     }
                     for t in event_type.tokens

@@ -36,13 +36,20 @@ router = Router(tags=["events"])
 
 
 def _type_out(event_type: catalog.EventType, custom: bool) -> dict[str, Any]:
+    # str(): a built-in description is a lazy translation; the schema wants text in
+    # the request's language (the user's, else Accept-Language).
     return {
         "name": event_type.name,
-        "description": event_type.description,
+        "description": str(event_type.description),
         "category": event_type.category,
         "custom": custom,
         "tokens": [
-            {"name": t.name, "type": t.type, "description": t.description, "example": t.example}
+            {
+                "name": t.name,
+                "type": t.type,
+                "description": str(t.description),
+                "example": t.example,
+            }
             for t in event_type.tokens
         ],
     }

@@ -2,6 +2,10 @@
 
 Apps register their own types from ``AppConfig.ready``; organizations add custom
 types (stored in the database, owned by the events app).
+
+Built-in descriptions are lazy translations (``gettext_lazy``): they read in the
+language active where they are shown. A custom type's description is kept as typed.
+Anything that needs a plain ``str`` (an API schema, JSON) calls ``str()`` on them.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     # Models are imported where used: this module loads before the app registry.
+    from django_stubs_ext import StrPromise
+
     from sofno.core.models import Organization
     from sofno.events.models import CustomEventType
 
@@ -21,7 +27,7 @@ class Token:
 
     name: str
     type: str  # "string", "integer", "number", "boolean", "datetime", "object"
-    description: str = ""
+    description: str | StrPromise = ""
     example: object = None
 
 
@@ -30,7 +36,7 @@ class EventType:
     """A kind of event: ``device.offline``, ``invoice.overdue``, ..."""
 
     name: str
-    description: str
+    description: str | StrPromise
     tokens: tuple[Token, ...] = field(default_factory=tuple)
     category: str = ""
 

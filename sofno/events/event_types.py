@@ -8,35 +8,42 @@ they describe an external billing system's events, not SOFNO's own.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext_lazy as _
+
 from sofno.events.catalog import EventType, Token
 
-_CUSTOMER = Token("customer", "object", "The customer: id, name, timezone, active.", {})
-_CUSTOMER_ID = Token("customer.id", "string", "Customer's public id.", "5b0c…")
-_CUSTOMER_NAME = Token("customer.name", "string", "Customer's name.", "Trattoria Da Mario")
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
+_CUSTOMER = Token("customer", "object", _("The customer: id, name, timezone, active."), {})
+_CUSTOMER_ID = Token("customer.id", "string", _("Customer's public id."), "5b0c…")
+_CUSTOMER_NAME = Token("customer.name", "string", _("Customer's name."), "Trattoria Da Mario")
 _CONTACT_TOKENS = (
-    Token("contact.id", "string", "Contact's public id.", "0f3e…"),
-    Token("contact.name", "string", "Contact's name.", "Maria Rossi"),
-    Token("contact.email", "string", "Contact's email.", "maria@example.com"),
-    Token("contact.phone", "string", "Contact's phone (E.164).", "+390612345678"),
-    Token("contact.contact_type", "string", "Contact type slug.", "billing"),
+    Token("contact.id", "string", _("Contact's public id."), "0f3e…"),
+    Token("contact.name", "string", _("Contact's name."), "Maria Rossi"),
+    Token("contact.email", "string", _("Contact's email."), "maria@example.com"),
+    Token("contact.phone", "string", _("Contact's phone (E.164)."), "+390612345678"),
+    Token("contact.contact_type", "string", _("Contact type slug."), "billing"),
     _CUSTOMER_ID,
     _CUSTOMER_NAME,
 )
-_CHANGED = Token("changed", "array", "Names of the fields that changed.", ["city"])
+_CHANGED = Token("changed", "array", _("Names of the fields that changed."), ["city"])
 
 
-def _d(name: str, description: str, *tokens: Token) -> EventType:
+def _d(name: str, description: str | StrPromise, *tokens: Token) -> EventType:
     return EventType(name, description, tokens, "directory")
 
 
 _CUSTOMER_TOKENS = (_CUSTOMER, _CUSTOMER_ID, _CUSTOMER_NAME)
 DIRECTORY_EVENTS = (
-    _d("customer.created", "A customer was added.", *_CUSTOMER_TOKENS),
-    _d("customer.updated", "A customer's details changed.", *_CUSTOMER_TOKENS, _CHANGED),
-    _d("customer.deleted", "A customer was deleted.", *_CUSTOMER_TOKENS),
-    _d("contact.created", "A contact was added to a customer.", *_CONTACT_TOKENS),
-    _d("contact.updated", "A contact's details changed.", *_CONTACT_TOKENS, _CHANGED),
-    _d("contact.deleted", "A contact was removed.", *_CONTACT_TOKENS),
+    _d("customer.created", _("A customer was added."), *_CUSTOMER_TOKENS),
+    _d("customer.updated", _("A customer's details changed."), *_CUSTOMER_TOKENS, _CHANGED),
+    _d("customer.deleted", _("A customer was deleted."), *_CUSTOMER_TOKENS),
+    _d("contact.created", _("A contact was added to a customer."), *_CONTACT_TOKENS),
+    _d("contact.updated", _("A contact's details changed."), *_CONTACT_TOKENS, _CHANGED),
+    _d("contact.deleted", _("A contact was removed."), *_CONTACT_TOKENS),
 )
 
 _ACCOUNT = (

@@ -2,156 +2,164 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from sofno.events.catalog import EventType, Token
 
 DEVICE_TOKENS = (
-    Token("device_id", "string", "the device's public id"),
-    Token("device_name", "string", "the device's name", "Till 1"),
-    Token("customer_id", "string", "the customer's public id"),
-    Token("customer_name", "string", "the customer's name", "Pizzeria Roma"),
-    Token("status", "string", "new, online, offline or paused", "offline"),
-    Token("last_checkin_at", "datetime", "the last check-in"),
-    Token("last_ip", "string", "the address of the last check-in"),
+    Token("device_id", "string", _("the device's public id")),
+    Token("device_name", "string", _("the device's name"), "Till 1"),
+    Token("customer_id", "string", _("the customer's public id")),
+    Token("customer_name", "string", _("the customer's name"), "Pizzeria Roma"),
+    Token("status", "string", _("new, online, offline or paused"), "offline"),
+    Token("last_checkin_at", "datetime", _("the last check-in")),
+    Token("last_ip", "string", _("the address of the last check-in")),
 )
 INCIDENT_TOKENS = (
     *DEVICE_TOKENS,
-    Token("incident_id", "string", "the incident's public id"),
-    Token("incident_status", "string", "open, acknowledged or resolved"),
-    Token("title", "string", "what happened", "Till 1 (Pizzeria Roma) is offline"),
-    Token("opened_at", "datetime", "when the incident opened"),
-    Token("kind", "string", "device (one computer) or site (several of one customer)", "device"),
+    Token("incident_id", "string", _("the incident's public id")),
+    Token("incident_status", "string", _("open, acknowledged or resolved")),
+    Token("title", "string", _("what happened"), "Till 1 (Pizzeria Roma) is offline"),
+    Token("opened_at", "datetime", _("when the incident opened")),
+    Token("kind", "string", _("device (one computer) or site (several of one customer)"), "device"),
 )
 # A site incident's events: the customer, the counts and who is still offline.
 SITE_TOKENS = (
-    Token("customer_id", "string", "the customer's public id"),
-    Token("customer_name", "string", "the customer's name", "Café Central"),
-    Token("incident_id", "string", "the site incident's public id"),
-    Token("incident_status", "string", "open, acknowledged or resolved"),
-    Token("title", "string", "what happened", "Café Central is down (4 of 4 computers offline)"),
-    Token("opened_at", "datetime", "when the site went down"),
-    Token("kind", "string", "site", "site"),
-    Token("devices_down", "integer", "computers still offline", 4),
-    Token("devices_total", "integer", "the customer's computers", 4),
-    Token("device_names", "string", "the computers still offline", "Till 1, Till 2, Office"),
+    Token("customer_id", "string", _("the customer's public id")),
+    Token("customer_name", "string", _("the customer's name"), "Café Central"),
+    Token("incident_id", "string", _("the site incident's public id")),
+    Token("incident_status", "string", _("open, acknowledged or resolved")),
+    Token("title", "string", _("what happened"), "Café Central is down (4 of 4 computers offline)"),
+    Token("opened_at", "datetime", _("when the site went down")),
+    Token("kind", "string", _("site"), "site"),
+    Token("devices_down", "integer", _("computers still offline"), 4),
+    Token("devices_total", "integer", _("the customer's computers"), 4),
+    Token("device_names", "string", _("the computers still offline"), "Till 1, Till 2, Office"),
 )
 SITE_CHANGE_TOKENS = (
     *SITE_TOKENS,
-    Token("device_name", "string", "the computers that went offline or came back", "Till 2"),
+    Token("device_name", "string", _("the computers that went offline or came back"), "Till 2"),
 )
 OUTAGE_TOKENS = (
-    Token("devices_silent", "integer", "computers that went silent together", 3400),
-    Token("devices_total", "integer", "computers online before, of every customer", 10000),
-    Token("customers", "integer", "customers of the silent computers", 212),
-    Token("started_at", "datetime", "when it began"),
+    Token("devices_silent", "integer", _("computers that went silent together"), 3400),
+    Token("devices_total", "integer", _("computers online before, of every customer"), 10000),
+    Token("customers", "integer", _("customers of the silent computers"), 212),
+    Token("started_at", "datetime", _("when it began")),
 )
 MAINTENANCE_TOKENS = (
-    Token("maintenance_id", "string", "the window's public id"),
-    Token("device_id", "string", "the device's public id (empty: the whole customer)"),
-    Token("device_name", "string", "the device's name (empty: the whole customer)"),
-    Token("customer_id", "string", "the customer's public id"),
-    Token("customer_name", "string", "the customer's name", "Pizzeria Roma"),
-    Token("reason", "string", "why", "Router replacement"),
-    Token("starts_at", "datetime", "when it starts"),
-    Token("ends_at", "datetime", "when it ends"),
+    Token("maintenance_id", "string", _("the window's public id")),
+    Token("device_id", "string", _("the device's public id (empty: the whole customer)")),
+    Token("device_name", "string", _("the device's name (empty: the whole customer)")),
+    Token("customer_id", "string", _("the customer's public id")),
+    Token("customer_name", "string", _("the customer's name"), "Pizzeria Roma"),
+    Token("reason", "string", _("why"), "Router replacement"),
+    Token("starts_at", "datetime", _("when it starts")),
+    Token("ends_at", "datetime", _("when it ends")),
 )
 
 EVENT_TYPES = (
-    EventType("device.created", "A device was added.", DEVICE_TOKENS, "monitoring"),
-    EventType("device.updated", "A device was changed.", DEVICE_TOKENS, "monitoring"),
-    EventType("device.deleted", "A device was deleted.", DEVICE_TOKENS, "monitoring"),
+    EventType("device.created", _("A device was added."), DEVICE_TOKENS, "monitoring"),
+    EventType("device.updated", _("A device was changed."), DEVICE_TOKENS, "monitoring"),
+    EventType("device.deleted", _("A device was deleted."), DEVICE_TOKENS, "monitoring"),
     EventType(
-        "device.offline", "A device missed its check-in deadline.", INCIDENT_TOKENS, "monitoring"
+        "device.offline", _("A device missed its check-in deadline."), INCIDENT_TOKENS, "monitoring"
     ),
     EventType(
         "device.online",
-        "A device checked in after being new, offline or paused.",
-        (*DEVICE_TOKENS, Token("previous", "string", "the status before")),
+        _("A device checked in after being new, offline or paused."),
+        (*DEVICE_TOKENS, Token("previous", "string", _("the status before"))),
         "monitoring",
     ),
     EventType(
         "incident.opened",
-        "An incident opened: one device's, or a site's (several computers of one customer).",
+        _("An incident opened: one device's, or a site's (several computers of one customer)."),
         INCIDENT_TOKENS,
         "monitoring",
     ),
     EventType(
         "incident.alert",
-        "An incident is settled and worth a page: once per incident, when no computer of "
-        "its customer is left online or after the group wait. Notification rules hang "
-        "deliveries and escalations on this one; the alert policy still holds them in "
-        "maintenance, with alerts off or outside business hours.",
+        _(
+            "An incident is settled and worth a page: once per incident, when no computer of "
+            "its customer is left online or after the group wait. Notification rules hang "
+            "deliveries and escalations on this one; the alert policy still holds them in "
+            "maintenance, with alerts off or outside business hours."
+        ),
         INCIDENT_TOKENS,
         "monitoring",
     ),
     EventType(
         "incident.merged",
-        "A device's incident joined its site's incident (several computers went down).",
-        (*INCIDENT_TOKENS, Token("site_incident_id", "string", "the site incident's id")),
+        _("A device's incident joined its site's incident (several computers went down)."),
+        (*INCIDENT_TOKENS, Token("site_incident_id", "string", _("the site incident's id"))),
         "monitoring",
     ),
     EventType(
         "site.down",
-        "Several computers of one customer went offline together: the site is down.",
+        _("Several computers of one customer went offline together: the site is down."),
         SITE_TOKENS,
         "monitoring",
     ),
     EventType(
         "site.device_down",
-        "Another computer of a site that is down went offline.",
+        _("Another computer of a site that is down went offline."),
         SITE_CHANGE_TOKENS,
         "monitoring",
     ),
     EventType(
         "site.device_up",
-        "A computer of a site that is down came back (the others are still offline).",
+        _("A computer of a site that is down came back (the others are still offline)."),
         SITE_CHANGE_TOKENS,
         "monitoring",
     ),
     EventType(
         "site.up",
-        "Every computer of a site that was down is back.",
-        (*SITE_CHANGE_TOKENS, Token("auto", "boolean", "resolved by recovery")),
+        _("Every computer of a site that was down is back."),
+        (*SITE_CHANGE_TOKENS, Token("auto", "boolean", _("resolved by recovery"))),
         "monitoring",
     ),
     EventType(
         "monitoring.degraded",
-        "Computers of many customers went silent together: we suspect our own outage "
-        "and hold customer alerts. The admins are told.",
+        _(
+            "Computers of many customers went silent together: we suspect our own outage "
+            "and hold customer alerts. The admins are told."
+        ),
         OUTAGE_TOKENS,
         "monitoring",
     ),
     EventType(
         "monitoring.recovered",
-        "The check-ins are back after a suspected outage of our own; held alerts of "
-        "computers still offline go out now.",
-        (*OUTAGE_TOKENS, Token("ended_at", "datetime", "when it ended")),
+        _(
+            "The check-ins are back after a suspected outage of our own; held alerts of "
+            "computers still offline go out now."
+        ),
+        (*OUTAGE_TOKENS, Token("ended_at", "datetime", _("when it ended"))),
         "monitoring",
     ),
     EventType(
         "maintenance.created",
-        "A maintenance window was planned for a device or a whole customer.",
+        _("A maintenance window was planned for a device or a whole customer."),
         MAINTENANCE_TOKENS,
         "monitoring",
     ),
     EventType(
         "maintenance.ended",
-        "A maintenance window was ended early by hand.",
+        _("A maintenance window was ended early by hand."),
         MAINTENANCE_TOKENS,
         "monitoring",
     ),
     EventType(
         "incident.acknowledged",
-        "Someone took an incident.",
-        (*INCIDENT_TOKENS, Token("by", "string", "who acknowledged")),
+        _("Someone took an incident."),
+        (*INCIDENT_TOKENS, Token("by", "string", _("who acknowledged"))),
         "monitoring",
     ),
     EventType(
         "incident.resolved",
-        "An incident was resolved, by hand or by the device's recovery.",
+        _("An incident was resolved, by hand or by the device's recovery."),
         (
             *INCIDENT_TOKENS,
-            Token("auto", "boolean", "resolved by recovery"),
-            Token("by", "string", "who resolved it"),
+            Token("auto", "boolean", _("resolved by recovery")),
+            Token("by", "string", _("who resolved it")),
         ),
         "monitoring",
     ),

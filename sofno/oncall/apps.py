@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OncallConfig(AppConfig):
@@ -14,10 +15,10 @@ class OncallConfig(AppConfig):
         register(
             EventType(
                 "oncall.timetable.published",
-                "A week's phone timetable was published and is now current.",
+                _("A week's phone timetable was published and is now current."),
                 tokens=(
-                    Token("timetable_id", "string", "the timetable's id"),
-                    Token("week_start", "string", "Monday of the week", "2026-11-23"),
+                    Token("timetable_id", "string", _("the timetable's id")),
+                    Token("week_start", "string", _("Monday of the week"), "2026-11-23"),
                 ),
                 category="oncall",
             ),
@@ -29,21 +30,21 @@ class OncallConfig(AppConfig):
             ),
             EventType(
                 "oncall.call.ringing",
-                "The phone system reported a call ringing at an agent's extension.",
+                _("The phone system reported a call ringing at an agent's extension."),
                 tokens=(
-                    Token("call_id", "string", "the call's id"),
-                    Token("phone", "string", "the caller's number", "+390612345678"),
-                    Token("extension", "string", "the answering extension", "201"),
-                    Token("customers", "object", "names of the matching customers"),
+                    Token("call_id", "string", _("the call's id")),
+                    Token("phone", "string", _("the caller's number"), "+390612345678"),
+                    Token("extension", "string", _("the answering extension"), "201"),
+                    Token("customers", "object", _("names of the matching customers")),
                 ),
                 category="oncall",
             ),
             EventType(
                 "oncall.queue.programmed",
-                "The phone queue's members were set to a turn's people.",
+                _("The phone queue's members were set to a turn's people."),
                 tokens=(
-                    Token("slot", "string", "the turn's start, or manual"),
-                    Token("members", "object", "the extensions now in the queue"),
+                    Token("slot", "string", _("the turn's start, or manual")),
+                    Token("members", "object", _("the extensions now in the queue")),
                 ),
                 category="oncall",
             ),

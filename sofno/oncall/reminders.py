@@ -19,6 +19,7 @@ import logging
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from sofno.core.models import Organization
 from sofno.events.catalog import EventType, Token
@@ -33,14 +34,16 @@ TURN_STARTED = "oncall.turn_started"
 
 TURN_STARTED_TYPE = EventType(
     TURN_STARTED,
-    "A phone turn started: its people are on the phones now.",
+    _("A phone turn started: its people are on the phones now."),
     tokens=(
-        Token("people", "string", "who is on the phones, by name", "Giulia Rossi, Marco Bianchi"),
-        Token("turn", "string", "the turn's hours", "09:00-10:15"),
-        Token("date", "string", "the day (organization's time)", "2026-11-23"),
-        Token("time", "string", "the turn's start (organization's time)", "09:00"),
-        Token("timetable_id", "string", "the published timetable's id"),
-        Token("team", "object", "each person: username, name, extension, reminder channel"),
+        Token(
+            "people", "string", _("who is on the phones, by name"), "Giulia Rossi, Marco Bianchi"
+        ),
+        Token("turn", "string", _("the turn's hours"), "09:00-10:15"),
+        Token("date", "string", _("the day (organization's time)"), "2026-11-23"),
+        Token("time", "string", _("the turn's start (organization's time)"), "09:00"),
+        Token("timetable_id", "string", _("the published timetable's id")),
+        Token("team", "object", _("each person: username, name, extension, reminder channel")),
     ),
     category="oncall",
 )

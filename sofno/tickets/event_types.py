@@ -1,17 +1,19 @@
 """The ticket events in the catalog, with the tokens their payloads carry."""
 
+from django.utils.translation import gettext_lazy as _
+
 from sofno.events.catalog import EventType, Token
 
 _COMMON = (
-    Token("ticket.number", "integer", "ticket number in the organization", 42),
-    Token("ticket.title", "string", "ticket title", "POS terminal 2 does not print"),
-    Token("ticket.priority", "string", "low, normal, high or urgent", "high"),
-    Token("ticket.url", "string", "link to the ticket page", "https://sofno.example/tickets/…/"),
-    Token("customer.name", "string", "customer name", "Trattoria Da Mario"),
-    Token("status.name", "string", "current status", "In progress"),
-    Token("status.is_open", "boolean", "whether the status counts as open", True),
-    Token("technicians", "array", "assigned technicians (username, name, email)", []),
-    Token("actor.name", "string", "who made the change", "Adam Smith"),
+    Token("ticket.number", "integer", _("ticket number in the organization"), 42),
+    Token("ticket.title", "string", _("ticket title"), "POS terminal 2 does not print"),
+    Token("ticket.priority", "string", _("low, normal, high or urgent"), "high"),
+    Token("ticket.url", "string", _("link to the ticket page"), "https://sofno.example/tickets/…/"),
+    Token("customer.name", "string", _("customer name"), "Trattoria Da Mario"),
+    Token("status.name", "string", _("current status"), "In progress"),
+    Token("status.is_open", "boolean", _("whether the status counts as open"), True),
+    Token("technicians", "array", _("assigned technicians (username, name, email)"), []),
+    Token("actor.name", "string", _("who made the change"), "Adam Smith"),
 )
 
 # A status's events: ``status`` also carries its notification toggles.
@@ -24,39 +26,39 @@ _STATUS = (
 )
 
 TICKET_EVENTS = (
-    EventType("ticket.created", "A ticket was opened.", _COMMON, category="tickets"),
+    EventType("ticket.created", _("A ticket was opened."), _COMMON, category="tickets"),
     EventType(
         "ticket.status_changed",
-        "A ticket moved to another status.",
-        (*_COMMON, Token("previous_status.name", "string", "status before", "Open")),
+        _("A ticket moved to another status."),
+        (*_COMMON, Token("previous_status.name", "string", _("status before"), "Open")),
         category="tickets",
     ),
     EventType(
         "ticket.assigned",
-        "A ticket's technicians changed.",
+        _("A ticket's technicians changed."),
         (
             *_COMMON,
-            Token("added_technicians", "array", "technicians newly assigned", []),
-            Token("removed_technicians", "array", "technicians no longer assigned", []),
+            Token("added_technicians", "array", _("technicians newly assigned"), []),
+            Token("removed_technicians", "array", _("technicians no longer assigned"), []),
         ),
         category="tickets",
     ),
     EventType(
         "ticket.commented",
-        "A message was added to a ticket's conversation.",
+        _("A message was added to a ticket's conversation."),
         (
             *_COMMON,
-            Token("comment.public", "boolean", "a public answer (else an internal note)", True),
-            Token("comment.by_customer", "boolean", "written by the customer", False),
-            Token("comment.author", "string", "who wrote it", "Adam Smith"),
-            Token("comment.body", "string", "the message (empty for internal notes)", "Fixed."),
+            Token("comment.public", "boolean", _("a public answer (else an internal note)"), True),
+            Token("comment.by_customer", "boolean", _("written by the customer"), False),
+            Token("comment.author", "string", _("who wrote it"), "Adam Smith"),
+            Token("comment.body", "string", _("the message (empty for internal notes)"), "Fixed."),
         ),
         category="tickets",
     ),
     EventType(
         "ticket.updated",
-        "A ticket's title, description or priority changed.",
-        (*_COMMON, Token("changed", "array", "names of the changed fields", ["priority"])),
+        _("A ticket's title, description or priority changed."),
+        (*_COMMON, Token("changed", "array", _("names of the changed fields"), ["priority"])),
         category="tickets",
     ),
     EventType(

@@ -7,6 +7,8 @@ description and a list of its tokens, so a new event type is never silent.
 
 from __future__ import annotations
 
+from django.utils import translation
+
 from sofno.events.catalog import EventType
 from sofno.notify.routing.templating import Parts
 
@@ -51,10 +53,13 @@ def headline(event_type: EventType) -> str:
     if event_type.name in HEADLINES:
         return HEADLINES[event_type.name]
     names = {t.name for t in event_type.tokens}
+    # English like the headlines above, whatever language is active where it is built.
+    with translation.override("en"):
+        description = _escape(str(event_type.description))
     for candidate in ("title", "customer.name", "customer_name"):
         if candidate in names:
-            return f"{_escape(event_type.description)} ({{{{ {candidate} }}}})"
-    return _escape(event_type.description) or event_type.name
+            return f"{description} ({{{{ {candidate} }}}})"
+    return description or event_type.name
 
 
 def _escape(text: str) -> str:

@@ -197,3 +197,62 @@ def reason_text(entry) -> str:
     from sofno.notify import reasons
 
     return reasons.text(entry)
+
+
+def event_type_words(context: template.Context, name: str) -> str:
+    """An event type's description in the reader's language ("" if none is known).
+
+    Uses ``event_types`` from the context when the view loaded the organization's
+    catalog once (a list); the built-in catalog, then the organization's custom
+    type of that name, otherwise. ``ticket.*`` reads "Every ticket event".
+    """
+    from django.utils.translation import gettext as _
+
+    from sofno.events import catalog
+    from sofno.events.models import CustomEventType
+
+    if name.endswith(".*"):
+        return _("Every %(family)s event") % {"family": name[:-2]}
+    types = context.get("event_types")
+    if types is not None:
+        found = types.get(name)
+        return str(found.description) if found else ""
+    builtin = catalog.builtin(name)
+    if builtin:
+        return str(builtin.description)
+    actor = context.get("actor")
+    if not actor or not actor.organization:
+        return ""
+    custom = CustomEventType.objects.filter(organization=actor.organization, name=name).first()
+    return custom.description if custom else ""
+
+
+@register.simple_tag(takes_context=True)
+def event_type(context: template.Context, name: str, url: str = "", limit: int = 0) -> str:
+    """An event type in words, its code small beside it (webhook filters use the code).
+
+    - with ``url`` the words link there;
+    - with ``limit`` longer words are cut (lists), the whole text in the tooltip;
+    - a type the catalog does not describe shows its code alone.
+    """
+    from django.utils.html import format_html
+    from django.utils.text import Truncator
+
+    words = event_type_words(context, name)
+    code = format_html('<code class="small text-muted text-break">{}</code>', name)
+    if not words:
+        return format_html('<a href="{}">{}</a>', url, code) if url else code
+    shown = Truncator(words).chars(limit) if limit else words
+    title = format_html(' title="{}"', words) if shown != words else ""
+    text = (
+        format_html('<a href="{}"{}>{}</a>', url, title, shown)
+        if url
+        else format_html("<span{}>{}</span>", title, shown)
+    )
+    return format_html('<span class="event-type">{} {}</span>', text, code)
+
+
+@register.simple_tag(takes_context=True)
+def event_type_text(context: template.Context, name: str) -> str:
+    """An event type in words alone (a page title), its code if none are known."""
+    return event_type_words(context, name) or name

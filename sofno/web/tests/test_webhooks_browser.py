@@ -48,7 +48,9 @@ def test_it_creates_an_endpoint_sends_a_test_and_shows_the_attempt(cast, page, r
     (got,) = receiver.received
     Webhook(endpoint.current_secret).verify(got.body, got.headers)
     page.reload()
-    page.click("#deliveries >> text=webhook.test")
+    # The delivery names its event in words (the link), the code small beside it.
+    assert page.locator("#deliveries code").first.inner_text() == "webhook.test"
+    page.click("#deliveries a >> text=A test event sent to one endpoint by hand.")
     assert "204" in page.locator("#attempts").inner_text()
     page.click("#replay")
     delivery.deliver_due()

@@ -20,6 +20,10 @@ from sofno.web.access import require_actor
 from sofno.web.subjects import describe_subjects
 
 
+def _words(event_type: catalog.EventType | None) -> str:
+    return str(event_type.description) if event_type else ""
+
+
 @customer_access
 @login_required
 @require_GET
@@ -37,17 +41,18 @@ def event_list(request: HttpRequest) -> HttpResponse:
     if filters["subject"]:
         events = events.filter(subject=filters["subject"])
     page = Paginator(events.order_by("-sequence"), 50).get_page(request.GET.get("page"))
+    types = catalog.for_organization(actor.organization)
+    names = sorted(
+        # A customer user's choices come from their own events, not the catalog.
+        set(visible.values_list("type", flat=True).distinct()) if actor.is_customer_user else types
+    )
     context = {
         "page": page,
         "subject_links": describe_subjects(actor, [event.subject for event in page]),
         "filters": filters,
         "query": urlencode({k: v for k, v in filters.items() if v}),
-        "type_names": sorted(
-            # A customer user's choices come from their own events, not the catalog.
-            set(visible.values_list("type", flat=True).distinct())
-            if actor.is_customer_user
-            else catalog.for_organization(actor.organization)
-        ),
+        "event_types": types,
+        "type_options": [(name, _words(types.get(name))) for name in names],
     }
     return render(request, "web/events/list.html", context)
 

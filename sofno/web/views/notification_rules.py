@@ -452,7 +452,12 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     names = dict(NotifyChannel.choices)
     for rule in rules:  # the channels in words, not their stored keys
         rule.channel_names = [str(names.get(c, c)) for c in rule.channels or []]
-    return render(request, "web/notifications/rules.html", {"rules": rules, "actor": actor})
+    context = {
+        "rules": rules,
+        "actor": actor,
+        "event_types": catalog.for_organization(actor.organization),
+    }
+    return render(request, "web/notifications/rules.html", context)
 
 
 def _save(request: HttpRequest, actor, form: RuleForm, rule: NotificationRule | None) -> bool:

@@ -268,9 +268,9 @@ class TemplateForm(forms.Form):
 
     def __init__(self, organization, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-
+        # The description names the type; the code stays beside it for admins.
         self.fields["event_type"].choices = sorted(
-            (name, f"{name}: {t.description}")
+            (name, f"{t.description} ({name})" if t.description else name)
             for name, t in catalog.for_organization(organization).items()
         )
         self.fields["smtp_profile"].choices = [("", gettext_lazy("The default profile"))] + [
@@ -325,9 +325,12 @@ def template_list(request: HttpRequest) -> HttpResponse:
     labels = dict(NotifyChannel.choices)
     for template in templates:
         template.channel_label = labels.get(template.channel, template.channel)
-    return render(
-        request, "web/notifications/templates.html", {"templates": templates, "actor": actor}
-    )
+    context = {
+        "templates": templates,
+        "actor": actor,
+        "event_types": catalog.for_organization(actor.organization),
+    }
+    return render(request, "web/notifications/templates.html", context)
 
 
 @login_required

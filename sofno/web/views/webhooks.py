@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sofno.core import access
 from sofno.core.access import Actor, get_scoped_or_404
+from sofno.events import catalog
 from sofno.notify.channels.webhook import actions
 from sofno.notify.models import Delivery, DeliveryStatus, OrderingMode, WebhookEndpoint
 from sofno.web.access import require_actor
@@ -173,6 +174,7 @@ def webhook_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "status": status,
         "statuses": DeliveryStatus.choices,
         "secrets": endpoint.signing_secrets() if actor.is_admin else [],
+        "event_types": catalog.for_organization(actor.organization),
     }
     return render(request, "web/webhooks/detail.html", context)
 

@@ -43,7 +43,12 @@ def test_it_creates_a_rule_from_the_page(cast):
     ]
     assert rule.conditions == [{"token": "device_name", "op": "contains", "value": "Till"}]
     page = client.get("/notifications/rules/").content.decode()
-    assert "Offline tills" in page and "device.offline, incident.alert" in page
+    assert "Offline tills" in page
+    # Each type in words, its code beside it; a long description cut, whole in the tooltip.
+    rows = page.split('id="rules"', 1)[1]
+    assert "A device missed its check-in deadline." in rows and "device.offline</code>" in rows
+    assert 'title="An incident is settled and worth a page' in rows
+    assert "incident.alert</code>" in rows
 
 
 def test_it_edits_and_deletes_a_rule(cast):
