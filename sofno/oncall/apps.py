@@ -24,8 +24,8 @@ class OncallConfig(AppConfig):
             ),
             EventType(
                 "oncall.settings.updated",
-                "The on-call settings (turns, days, lines, reminders, ...) were saved.",
-                tokens=(Token("changed", "array", "names of the fields saved", ["turns"]),),
+                _("The on-call settings (turns, days, lines, reminders, ...) were saved."),
+                tokens=(Token("changed", "array", _("names of the fields saved"), ["turns"]),),
                 category="oncall",
             ),
             EventType(

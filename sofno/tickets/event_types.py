@@ -18,11 +18,11 @@ _COMMON = (
 
 # A status's events: ``status`` also carries its notification toggles.
 _STATUS = (
-    Token("status.slug", "string", "the status's short name", "waiting"),
-    Token("status.name", "string", "the status's name", "Waiting for the customer"),
-    Token("status.is_open", "boolean", "whether the status counts as open", True),
-    Token("status.notify", "boolean", "whether entering it notifies", True),
-    Token("actor.name", "string", "who made the change", "Adam Smith"),
+    Token("status.slug", "string", _("the status's short name"), "waiting"),
+    Token("status.name", "string", _("the status's name"), "Waiting for the customer"),
+    Token("status.is_open", "boolean", _("whether the status counts as open"), True),
+    Token("status.notify", "boolean", _("whether entering it notifies"), True),
+    Token("actor.name", "string", _("who made the change"), "Adam Smith"),
 )
 
 TICKET_EVENTS = (
@@ -63,14 +63,14 @@ TICKET_EVENTS = (
     ),
     EventType(
         "ticket_status.created",
-        "A ticket status was added.",
+        _("A ticket status was added."),
         _STATUS,
         category="tickets",
     ),
     EventType(
         "ticket_status.updated",
-        "A ticket status's name, position or notifications changed.",
-        (*_STATUS, Token("changed", "array", "names of the changed fields", ["notify"])),
+        _("A ticket status's name, position or notifications changed."),
+        (*_STATUS, Token("changed", "array", _("names of the changed fields"), ["notify"])),
         category="tickets",
     ),
 )
