@@ -28,8 +28,8 @@ older ``SOFNO_WEBHOOK_ALLOWED_NETWORKS`` still counts) lists a range containing 
 At save time :func:`check_url` and :func:`check_host` refuse what is known then: the
 scheme, user info, the port, literal non-public addresses (also ``127.1`` and
 ``2130706433`` spellings), local names (``localhost``), and names that resolve only to
-refused addresses. A name that does not resolve when saved is accepted: connecting
-decides.
+refused addresses. A name that does not resolve when saved (within two seconds) is
+accepted: connecting decides.
 
 Tests point the guard at a table instead of DNS with ``OUTBOUND_RESOLVER`` (a callable
 ``(host, port) -> list of addresses``, or its dotted path).
@@ -44,6 +44,7 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -319,13 +320,20 @@ def allowed_ports() -> set[str]:
     return {str(p) for p in ([ports] if isinstance(ports, str | int) else ports)}
 
 
+# How long a save waits for a name to resolve before accepting it unresolved
+# (connecting checks again in any case); the lookups run in a few threads of their own.
+SAVE_LOOKUP_SECONDS = 2.0
+_LOOKUPS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="guard-lookup")
+
+
 def check_host(host: str, port: int = 0, *, lookup: bool = True) -> str:
     """Return ``host`` unless it is known now to be non-public; else :class:`UrlRefused`.
 
     - a literal address (any spelling) is checked;
     - ``localhost`` and its kin are loopback by definition;
     - with ``lookup``, a name is resolved and refused when none of its addresses is
-      allowed; a name that does not resolve now is accepted (connecting decides).
+      allowed; a name that does not resolve now, or not within
+      ``SAVE_LOOKUP_SECONDS``, is accepted (connecting decides).
     """
     name = host.strip().rstrip(".").lower()
     if not name:
@@ -339,11 +347,14 @@ def check_host(host: str, port: int = 0, *, lookup: bool = True) -> str:
             raise UrlRefused("address", f"{host} is not allowed: {reason}")
         return host
     if lookup:
+        # Bounded: a resolver that does not answer (no route to the internet, a dead
+        # DNS server) must not hold the person saving for its own timeout.
+        lookup_done = _LOOKUPS.submit(resolve, name, port or 443)
         try:
-            resolve(name, port or 443)
+            lookup_done.result(timeout=SAVE_LOOKUP_SECONDS)
         except AddressRefused as exc:
             raise UrlRefused("address", f"{host} is not allowed: {exc}") from None
-        except (OSError, UnicodeError, ValueError):
+        except (OSError, UnicodeError, ValueError, TimeoutError):
             pass
     return host
 

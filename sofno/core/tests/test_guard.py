@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -79,6 +80,24 @@ def test_it_refuses_at_save_time_what_is_known_then(closed, host):
 def test_it_accepts_a_public_name_and_an_unresolvable_one_at_save_time(closed):
     assert guard.check_url("https://public.test/hook")
     assert guard.check_url("https://no-such-name.invalid/hook")  # connecting decides
+
+
+def test_a_resolver_that_does_not_answer_holds_a_save_for_two_seconds_at_most(closed):
+    """A dead DNS server (no route to the internet) once held every webhook save for
+    its 5 s timeout; the name is accepted unresolved and connecting decides."""
+    answered = threading.Event()
+
+    def silent(host: str, port: int) -> list[str]:
+        answered.wait(10)
+        return ["127.0.0.1"]
+
+    closed.OUTBOUND_RESOLVER = silent
+    started = time.monotonic()
+    try:
+        assert guard.check_url("https://silent.test/hook")
+        assert time.monotonic() - started < guard.SAVE_LOOKUP_SECONDS + 1
+    finally:
+        answered.set()
 
 
 @pytest.mark.parametrize("host", NAMES)
