@@ -21,6 +21,7 @@ from sofno.events.catalog import EventType, Token
 from sofno.notify.routing.templating import Parts
 
 HEADLINES = {
+    # Translators: keep every {{ ... }} token exactly as it is; they are filled in.
     "device.offline": gettext_noop("{{ device_name }} ({{ customer_name }}) is offline"),
     "device.online": gettext_noop("{{ device_name }} ({{ customer_name }}) is back online"),
     "incident.merged": gettext_noop("{{ device_name }}'s incident joined the site's incident"),
@@ -68,6 +69,7 @@ NAMED = {
 }
 # Each sentence gets ``%(what)s``: the fitting fragment above for either kind.
 INCIDENT_HEADLINES = {
+    # Translators: %(what)s is what happened, e.g. "Till 2 (Café Central) is offline".
     "incident.opened": (gettext_noop("Incident: %(what)s"), DOWN),
     "incident.alert": (gettext_noop("Alert: %(what)s"), DOWN),
     "incident.acknowledged": (gettext_noop("Acknowledged by {{ by }}: %(what)s"), DOWN),
