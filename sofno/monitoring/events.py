@@ -23,6 +23,14 @@ INCIDENT_TOKENS = (
     Token("opened_at", "datetime", _("when the incident opened")),
     Token("kind", "string", _("device (one computer) or site (several of one customer)"), "device"),
 )
+# The incident.* events of both kinds: a site incident's also carry its counts
+# (payloads.site_data), so templates may say how many computers are down.
+INCIDENT_EVENT_TOKENS = (
+    *INCIDENT_TOKENS,
+    Token("devices_down", "integer", _("a site incident's computers still offline"), 4),
+    Token("devices_total", "integer", _("a site incident's computers in all"), 4),
+    Token("device_names", "string", _("a site incident's computers still offline, by name")),
+)
 # A site incident's events: the customer, the counts and who is still offline.
 SITE_TOKENS = (
     Token("customer_id", "string", _("the customer's public id")),
@@ -73,7 +81,7 @@ EVENT_TYPES = (
     EventType(
         "incident.opened",
         _("An incident opened: one device's, or a site's (several computers of one customer)."),
-        INCIDENT_TOKENS,
+        INCIDENT_EVENT_TOKENS,
         "monitoring",
     ),
     EventType(
@@ -84,7 +92,7 @@ EVENT_TYPES = (
             "deliveries and escalations on this one; the alert policy still holds them in "
             "maintenance, with alerts off or outside business hours."
         ),
-        INCIDENT_TOKENS,
+        INCIDENT_EVENT_TOKENS,
         "monitoring",
     ),
     EventType(
@@ -150,14 +158,14 @@ EVENT_TYPES = (
     EventType(
         "incident.acknowledged",
         _("Someone took an incident."),
-        (*INCIDENT_TOKENS, Token("by", "string", _("who acknowledged"))),
+        (*INCIDENT_EVENT_TOKENS, Token("by", "string", _("who acknowledged"))),
         "monitoring",
     ),
     EventType(
         "incident.resolved",
         _("An incident was resolved, by hand or by the device's recovery."),
         (
-            *INCIDENT_TOKENS,
+            *INCIDENT_EVENT_TOKENS,
             Token("auto", "boolean", _("resolved by recovery")),
             Token("by", "string", _("who resolved it")),
         ),

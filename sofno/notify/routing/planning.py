@@ -7,7 +7,8 @@ Below both the rule router and escalation (each imports it; it imports neither):
 - staff always also get the in-app notification; the in-app one is never deferred
   (a silent bell wakes nobody), every other channel respects quiet and business hours;
 - the message is rendered now, in the recipient's language (their template, else the
-  organization's English one, else the built-in default), and kept on the delivery;
+  organization's English one, else the built-in default in their language), and kept
+  on the delivery;
 - catalog, template and customer reads are cached while one batch is planned
   (:func:`caching`).
 """
@@ -19,7 +20,8 @@ import datetime as dt
 import threading
 
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from sofno.events import catalog
 from sofno.events.models import Event
@@ -124,7 +126,7 @@ def compose(event: Event, channel: str, recipient: recipients.Recipient, reasons
     parts = (
         Parts(template.subject, template.html_body, template.text_body)
         if template
-        else default_parts(event_type, channel)
+        else default_parts(event_type, channel, recipient.language)
     )
     context = event_context(
         event,
@@ -141,7 +143,7 @@ def compose(event: Event, channel: str, recipient: recipients.Recipient, reasons
         name = template.name if template else ""
         refusal = f"template {name!r} refused: {refused}"
         reasons.append(why.reason(why.TEMPLATE_REFUSED, template=name, error=str(refused)))
-        rendered = render(default_parts(event_type, channel), context)
+        rendered = render(default_parts(event_type, channel, recipient.language), context)
         template = None
     url = subject_url(event)
     content = {
@@ -154,7 +156,7 @@ def compose(event: Event, channel: str, recipient: recipients.Recipient, reasons
     if refusal:
         content[TEMPLATE_REFUSED] = refusal[:400]
     if channel == "sms":
-        content["text"] = _sms_text(rendered.text or rendered.subject, event)
+        content["text"] = _sms_text(rendered.text or rendered.subject, event, recipient.language)
     if channel == "email":
         content["to"] = [recipient.email]
         content["cc"], content["bcc"] = [], []
@@ -169,9 +171,14 @@ def compose(event: Event, channel: str, recipient: recipients.Recipient, reasons
     return content
 
 
-def _sms_text(text: str, event: Event) -> str:
+def _sms_text(text: str, event: Event, language: str) -> str:
     if (event.payload or {}).get("incident_id"):
-        text = f"{text}\nReply ACK {event.sequence} (or 4) to acknowledge, 6 to resolve."
+        # The reply words stay ACK, 4 and 6 (phone.SMS_WORDS): only the hint is translated.
+        with translation.override(language or "en"):
+            hint = _("Reply %(ack)s (or 4) to acknowledge, 6 to resolve.") % {
+                "ack": f"ACK {event.sequence}"
+            }
+        text = f"{text}\n{hint}"
     return text[:1500]
 
 

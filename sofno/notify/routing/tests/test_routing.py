@@ -131,7 +131,7 @@ def test_it_emails_the_assigned_agent_and_rings_their_bell(cast, customer, smtp)
     assert received.rcpt_tos == ["adam@example.com"]
     message = received.message
     assert message["Subject"] == "[SOFNO] Till 1 (Pizzeria Roma) is offline"
-    assert "device_name: Till 1" in message.get_body(("plain",)).get_content()
+    assert "the device's name: Till 1" in message.get_body(("plain",)).get_content()
     delivery = Delivery.objects.get(event=event, channel="email")
     assert message["Message-ID"] == f"<{delivery.public_id}@sofno>"
     assert delivery.status == DeliveryStatus.SUCCEEDED

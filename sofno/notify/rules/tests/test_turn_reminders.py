@@ -103,7 +103,7 @@ def test_it_reminds_the_turns_people_and_tells_the_team_once(cast, smtp, chat, w
     assert posted.json["title"] == (
         "[SOFNO] On the phones now (2026-11-23 09:00-11:00): staff0, staff1"
     )
-    assert "people: staff0, staff1" in posted.json["message"]
+    assert "who is on the phones, by name: staff0, staff1" in posted.json["message"]
     assert Delivery.objects.filter(event=event, status="succeeded").count() == 3
 
 
