@@ -7,13 +7,19 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
+from django.db.models import QuerySet
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from sofno.core.access import Actor
-from sofno.directory.selectors import customers_for
+from sofno.core.scoping import visible_to
+from sofno.directory.selectors import contacts_for, customers_for
 from sofno.monitoring.selectors import devices_for, incidents_for
+from sofno.oncall.models import Call, Timetable
 from sofno.tickets.selectors import tickets_for
 
 
@@ -25,28 +31,58 @@ class Subject:
     url: str | None = None
 
 
-def _kinds() -> dict[str, tuple[Callable, str, Callable, object]]:
-    # Imported late: the selectors pull in every app's models.
+def _timetables(actor: Actor) -> QuerySet[Timetable]:
+    return visible_to(actor, Timetable.objects.all())
+
+
+def _calls(actor: Actor) -> QuerySet[Call]:
+    return visible_to(actor, Call.objects.all())
+
+
+def _kinds() -> dict[str, tuple[Callable, Callable, Callable, object]]:
+    """Per subject kind: the actor's rows, the page of one, its name, and what a
+    missing one reads as."""
+
+    def page(route: str) -> Callable:
+        return lambda found: reverse(route, args=[found.public_id])
 
     return {
-        "device": (devices_for, "web:device-detail", lambda d: d.name, _("a deleted device")),
+        "device": (devices_for, page("web:device-detail"), lambda d: d.name, _("a deleted device")),
         "customer": (
             customers_for,
-            "web:customer-detail",
+            page("web:customer-detail"),
             lambda c: c.name,
             _("a deleted customer"),
         ),
+        "contact": (
+            contacts_for,
+            lambda c: reverse("web:customer-detail", args=[c.customer.public_id]),
+            lambda c: f"{c.name} ({c.customer.name})",
+            _("a deleted contact"),
+        ),
         "incident": (
-            incidents_for,
-            "web:incident-detail",
-            lambda i: i.title,
+            lambda actor: incidents_for(actor).select_related("device", "customer"),
+            page("web:incident-detail"),
+            lambda i: i.display_title,
             _("a deleted incident"),
         ),
         "ticket": (
             tickets_for,
-            "web:ticket-detail",
+            page("web:ticket-detail"),
             lambda t: f"#{t.number} {t.title}",
             _("a deleted ticket"),
+        ),
+        "timetable": (
+            _timetables,
+            page("web:oncall-timetable-detail"),
+            lambda t: gettext("Week of %(day)s") % {"day": date_format(t.week_start)},
+            _("a deleted timetable"),
+        ),
+        "call": (
+            _calls,
+            lambda c: reverse("web:oncall-calls") + "?" + urlencode({"phone": c.phone}),
+            lambda c: gettext("Call from %(phone)s") % {"phone": c.phone},
+            _("a call no longer kept"),
         ),
     }
 
@@ -54,8 +90,9 @@ def _kinds() -> dict[str, tuple[Callable, str, Callable, object]]:
 def describe_subjects(actor: Actor, subjects: Iterable[str]) -> dict[str, Subject]:
     """Each of ``subjects`` the actor may see, named and linked; one query per kind.
 
-    - ``kind:<public id>`` of a device, customer, incident or ticket: its name and page
-      (only within what the actor may see: another organization's reads as deleted).
+    - ``kind:<public id>`` of a device, customer, contact, incident, ticket, timetable
+      or call: its name and page (only within what the actor may see: another
+      organization's reads as deleted).
     - Anything else (a turn, a queue slot): not in the answer; shown as it is.
     """
     kinds = _kinds()
@@ -70,11 +107,9 @@ def describe_subjects(actor: Actor, subjects: Iterable[str]) -> dict[str, Subjec
             continue
     answer: dict[str, Subject] = {}
     for kind, ids in wanted.items():
-        selector, route, name, gone = kinds[kind]
+        selector, url, name, gone = kinds[kind]
         for found in selector(actor).filter(public_id__in=list(ids)):
-            answer[ids.pop(found.public_id)] = Subject(
-                str(name(found)), reverse(route, args=[found.public_id])
-            )
+            answer[ids.pop(found.public_id)] = Subject(str(name(found)), url(found))
         for subject in ids.values():
             answer[subject] = Subject(str(gone))
     return answer

@@ -3,6 +3,8 @@ show words and links, never codes, dicts or ``device:<uuid>``."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.test import Client
 
@@ -11,6 +13,7 @@ from sofno.events.emit import emit
 from sofno.monitoring.models import DeviceStatus, Incident
 from sofno.notify.models import Channel, Delivery
 from sofno.oncall import actions
+from sofno.oncall.models import Call, Timetable
 from sofno.oncall.tests.helpers import WEEK, owner_actor, team
 from sofno.web.tests.dashboard_world import make_device
 
@@ -102,6 +105,25 @@ def test_it_links_an_events_subject_to_the_object_by_name(cast):
     assert f'<a href="/customers/{shop.public_id}/">Bar Roma</a>' in page.text
     assert "Theirs" not in page.text and "a deleted device" in page.text
     assert f"device:{till.public_id}" not in page.text.split("<tbody>", 1)[1]
+
+
+def test_it_names_contacts_timetables_and_calls_instead_of_their_ids(cast):
+    desk = ContactType.objects.create(organization=cast.org, slug="desk", name="Desk")
+    shop = Customer.objects.create(organization=cast.org, name="Bar Roma")
+    mario = Contact.objects.create(
+        organization=cast.org, customer=shop, name="Mario", phone=PHONE, contact_type=desk
+    )
+    week = Timetable.objects.create(organization=cast.org, week_start=dt.date(2026, 11, 30))
+    call = Call.objects.create(organization=cast.org, phone=PHONE, extension="201")
+    for subject in (f"contact:{mario.public_id}", f"timetable:{week.public_id}"):
+        emit(cast.org, "thing.changed", subject, {})
+    emit(cast.org, "oncall.call.ringing", f"call:{call.public_id}", {})
+    page = _client(cast.owner).get("/events/", HTTP_ACCEPT_LANGUAGE="en").text
+    rows = page.split("<tbody>", 1)[1]
+    assert f'<a href="/customers/{shop.public_id}/">Mario (Bar Roma)</a>' in rows
+    assert f'<a href="/oncall/timetables/{week.public_id}/">Week of 30 Nov 2026</a>' in rows
+    assert "Call from +390612345678</a>" in rows
+    assert "contact:" not in rows and "timetable:" not in rows and "call:" not in rows
 
 
 @pytest.mark.browser
