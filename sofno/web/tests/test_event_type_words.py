@@ -56,7 +56,7 @@ def test_it_names_the_event_types_of_rules_and_templates_in_words(cast):
     )
     client = _client_speaking(cast.owner, "ca")
     rules = client.get("/notifications/rules/").content.decode().split('id="rules"', 1)[1]
-    assert "S&#x27;ha obert un ticket." in rules and ">ticket.created</code>" in rules
+    assert "S&#x27;ha obert un tiquet." in rules and ">ticket.created</code>" in rules
     assert "Tots els esdeveniments device" in rules
     form = client.get("/notifications/templates/new").content.decode()
     assert "Un equip no ha fet el check-in a temps. (device.offline)</option>" in form
