@@ -14,13 +14,21 @@ def _status_url(delivery) -> str:
 
 
 def _token(delivery, **extra) -> str:
+    # ``l``: the language the message was written in for this person, so the keypress
+    # callbacks answer in the language the call spoke.
     return twiml.call_token(
         o=delivery.organization_id,
         u=delivery.recipient_user_id,
         i=(delivery.event.payload or {}).get("incident_id", ""),
         d=str(delivery.public_id),
+        l=content_language(delivery),
         **extra,
     )
+
+
+def content_language(delivery) -> str:
+    """The language the message was rendered in for its recipient."""
+    return delivery.message.language or "en"
 
 
 class SmsChannel(BaseChannel):
@@ -37,7 +45,13 @@ class VoiceChannel(BaseChannel):
     def send(self, delivery) -> Result:
         content = delivery.message.content
         text = content.get("text") or content.get("subject", "")
-        return sending.alert_call(delivery.address, text, _token(delivery), _status_url(delivery))
+        return sending.alert_call(
+            delivery.address,
+            text,
+            _token(delivery),
+            _status_url(delivery),
+            language=content_language(delivery),
+        )
 
 
 class CallPatchChannel(BaseChannel):
@@ -54,4 +68,5 @@ class CallPatchChannel(BaseChannel):
             content.get("patch_name", ""),
             token,
             _status_url(delivery),
+            language=content_language(delivery),
         )

@@ -57,13 +57,23 @@ def _call(to: str, xml: str, status_callback: str) -> Result:
     return Result(ok=True, provider_ref=call.sid or "", status_code=201)
 
 
-def alert_call(to: str, text: str, token: str, status_callback: str = "") -> Result:
-    """Call ``to``, read ``text`` and take a keypress (see :func:`twiml.alert_call`)."""
-    return _call(to, twiml.alert_call(text, token), status_callback)
+def alert_call(
+    to: str, text: str, token: str, status_callback: str = "", language: str = "en"
+) -> Result:
+    """Call ``to``, read ``text`` and take a keypress (see :func:`twiml.alert_call`);
+    the prompts are in ``language``."""
+    return _call(to, twiml.alert_call(text, token, language), status_callback)
 
 
 def patch_call(
-    agent_phone: str, text: str, contact_name: str, token: str, status_callback: str = ""
+    agent_phone: str,
+    text: str,
+    contact_name: str,
+    token: str,
+    status_callback: str = "",
+    language: str = "en",
 ) -> Result:
-    """Ring the agent; on their keypress they are bridged to the contact in the token."""
-    return _call(agent_phone, twiml.patch_offer(text, contact_name, token), status_callback)
+    """Ring the agent; on their keypress they are bridged to the contact in the token.
+    The agent hears the prompts in ``language``."""
+    xml = twiml.patch_offer(text, contact_name, token, language)
+    return _call(agent_phone, xml, status_callback)

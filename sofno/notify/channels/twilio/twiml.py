@@ -10,12 +10,18 @@ Call patch (ring the agent, then bridge the customer's contact):
 2. the keypress posts to ``.../connect``, which answers :func:`patch_connect`: a
    ``<Dial answerOnBridge>`` to the contact, with a timeout and an ``action`` URL;
 3. Twilio posts the outcome (``DialCallStatus``) to ``.../outcome``.
+
+Everything is said in the called person's language (``language``, carried in the call
+token as ``l`` so the callbacks answer in it too): sentences are gettext strings built
+under ``translation.override``, and every ``<Say>`` names its language.
 """
 
 from __future__ import annotations
 
 from django.core import signing
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from sofno.notify import conf
@@ -26,9 +32,23 @@ DIAL_TIMEOUT = 30
 GATHER_TIMEOUT = 10
 TOKEN_SALT = "sofno.notify.twilio.call"
 TOKEN_MAX_AGE = 2 * 24 * 3600
-KEYPAD_HELP = (
-    "Press 1 to acknowledge. Press 2 to resolve. Press 3 to silence this alert for 30 minutes."
-)
+# Twilio's <Say> locale for each of our languages. The voice is "alice": Twilio's
+# default voice ("man") speaks only a few languages (no Catalan, no Italian), while
+# "alice" speaks all four; an unsupported voice and language pair fails the <Say>.
+SAY_LANGUAGES = {"en": "en-US", "es": "es-ES", "it": "it-IT", "ca": "ca-ES"}
+VOICE = "alice"
+
+
+def say_language(language: str) -> str:
+    """Twilio's locale for one of our language codes; English for any other."""
+    return SAY_LANGUAGES.get(language, SAY_LANGUAGES["en"])
+
+
+def keypad_help() -> str:
+    """The keypad choices, in the active language."""
+    return _(
+        "Press 1 to acknowledge. Press 2 to resolve. Press 3 to silence this alert for 30 minutes."
+    )
 
 
 def call_token(**data: object) -> str:
@@ -50,7 +70,11 @@ def _say(text: str) -> str:
     return text if len(text) <= SAY_LIMIT else text[: SAY_LIMIT - 1] + "…"
 
 
-def alert_call(text: str, token: str) -> str:
+def _speak(parent: VoiceResponse | Gather, text: str, language: str) -> None:
+    parent.say(_say(text), voice=VOICE, language=say_language(language))
+
+
+def alert_call(text: str, token: str, language: str = "en") -> str:
     """The alert call: read the alert, take one digit (1 ack, 2 resolve, 3 silence)."""
     response = VoiceResponse()
     gather = Gather(
@@ -59,23 +83,25 @@ def alert_call(text: str, token: str) -> str:
         method="POST",
         timeout=GATHER_TIMEOUT,
     )
-    gather.say(_say(text))
-    gather.say(KEYPAD_HELP)
-    response.append(gather)
-    response.say("No key was pressed. Goodbye.")
+    with translation.override(language):
+        _speak(gather, text, language)
+        _speak(gather, keypad_help(), language)
+        response.append(gather)
+        _speak(response, _("No key was pressed. Goodbye."), language)
     response.hangup()
     return _fit(response)
 
 
-def keypress_answer(message: str) -> str:
-    """What the caller hears after pressing a key."""
+def keypress_answer(message: str, language: str = "en") -> str:
+    """What the caller hears after pressing a key (``message`` is already in
+    ``language``)."""
     response = VoiceResponse()
-    response.say(_say(message))
+    _speak(response, message, language)
     response.hangup()
     return str(response)
 
 
-def patch_offer(text: str, contact_name: str, token: str) -> str:
+def patch_offer(text: str, contact_name: str, token: str, language: str = "en") -> str:
     """First leg of the call patch, played to the agent: press 1 to be connected."""
     response = VoiceResponse()
     gather = Gather(
@@ -84,18 +110,26 @@ def patch_offer(text: str, contact_name: str, token: str) -> str:
         method="POST",
         timeout=GATHER_TIMEOUT,
     )
-    gather.say(_say(text))
-    gather.say(f"Press 1 to be connected to {_say(contact_name) or 'the customer'}.")
-    response.append(gather)
-    response.say("No key was pressed. Goodbye.")
+    with translation.override(language):
+        _speak(gather, text, language)
+        name = _say(contact_name)
+        offer = (
+            _("Press 1 to be connected to %(name)s.") % {"name": name}
+            if name
+            else _("Press 1 to be connected to the customer.")
+        )
+        _speak(gather, offer, language)
+        response.append(gather)
+        _speak(response, _("No key was pressed. Goodbye."), language)
     response.hangup()
     return _fit(response)
 
 
-def patch_connect(contact_phone: str, caller_id: str, token: str) -> str:
+def patch_connect(contact_phone: str, caller_id: str, token: str, language: str = "en") -> str:
     """Second leg: bridge the agent to the customer's contact."""
     response = VoiceResponse()
-    response.say("Connecting you now.")
+    with translation.override(language):
+        _speak(response, _("Connecting you now."), language)
     dial = response.dial(
         answer_on_bridge=True,
         timeout=DIAL_TIMEOUT,

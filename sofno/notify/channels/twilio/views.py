@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 from django.core import signing
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
@@ -24,7 +26,7 @@ from sofno.events.emit import emit
 from sofno.notify import conf
 from sofno.notify.channels.twilio import twiml
 from sofno.notify.escalation import phone
-from sofno.notify.escalation.sms_replies import handle_reply
+from sofno.notify.escalation.sms_replies import handle_reply, language_for
 from sofno.notify.models import Delivery
 
 TWIML = "text/xml; charset=utf-8"
@@ -70,6 +72,16 @@ def _twiml(xml: str) -> HttpResponse:
     return HttpResponse(xml, content_type=TWIML)
 
 
+def _language(data: dict) -> str:
+    """The called person's language: the one the call spoke (``l`` in the token), else,
+    for a token made before it carried one, their profile's."""
+    return data.get("l") or phone.language_of(data.get("u"))
+
+
+def _answer(message: str, language: str) -> HttpResponse:
+    return _twiml(twiml.keypress_answer(message, language))
+
+
 @twilio_signed
 def keypress(request: HttpRequest, token: str) -> HttpResponse:
     """The digit pressed during an alert call: 1 acknowledges, 2 resolves, 3 silences
@@ -77,14 +89,16 @@ def keypress(request: HttpRequest, token: str) -> HttpResponse:
     data = _token(token)
     if data is None:
         return HttpResponseForbidden("invalid call token")
-    action = phone.KEYS.get(request.POST.get("Digits", ""))
-    if action is None:
-        return _twiml(twiml.keypress_answer("That key does nothing. Goodbye."))
-    actor = phone.actor_for(data["o"], data["u"])
-    if actor is None:
-        return _twiml(twiml.keypress_answer("You are no longer a member. Goodbye."))
-    message = phone.act_on_incident(actor, data.get("i", ""), action)
-    return _twiml(twiml.keypress_answer(message))
+    language = _language(data)
+    with translation.override(language):
+        action = phone.KEYS.get(request.POST.get("Digits", ""))
+        if action is None:
+            return _answer(_("That key does nothing. Goodbye."), language)
+        actor = phone.actor_for(data["o"], data["u"])
+        if actor is None:
+            return _answer(_("You are no longer a member. Goodbye."), language)
+        message = phone.act_on_incident(actor, data.get("i", ""), action)
+        return _answer(message, language)
 
 
 @twilio_signed
@@ -93,10 +107,12 @@ def patch_connect(request: HttpRequest, token: str) -> HttpResponse:
     data = _token(token)
     if data is None:
         return HttpResponseForbidden("invalid call token")
+    language = _language(data)
     if request.POST.get("Digits") != "1" or not data.get("p"):
-        return _twiml(twiml.keypress_answer("Not connected. Goodbye."))
+        with translation.override(language):
+            return _answer(_("Not connected. Goodbye."), language)
     caller_id = conf.setting("TWILIO_FROM_NUMBER")
-    return _twiml(twiml.patch_connect(data["p"], caller_id, token))
+    return _twiml(twiml.patch_connect(data["p"], caller_id, token, language))
 
 
 @twilio_signed
@@ -120,7 +136,9 @@ def patch_outcome(request: HttpRequest, token: str) -> HttpResponse:
                 "call_sid": request.POST.get("CallSid", ""),
             },
         )
-    return _twiml(twiml.keypress_answer("The call has ended. Goodbye."))
+    language = _language(data)
+    with translation.override(language):
+        return _answer(_("The call has ended. Goodbye."), language)
 
 
 @twilio_signed
@@ -141,14 +159,17 @@ def sms_reply(request: HttpRequest) -> HttpResponse:
     """An SMS sent back to our number: ``ACK 1234``, ``4`` (acknowledge), ``6`` (resolve).
 
     The number the reply came from names the person; the reference (the number shown
-    in the alert SMS) names the alert, else the latest alert sent to that number.
+    in the alert SMS) names the alert, else the latest alert sent to that number. The
+    answer is in that person's language.
     """
+    sender = request.POST.get("From", "")
     match = REPLY.match(request.POST.get("Body", ""))
     response = MessagingResponse()
     action = phone.SMS_WORDS.get(match["word"].upper()) if match else None
-    if action is None:
-        response.message("Reply ACK or 4 to acknowledge, RES or 6 to resolve.")
-        return _twiml(str(response))
-    answer = handle_reply(request.POST.get("From", ""), action, match["ref"])
-    response.message(answer)
+    with translation.override(language_for(sender)):
+        if action is None:
+            # The reply words stay ACK/RES/4/6 in every language: they are what we parse.
+            response.message(_("Reply ACK or 4 to acknowledge, RES or 6 to resolve."))
+            return _twiml(str(response))
+        response.message(handle_reply(sender, action, match["ref"]))
     return _twiml(str(response))

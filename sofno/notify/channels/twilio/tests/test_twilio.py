@@ -79,8 +79,12 @@ def test_it_places_an_alert_call_that_reads_the_alert_and_gathers_one_digit(twil
     assert gather.attrib["numDigits"] == "1" and gather.attrib["method"] == "POST"
     assert gather.attrib["action"] == f"{BASE}/notify/twilio/voice/{token}/keypress"
     says = [s.text for s in gather.findall("Say")]
-    assert says == ["Till 1 at Pizzeria Roma is offline", twiml.KEYPAD_HELP]
+    assert says == [
+        "Till 1 at Pizzeria Roma is offline",
+        "Press 1 to acknowledge. Press 2 to resolve. Press 3 to silence this alert for 30 minutes.",
+    ]
     assert [child.tag for child in root] == ["Gather", "Say", "Hangup"]
+    assert {s.attrib["language"] for s in root.iter("Say")} == {"en-US"}
 
 
 def test_it_places_the_call_patch_with_a_keypress_whisper(twilio, cast):
