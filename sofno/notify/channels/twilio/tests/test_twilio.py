@@ -14,7 +14,7 @@ from sofno.monitoring.models import IncidentStatus
 from sofno.notify.channels.twilio import sending, twiml
 from sofno.notify.models import Delivery
 from sofno.notify.testing.fake_twilio import FakeTwilio
-from sofno.notify.testing.helpers import device_with_incident
+from sofno.notify.testing.helpers import device_with_incident, set_profile
 
 SID = "AC" + "0" * 32
 TOKEN = "twilio-auth-token-for-tests"
@@ -260,3 +260,74 @@ def test_it_answers_a_second_ack_reply_without_failing(twilio, cast):
     again = signed_post("/notify/twilio/sms", params)
     assert again.status_code == 200
     assert "already acknowledged" in parse(again.content.decode()).find("Message").text
+
+
+SPANISH_GOODBYE = "No se ha pulsado ninguna tecla. Adiós."
+
+
+def test_a_spanish_persons_alert_call_speaks_spanish(twilio, cast):
+    set_profile(cast.agent, language="es")
+    token = twiml.call_token(o=cast.org.pk, u=cast.agent.pk, i="abc", l="es")
+    assert sending.alert_call("+390611111111", "Caja 1 está sin conexión", token, language="es")
+    root = parse(twilio.requests[0].form["Twiml"])
+    says = [s.text for s in root.iter("Say")]
+    assert says == [
+        "Caja 1 está sin conexión",
+        "Pulsa 1 para reconocer. Pulsa 2 para resolver. Pulsa 3 para silenciar esta alerta "
+        "durante 30 minutos.",
+        SPANISH_GOODBYE,
+    ]
+    assert {s.attrib["language"] for s in root.iter("Say")} == {"es-ES"}
+    spoken = " ".join(says)
+    assert not any(word in spoken for word in ("Press", "Goodbye", "acknowledge", "key"))
+
+
+def test_a_spanish_persons_keypress_is_answered_in_spanish(twilio, cast):
+    set_profile(cast.agent, language="es")
+    _device, incident = device_with_incident(cast)
+    token = twiml.call_token(o=cast.org.pk, u=cast.agent.pk, i=str(incident.public_id), l="es")
+    path = f"/notify/twilio/voice/{token}/keypress"
+    wrong = parse(signed_post(path, {"Digits": "9"}).content.decode()).find("Say")
+    assert wrong.attrib["language"] == "es-ES"
+    assert wrong.text == "Esa tecla no hace nada. Adiós."
+    said = parse(signed_post(path, {"Digits": "1"}).content.decode()).find("Say").text
+    # Named in Spanish words, not by the stored English title.
+    assert said.startswith("Reconocida:") and incident.title not in said
+
+
+def test_a_spanish_agent_hears_the_call_patch_in_spanish(twilio, cast):
+    token = twiml.call_token(o=cast.org.pk, u=cast.agent.pk, i="abc", p="+390698765432", l="es")
+    assert sending.patch_call("+390611111111", "Pizzeria Roma", "Maria Rossi", token, language="es")
+    root = parse(twilio.requests[0].form["Twiml"])
+    assert root.find("Gather").findall("Say")[1].text == "Pulsa 1 para hablar con Maria Rossi."
+    assert root.find("Say").text == SPANISH_GOODBYE
+    assert {s.attrib["language"] for s in root.iter("Say")} == {"es-ES"}
+
+    connect = f"/notify/twilio/patch/{token}/connect"
+    connecting = parse(signed_post(connect, {"Digits": "1"}).content.decode()).find("Say")
+    assert (connecting.text, connecting.attrib["language"]) == ("Te conectamos ahora.", "es-ES")
+    refused = parse(signed_post(connect, {"Digits": "2"}).content.decode()).find("Say")
+    assert refused.text == "No se ha conectado. Adiós."
+    outcome = signed_post(f"/notify/twilio/patch/{token}/outcome", {"DialCallStatus": "busy"})
+    assert parse(outcome.content.decode()).find("Say").text == "La llamada ha terminado. Adiós."
+
+
+def test_a_token_without_a_language_answers_in_the_persons_profile_language(twilio, cast):
+    set_profile(cast.agent, language="it")
+    token = twiml.call_token(o=cast.org.pk, u=cast.agent.pk, i="abc")
+    said = parse(signed_post(f"/notify/twilio/voice/{token}/keypress", {"Digits": "9"}).content)
+    assert said.find("Say").attrib["language"] == "it-IT"
+    assert "Goodbye" not in said.find("Say").text
+
+
+def test_a_spanish_persons_sms_replies_are_answered_in_spanish(twilio, cast):
+    set_profile(cast.agent, language="es")
+    _device, incident = device_with_incident(cast)
+    sms_delivery(cast, incident)
+    help_text = signed_post("/notify/twilio/sms", {"From": "+390611111111", "Body": "hola"})
+    assert parse(help_text.content.decode()).find("Message").text == (
+        "Responde ACK o 4 para reconocer, RES o 6 para resolver."
+    )
+    answer = signed_post("/notify/twilio/sms", {"From": "+390611111111", "Body": "ACK"})
+    said = parse(answer.content.decode()).find("Message").text
+    assert said.startswith("Reconocida:") and incident.title not in said
