@@ -3,21 +3,14 @@ bridged to the customer's reachable contact (the person who can check the router
 
 from __future__ import annotations
 
-import datetime as dt
 import xml.etree.ElementTree as ET
 
-import time_machine
-
 from sofno.directory.models import Contact, ContactType, Customer
-from sofno.monitoring import actions, checkin
 from sofno.notify.channels.twilio import twiml
 from sofno.notify.channels.twilio.tests.test_twilio import twilio  # noqa: F401
 from sofno.notify.delivery import machinery
-from sofno.notify.models import Delivery, DeliveryMessage, NotificationRule
-from sofno.notify.routing import dispatcher
-from sofno.notify.testing.helpers import owner, set_profile
-
-MONDAY_10 = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
+from sofno.notify.models import Delivery, DeliveryMessage
+from sofno.notify.testing.helpers import set_profile, silence_a_site
 
 
 def ring_the_agent_for_a_site(cast, language: str = "en"):
@@ -31,28 +24,7 @@ def ring_the_agent_for_a_site(cast, language: str = "en"):
         phone="+390612345678",
     )
     set_profile(cast.agent, phone="+390611111111", language=language)
-    keys = []
-    for n in (1, 2):
-        _device, key = actions.create_device(
-            acting_user=owner(cast),
-            customer=customer,
-            fields={"name": f"Till {n}", "checkin_interval": 60, "grace": 30},
-        )
-        keys.append(key)
-    with time_machine.travel(MONDAY_10, tick=False):
-        NotificationRule.objects.create(
-            organization=cast.org,
-            name="Patch the agent to the site",
-            event_types=["incident.alert"],
-            recipients=[{"kind": "user", "value": cast.agent.username}],
-            channels=["call_patch"],
-        )
-        for key in keys:
-            checkin.handle(key, None, None)
-    with time_machine.travel(MONDAY_10 + dt.timedelta(seconds=91), tick=False):
-        actions.sweep_offline()
-        while dispatcher.dispatch_organization(cast.org.pk):
-            pass
+    silence_a_site(cast, customer, rule="Patch the agent to the site", channels=["call_patch"])
     (patch,) = Delivery.objects.filter(channel="call_patch")
     content = DeliveryMessage.objects.get(delivery=patch).content
     assert (content["patch_phone"], content["patch_name"]) == ("+390612345678", "Marta")

@@ -7,17 +7,15 @@ must get Spanish, not the stored English incident title.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
-import time_machine
 from django.utils import translation
 
 from sofno.directory.models import Customer
 from sofno.events import catalog
 from sofno.events.emit import emit
-from sofno.monitoring import actions, checkin
+from sofno.monitoring import actions
 from sofno.monitoring.actions import device_data
 from sofno.notify.channels.twilio.tests.test_twilio import twilio  # noqa: F401
 from sofno.notify.delivery import machinery
@@ -25,12 +23,11 @@ from sofno.notify.models import Delivery, DeliveryMessage, InboxItem, Notificati
 from sofno.notify.routing import default_templates as defaults
 from sofno.notify.routing import dispatcher
 from sofno.notify.routing.templating import check, render, sample_context
-from sofno.notify.testing.helpers import owner, set_profile
+from sofno.notify.testing.helpers import owner, set_profile, silence_a_site
 
 LANGUAGES = ("es", "it", "ca")
 CHANNELS = ("email", "sms", "voice", "inapp")
 PLACEHOLDER = re.compile(r"{{.*?}}|{%.*?%}|%\(\w+\)s")
-MONDAY_10 = dt.datetime(2026, 1, 5, 10, 0, tzinfo=dt.UTC)
 # Words of the English headlines that must not reach a Spanish recipient.
 ENGLISH = re.compile(r"\b(is|of|offline|down|Alert|Incident|computers|back)\b")
 
@@ -147,27 +144,7 @@ def test_a_spanish_technician_gets_a_device_offline_in_spanish(cast, twilio):  #
 def test_a_spanish_technician_gets_a_site_incident_alert_in_spanish(cast, twilio):  # noqa: F811
     set_profile(cast.agent, language="es", phone="+34600111222")
     customer = Customer.objects.create(organization=cast.org, name="Café Central")
-    keys = []
-    for n in (1, 2):
-        _device, key = actions.create_device(
-            acting_user=owner(cast),
-            customer=customer,
-            fields={"name": f"Till {n}", "checkin_interval": 60, "grace": 30},
-        )
-        keys.append(key)
-    with time_machine.travel(MONDAY_10, tick=False):
-        NotificationRule.objects.create(
-            organization=cast.org,
-            name="Site alerts",
-            event_types=["incident.alert"],
-            recipients=[{"kind": "user", "value": cast.agent.username}],
-            channels=["sms"],
-        )
-        for key in keys:
-            checkin.handle(key, None, None)
-    with time_machine.travel(MONDAY_10 + dt.timedelta(seconds=91), tick=False):
-        actions.sweep_offline()
-        dispatch(cast)
+    silence_a_site(cast, customer, rule="Site alerts", channels=["sms"])
 
     found = contents("incident.alert")
     headline = "Alerta: Café Central sin servicio (2 de 2 equipos desconectados)"
