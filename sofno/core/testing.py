@@ -34,6 +34,51 @@ def pytest_configure(config: pytest.Config) -> None:
     from django.conf import settings
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    config.addinivalue_line(
+        "markers",
+        "per_engine: depends on the database engine under test without using its test "
+        "database (kept by --database-tests-only)",
+    )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--database-tests-only``: the suite's second pass, on another engine."""
+    parser.addoption(
+        "--database-tests-only",
+        action="store_true",
+        help="run only the tests that use the database under test (or are marked "
+        "per_engine): the others give the same result on every engine",
+    )
+
+
+# Fixtures through which a test reaches the database under test (pytest-django's).
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+)
+
+
+def uses_the_database(item: pytest.Item) -> bool:
+    """Whether a test touches the database under test, or says its engine matters."""
+    fixtures = set(getattr(item, "fixturenames", ()))
+    return bool(
+        fixtures & DATABASE_FIXTURES
+        or item.get_closest_marker("django_db")
+        or item.get_closest_marker("per_engine")
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With ``--database-tests-only``, leave out the tests that never reach the
+    database under test: the first pass has run them, and a second engine cannot
+    change what they check (the demo, the README's commands and the fault tests
+    bring databases of their own)."""
+    if not config.getoption("database_tests_only"):
+        return
+    kept = [item for item in items if uses_the_database(item)]
+    left_out = [item for item in items if not uses_the_database(item)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 @dataclass

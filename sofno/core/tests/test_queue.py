@@ -22,7 +22,8 @@ from huey import PostgresHuey, RedisHuey, SqliteHuey
 from sofno.conftest import SOFNO, run_sofno, sofno_env, unexpected_tracebacks, wait_for
 from sofno.core.queue import huey_from_url
 
-pytestmark = pytest.mark.slow
+# These tests share numbered databases of the one local Redis: one xdist worker runs them all.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("redis")]
 
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_QUEUE_DB = "sofno_b_queue"

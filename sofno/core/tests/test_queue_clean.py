@@ -30,6 +30,9 @@ from sofno.events.models import EventCounter
 from sofno.notify.models import Delivery, DispatchCursor, WebhookEndpoint
 from sofno.notify.routing.dispatcher import dispatch_task
 
+# These tests share numbered databases of the one local Redis: one xdist worker runs them all.
+pytestmark = pytest.mark.xdist_group("redis")
+
 REDIS_URL = "redis://127.0.0.1:6379/12"
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_QUEUE_DB = "sofno_infra"  # this branch's own database on the shared server

@@ -9,6 +9,9 @@ from django.core.exceptions import ImproperlyConfigured
 
 from sofno.core.ratelimit import Rate, RedisCounter, consume, exceeded, fingerprint, parse_rate
 
+# These tests share numbered databases of the one local Redis: one xdist worker runs them all.
+pytestmark = pytest.mark.xdist_group("redis")
+
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
 

@@ -87,6 +87,7 @@ def current_engine() -> str:
     return "postgres" if "postgresql" in settings.DATABASES["default"]["ENGINE"] else "sqlite"
 
 
+@pytest.mark.per_engine
 def test_it_backs_up_and_restores(request, tmp_path):
     env = request.getfixturevalue(f"{current_engine()}_env")
     sofno(env, "org", "create", "kept", "--name", "Kept")

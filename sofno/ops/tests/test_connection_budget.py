@@ -21,6 +21,10 @@ from sofno.ops.configcheck import check_connection_budget, check_worker_pool, co
 from sofno.ops.middleware import AbuseLimitMiddleware
 from sofno.ops.tests.test_faults import base_env, serve, stop
 
+# These tests share numbered databases of the one local Redis: one xdist worker runs them
+# all. The pool is the engine's, so they run on each engine.
+pytestmark = [pytest.mark.xdist_group("redis"), pytest.mark.per_engine]
+
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the pool and its budget are PostgreSQL's"
 )

@@ -18,6 +18,9 @@ from sofno.core.ratelimit import Rate
 from sofno.ops.models import RateCounter
 from sofno.ops.throttle import DbCounter, prune
 
+# These tests share numbered databases of the one local Redis: one xdist worker runs them all.
+pytestmark = pytest.mark.xdist_group("redis")
+
 NOON = "2026-03-02 12:00:10 +00:00"
 EVENT = {
     "type": "invoice.delivered",

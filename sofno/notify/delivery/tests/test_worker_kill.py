@@ -116,6 +116,7 @@ def _worker(env, log):
 
 
 @pytest.mark.slow
+@pytest.mark.per_engine  # its worker runs on the engine under test
 def test_it_loses_nothing_when_the_worker_is_killed_mid_burst(isolated, tmp_path):
     """One ordered and one unordered endpoint receive the same burst."""
     receiver = Receiver(delay=0.02).start()
