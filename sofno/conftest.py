@@ -117,9 +117,11 @@ def log_in(page, user, password: str | None = None) -> None:
 
     The password defaults to the one ``sofno.core.testing.make_user`` sets.
     """
+    from sofno.core.usernames import sign_in_name
+
     page.goto("/login/")
-    page.fill("#id_username", user.get_username())
-    page.fill("#id_password", password or "pw-" + user.get_username())
+    page.fill("#id_username", sign_in_name(user))
+    page.fill("#id_password", password or "pw-" + sign_in_name(user))
     page.click("button[type=submit]")
     page.wait_for_url(lambda url: "/login/" not in url)
 

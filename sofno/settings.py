@@ -254,10 +254,11 @@ LOGIN_USER_GLOBAL_RATE = parse_rate(
     env_str("SOFNO_LOGIN_USER_GLOBAL_FAILURES", "50/15min"), "SOFNO_LOGIN_USER_GLOBAL_FAILURES"
 )
 LOGIN_PACE_SECONDS = env_int("SOFNO_LOGIN_PACE_SECONDS", 30)
-# The throttle backend only refuses (while locked out); ModelBackend checks passwords.
+# The throttle backend only refuses (while locked out); SignInNameBackend checks
+# passwords of the accounts a typed name stands for (one per organization).
 AUTHENTICATION_BACKENDS = [
     "sofno.ops.throttle.LoginThrottleBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "sofno.core.backends.SignInNameBackend",
 ]
 
 # /metrics answers only with "Authorization: Bearer <this token>"; unset: no /metrics.

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from sofno.core.access import Actor, PermissionDenied
 from sofno.core.models import ApiKey, Membership, Role
+from sofno.core.usernames import check_name, save_with_handle, sign_in_name
 
 USER_FIELDS = ("username", "email", "first_name", "last_name")
 
@@ -70,15 +71,21 @@ def _check_keeps_an_owner(membership: Membership, message: str) -> None:
 def create_member(*, acting_user: Actor, fields: dict[str, Any]) -> Membership:
     """Create a user and their membership of the actor's organization.
 
-    - ``fields``: ``username`` (required, unique), ``email``, ``first_name``,
-      ``last_name``, ``password`` (optional; checked by the password validators;
-      without it the user cannot sign in until one is set), ``role``.
-    - Owners and admins may add members; only an owner may add an owner.
+    - ``fields``: ``username`` (required; the sign-in name, unique among this
+      organization's members only: see :mod:`sofno.core.usernames`), ``email``,
+      ``first_name``, ``last_name``, ``password`` (optional; checked by the password
+      validators; without it the user cannot sign in until one is set), ``role``.
+    - Owners and admins may add members; only an owner may add an owner. The role
+      is checked before the name, so lower roles cannot probe names.
+    - Whether another organization has a member of the same name changes nothing
+      in the answer.
     """
     role = fields.get("role", Role.AGENT)
     _check_may_manage(acting_user, role)
     user = get_user_model()(**{name: fields.get(name, "") for name in USER_FIELDS})
-    user.full_clean(exclude=["password"])
+    # Server-wide uniqueness is the handle's business, not the chosen name's.
+    user.full_clean(exclude=["password"], validate_unique=False)
+    check_name(acting_user.organization, sign_in_name(user))
     password = fields.get("password") or None
     if password is not None:
         try:
@@ -86,12 +93,31 @@ def create_member(*, acting_user: Actor, fields: dict[str, Any]) -> Membership:
         except ValidationError as exc:
             raise ValidationError({"password": exc.error_list}) from None
     user.set_password(password)  # None makes an unusable password
-    user.save()
+    save_with_handle(user, acting_user.organization)
     membership = Membership(organization=acting_user.organization, user=user, role=role)
     membership.full_clean()
     membership.save()
-    acting_user.audit("member.created", membership, username=user.username, role=role)
+    acting_user.audit("member.created", membership, username=sign_in_name(user), role=role)
     return membership
+
+
+@transaction.atomic
+def set_member_password(*, acting_user: Actor, membership: Membership, password: str) -> None:
+    """Give a member a new password (checked by the password validators).
+
+    - For operators: the account's ``username`` may be a handle nobody is shown, so
+      ``manage changepassword`` cannot be pointed at it; this goes by membership.
+    - Only an owner may set an owner's password.
+    """
+    _check_may_manage(acting_user, membership.role, target=membership)
+    user = membership.user
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.error_list}) from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    acting_user.audit("member.password_set", membership, username=sign_in_name(user))
 
 
 @transaction.atomic
@@ -116,5 +142,5 @@ def remove_member(*, acting_user: Actor, membership: Membership) -> None:
     organizations) but can no longer act in this one."""
     _check_may_manage(acting_user, membership.role, target=membership)
     _check_keeps_an_owner(membership, _("the last owner cannot be removed"))
-    acting_user.audit("member.removed", membership, username=membership.user.get_username())
+    acting_user.audit("member.removed", membership, username=sign_in_name(membership.user))
     membership.delete()

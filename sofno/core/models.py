@@ -69,7 +69,9 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} @ {self.organization} ({self.role})"
+        from sofno.core.usernames import sign_in_name
+
+        return f"{sign_in_name(self.user)} @ {self.organization} ({self.role})"
 
 
 def hash_secret(secret: str) -> str:

@@ -6,6 +6,7 @@ import datetime as dt
 from uuid import UUID
 
 from django.db.models import Q
+from django.db.models.lookups import IContains
 from ninja import Schema
 from pydantic import Field, field_validator
 
@@ -19,11 +20,16 @@ from sofno.core.schemas import (
     check_phone,
     check_timezone,
 )
+from sofno.core.usernames import NAME_MAX_LENGTH, sign_in_name, sign_in_name_expression
 from sofno.directory.models import Language
 
 
 class MemberIn(InSchema):
-    username: str = Field(min_length=1, max_length=150)
+    username: str = Field(
+        min_length=1,
+        max_length=NAME_MAX_LENGTH,
+        description="sign-in name; unique among the organization's members",
+    )
     email: str = Field("", max_length=254)
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
@@ -43,13 +49,17 @@ class MemberPatch(PatchSchema):
 
 class MemberOut(Schema):
     id: UUID = Field(validation_alias="public_id")
-    username: str = Field(validation_alias="user.username")
+    username: str = Field(description="sign-in name (unique in the organization)")
     email: str = Field(validation_alias="user.email")
     first_name: str = Field(validation_alias="user.first_name")
     last_name: str = Field(validation_alias="user.last_name")
     role: Role
     customer: UUID | None = None
     created_at: dt.datetime
+
+    @staticmethod
+    def resolve_username(obj) -> str:
+        return sign_in_name(obj.user)
 
     @staticmethod
     def resolve_customer(obj) -> UUID | None:
@@ -67,8 +77,10 @@ class MemberFilter(FilterIn):
     def filter_q(self, value: str | None) -> Q:
         if not value:
             return Q()
+        # On the sign-in name, not the handle: a handle's suffix would tell that
+        # another organization holds the same name.
         return (
-            Q(user__username__icontains=value)
+            Q(IContains(sign_in_name_expression("user__username"), value))
             | Q(user__email__icontains=value)
             | Q(user__first_name__icontains=value)
             | Q(user__last_name__icontains=value)
@@ -76,11 +88,15 @@ class MemberFilter(FilterIn):
 
 
 class ProfileOut(Schema):
-    username: str = Field(validation_alias="user.username")
+    username: str = Field(description="sign-in name (unique in the organization)")
     phone: str
     timezone: str
     language: Language
     quiet_hours: dict
+
+    @staticmethod
+    def resolve_username(obj) -> str:
+        return sign_in_name(obj.user)
 
     @staticmethod
     def resolve_quiet_hours(obj) -> dict:

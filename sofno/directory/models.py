@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sofno.core.modeling import FieldConstraintsMixin
 from sofno.core.models import Organization, Role
+from sofno.core.usernames import sign_in_name
 from sofno.core.validators import (
     validate_country,
     validate_phone,
@@ -209,7 +210,7 @@ class CustomerUser(FieldConstraintsMixin):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} -> {self.customer}"
+        return f"{sign_in_name(self.user)} -> {self.customer}"
 
     def clean(self) -> None:
         if self.customer_id and self.customer.organization_id != self.organization_id:
@@ -246,7 +247,7 @@ class StaffProfile(models.Model):
         verbose_name = _("staff profile")
 
     def __str__(self) -> str:
-        return f"{self.user}"
+        return sign_in_name(self.user)
 
     def quiet(self) -> WeeklyWindows | None:
         """Quiet hours in the person's timezone, or ``None`` when they set none."""

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from sofno.core.access import Actor
 from sofno.core.models import Membership
 from sofno.core.scoping import visible_to
+from sofno.core.usernames import sign_in_name_expression
 from sofno.directory.models import Contact, Customer
 
 
@@ -28,5 +29,5 @@ def members_for(actor: Actor) -> QuerySet[Membership]:
         Membership.objects.filter(organization=actor.organization)
         .select_related("user")
         .prefetch_related("user__customer_links__customer")
-        .order_by("user__username")
+        .order_by(sign_in_name_expression("user__username"))
     )

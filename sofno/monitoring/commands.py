@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from sofno.core.access import Actor, PermissionDenied
 from sofno.core.models import ADMIN_ROLES, AuditEntry
+from sofno.core.usernames import sign_in_name
 from sofno.monitoring import signing
 from sofno.monitoring.errors import field_error
 from sofno.monitoring.models import (
@@ -42,7 +43,7 @@ RESULT_STATUSES = {
 
 
 def _label(actor: Actor) -> str:
-    return actor.user.get_username() if actor.user else f"API key {actor.api_key}"
+    return sign_in_name(actor.user) if actor.user else f"API key {actor.api_key}"
 
 
 def may_issue(actor: Actor, template: CommandTemplate) -> bool:

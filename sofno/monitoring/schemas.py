@@ -10,6 +10,7 @@ from ninja import FilterLookup, FilterSchema, Schema
 from pydantic import Field, model_validator
 
 from sofno.core.schemas import PatchSchema
+from sofno.core.usernames import sign_in_name
 from sofno.monitoring.models import CommandKind, DeviceStatus, IncidentStatus, OperatingSystem
 
 # An interval under 10 s would make every agent a load test; over a week is a typo.
@@ -76,7 +77,7 @@ class DeviceOut(Schema):
 
     @staticmethod
     def resolve_installed_by(obj) -> str | None:
-        return obj.installed_by.get_username() if obj.installed_by_id else None
+        return sign_in_name(obj.installed_by) if obj.installed_by_id else None
 
 
 class DeviceCreated(DeviceOut):
@@ -148,13 +149,13 @@ class IncidentOut(Schema):
 
     @staticmethod
     def resolve_acknowledged_by(obj) -> str | None:
-        return obj.acknowledged_by.get_username() if obj.acknowledged_by else None
+        return sign_in_name(obj.acknowledged_by) if obj.acknowledged_by else None
 
     @staticmethod
     def resolve_resolved_by(obj) -> str | None:
         if obj.auto_resolved:
             return "auto"
-        return obj.resolved_by.get_username() if obj.resolved_by else None
+        return sign_in_name(obj.resolved_by) if obj.resolved_by else None
 
 
 class IncidentDetail(IncidentOut):

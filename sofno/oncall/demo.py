@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from sofno.core.access import Actor
 from sofno.core.models import Membership, Role
+from sofno.core.usernames import members_named, save_with_handle
 from sofno.oncall import actions
 from sofno.oncall.models import BusyEntry, OncallSettings, Person
 
@@ -21,6 +22,14 @@ STAFF = [
 ]
 
 
+def _new_agent(organization, username: str, first: str, last: str):
+    user = get_user_model()(username=username, first_name=first, last_name=last)
+    user.set_unusable_password()
+    save_with_handle(user, organization)
+    Membership.objects.create(organization=organization, user=user, role=Role.AGENT)
+    return user
+
+
 def seed(organization, owner) -> None:
     """Five technicians plus the owner, with busy entries and this week published."""
     conf = OncallSettings.for_org(organization)
@@ -29,13 +38,10 @@ def seed(organization, owner) -> None:
     conf.save()
     users = [owner]
     for username, first, last, *_ in STAFF:
-        user, _ = get_user_model().objects.get_or_create(
-            username=username, defaults={"first_name": first, "last_name": last}
-        )
-        Membership.objects.get_or_create(
-            organization=organization, user=user, defaults={"role": Role.AGENT}
-        )
-        users.append(user)
+        # Looked up among this organization's members only: another organization's
+        # "giulia" is somebody else and must not be pulled into the demo.
+        found = members_named(organization, username).select_related("user").first()
+        users.append(found.user if found else _new_agent(organization, username, first, last))
     people = []
     for index, user in enumerate(users):
         extension = STAFF[index - 1][3] if index else "200"

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sofno.core.http import UrlRefused, check_url
 from sofno.core.models import Organization
+from sofno.core.usernames import sign_in_name, sign_in_name_expression
 from sofno.core.validators import validate_phone
 from sofno.oncall.solver import Weights
 from sofno.oncall.turns import DAY_CODES, DEFAULT_TURNS, parse_turns
@@ -262,7 +263,8 @@ class Person(models.Model):
     class Meta:
         verbose_name = _("on-call person")
         verbose_name_plural = _("on-call people")
-        ordering = ["user__username"]
+        # By the name people see: a handle's "~" suffix must not move anyone.
+        ordering = [sign_in_name_expression("user__username")]
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "extension"],
@@ -287,7 +289,7 @@ class Person(models.Model):
     @property
     def name(self) -> str:
         full = self.user.get_full_name() if hasattr(self.user, "get_full_name") else ""
-        return full or self.user.get_username()
+        return full or sign_in_name(self.user)
 
 
 class Holiday(models.Model):

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.db.models import Count, Q
 
 from sofno.core.models import Organization
+from sofno.core.usernames import sign_in_name_expression
 from sofno.oncall.models import (
     Assignment,
     BusyEntry,
@@ -44,7 +45,7 @@ def people_of(organization: Organization) -> list[Person]:
     return list(
         Person.objects.filter(organization=organization, active=True)
         .select_related("user")
-        .order_by("user__username")
+        .order_by(sign_in_name_expression("user__username"))
     )
 
 
@@ -245,7 +246,9 @@ def problem_for(timetable: Timetable) -> Problem:
 def grid_of(timetable: Timetable) -> list[list[list[str]]]:
     """``grid[day][turn]`` of person keys, from the timetable's assignments."""
     grid: list[list[list[str]]] = [[[] for _ in timetable.turns] for _ in timetable.days]
-    rows = timetable.assignments.select_related("person").order_by("person__user__username")
+    rows = timetable.assignments.select_related("person").order_by(
+        sign_in_name_expression("person__user__username")
+    )
     for row in rows:
         if row.day < len(grid) and row.turn < len(grid[row.day]):
             grid[row.day][row.turn].append(str(row.person.public_id))

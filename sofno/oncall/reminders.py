@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sofno.core.models import Organization
+from sofno.core.usernames import sign_in_name
 from sofno.events.catalog import EventType, Token
 from sofno.events.emit import emit
 from sofno.events.models import Event
@@ -64,7 +65,7 @@ def turn_payload(turn: CurrentTurn, people: list) -> dict:
         "timetable_id": str(turn.timetable.public_id),
         "team": [
             {
-                "username": person.user.get_username(),
+                "username": sign_in_name(person.user),
                 "name": person.name,
                 "extension": person.extension,
                 "reminder": person.reminder_channel,

@@ -10,6 +10,7 @@ from ninja import Schema
 from pydantic import Field, field_serializer, field_validator, model_validator
 
 from sofno.core.schemas import PatchSchema, check_phone
+from sofno.core.usernames import sign_in_name
 from sofno.oncall.explain import describe_break
 from sofno.oncall.turns import parse_day
 
@@ -99,7 +100,7 @@ class HolidayOut(Schema):
 class PersonOut(Schema):
     id: UUID = Field(validation_alias="public_id")
     name: str
-    username: str = Field(validation_alias="user.username")
+    username: str = Field(description="sign-in name (unique in the organization)")
     extension: str
     ideal_load: int
     max_per_day: int
@@ -108,6 +109,10 @@ class PersonOut(Schema):
     reminder_channel: str
     busy: list[BusyOut]
     holidays: list[HolidayOut]
+
+    @staticmethod
+    def resolve_username(obj) -> str:
+        return sign_in_name(obj.user)
 
     @staticmethod
     def resolve_busy(obj) -> list:
@@ -143,7 +148,7 @@ class EditOut(Schema):
 
     @staticmethod
     def resolve_by(obj) -> str | None:
-        return obj.by.get_username() if obj.by else None
+        return sign_in_name(obj.by) if obj.by else None
 
 
 class TimetableOut(Schema):
@@ -217,7 +222,7 @@ class CallOut(Schema):
 
     @staticmethod
     def resolve_taken_by(obj) -> str | None:
-        return obj.taken_by.get_username() if obj.taken_by else None
+        return sign_in_name(obj.taken_by) if obj.taken_by else None
 
 
 class CallPatch(PatchSchema):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sofno.core.models import Organization
+from sofno.core.usernames import sign_in_name_expression
 from sofno.oncall.explain import describe_break, describe_edit, render_report
 from sofno.oncall.models import Assignment, Person, Timetable, TimetableStatus
 from sofno.oncall.planning import grid_of, problem_for
@@ -31,7 +32,7 @@ class CurrentTurn:
                 timetable=self.timetable, day=self.day, turn=self.turn
             )
             .select_related("person__user")
-            .order_by("person__user__username")
+            .order_by(sign_in_name_expression("person__user__username"))
         ]
 
 

@@ -56,6 +56,7 @@ from pydantic import ValidationError as PydanticValidationError
 from sofno.core.access import Actor
 from sofno.core.actions import create_member
 from sofno.core.models import Membership
+from sofno.core.usernames import sign_in_name, sign_in_name_expression
 from sofno.oncall import actions
 from sofno.oncall.models import (
     Assignment,
@@ -212,7 +213,7 @@ def export_data(organization, weeks: list[dt.date] | None = None) -> dict:
     }
     for person in people:
         item = {
-            "username": person.user.get_username(),
+            "username": sign_in_name(person.user),
             "name": person.user.get_full_name(),
             "email": person.user.email,
             "extension": person.extension,
@@ -246,11 +247,11 @@ def export_data(organization, weeks: list[dt.date] | None = None) -> dict:
     for timetable in timetables.order_by("week_start", "created_at"):
         slots = {DAY_CODES[d]: [[] for _ in timetable.turns] for d in timetable.days}
         rows = timetable.assignments.select_related("person__user").order_by(
-            "person__user__username"
+            sign_in_name_expression("person__user__username")
         )
         for row in rows:
             code = DAY_CODES[timetable.days[row.day]]
-            slots[code][row.turn].append(row.person.user.get_username())
+            slots[code][row.turn].append(sign_in_name(row.person.user))
         data["timetables"].append(
             {
                 "week_start": timetable.week_start,
@@ -320,11 +321,11 @@ def import_yaml(*, acting_user: Actor, text: str, create_members: bool = False) 
             fields["days"] = sorted(_days(fields["days"]))
         actions.update_settings(acting_user=acting_user, fields=fields)
     members = {
-        m.user.get_username(): m.user
+        sign_in_name(m.user): m.user
         for m in Membership.objects.filter(organization=organization).select_related("user")
     }
     people: dict[str, Person] = {
-        p.user.get_username(): p
+        sign_in_name(p.user): p
         for p in Person.objects.filter(organization=organization).select_related("user")
     }
     for index, item in enumerate(doc.people):
@@ -397,18 +398,7 @@ def _refuse_duplicates(items: list[PersonDoc]) -> None:
 
 def _create_member(actor: Actor, item: PersonDoc, where: str):
     """A new agent for ``item`` (no password: they set one before signing in)."""
-    from django.contrib.auth import get_user_model
-
-    if get_user_model().objects.filter(username=item.username).exists():
-        # Usernames are global; attaching another tenant's account is not an import's call.
-        raise ValidationError(
-            {
-                f"{where}.username": [
-                    _("'%(username)s' is taken by an account of another team")
-                    % {"username": item.username}
-                ]
-            }
-        )
+    # Other organizations' members of the same name play no part (see core.usernames).
     first, _space, last = (item.name or "").strip().partition(" ")
     fields = {
         "username": item.username,

@@ -43,6 +43,7 @@ from sofno.core.ratelimit import (
     exceeded,
     fingerprint,
 )
+from sofno.core.usernames import sign_in_name
 from sofno.ops.models import RateCounter
 
 # Rows are kept this long after their window started; no configured window is longer.
@@ -252,11 +253,11 @@ def record_login_failure(sender, credentials: dict, request: HttpRequest | None 
 def clear_login_failures(sender, request: HttpRequest | None = None, user=None, **kw) -> None:
     """``user_logged_in`` receiver: a right password clears the username's failures from
     this address (not those from everywhere: one good sign-in must not reset a guesser
-    elsewhere)."""
+    elsewhere). The count is keyed by the name typed, which is the sign-in name."""
     if user is None:
         return
     ip = client_ip(request) if request is not None else None
-    for bucket, _rate, kind in _login_buckets(user.get_username(), ip):
+    for bucket, _rate, kind in _login_buckets(sign_in_name(user), ip):
         if kind == "user":
             counter().reset(bucket)
 

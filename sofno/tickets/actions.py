@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from sofno.core.access import Actor, PermissionDenied
 from sofno.core.models import WRITE_ROLES, Membership
+from sofno.core.usernames import sign_in_name
 from sofno.directory.models import Customer
 from sofno.events.emit import NewEvent, emit, emit_many
 from sofno.tickets.models import (
@@ -93,8 +94,8 @@ def _status_payload(status: TicketStatus) -> dict:
 
 def _user_payload(user) -> dict:
     return {
-        "username": user.get_username(),
-        "name": user.get_full_name() or user.get_username(),
+        "username": sign_in_name(user),
+        "name": user.get_full_name() or sign_in_name(user),
         "email": user.email,
     }
 
@@ -193,9 +194,7 @@ def assign(*, acting_user: Actor, ticket: Ticket, technicians: list) -> Ticket:
     """Set the ticket's technicians; those newly added are named in the event."""
     acting_user.require_write()
     _assign(ticket, acting_user, technicians)
-    acting_user.audit(
-        "ticket.assigned", ticket, technicians=[u.get_username() for u in technicians]
-    )
+    acting_user.audit("ticket.assigned", ticket, technicians=[sign_in_name(u) for u in technicians])
     return ticket
 
 
@@ -209,10 +208,10 @@ def _assign(ticket: Ticket, actor: Actor, technicians: list) -> None:
 
 
 def _assigned(ticket: Ticket, actor: Actor, before: set, after: set) -> None:
-    names = lambda users: ", ".join(sorted(u.get_username() for u in users))  # noqa: E731
+    names = lambda users: ", ".join(sorted(sign_in_name(u) for u in users))  # noqa: E731
     _record(ticket, actor, ChangeKind.ASSIGNMENT, names(before), names(after))
-    added = sorted(after - before, key=lambda u: u.get_username())
-    removed = sorted(before - after, key=lambda u: u.get_username())
+    added = sorted(after - before, key=lambda u: sign_in_name(u))
+    removed = sorted(before - after, key=lambda u: sign_in_name(u))
     _emit(
         ticket,
         "ticket.assigned",

@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from sofno.core.access import Actor, PermissionDenied
+from sofno.core.usernames import sign_in_name
 from sofno.tickets.actions import _emit
 from sofno.tickets.models import CommentVisibility, Ticket, TicketComment
 
@@ -65,7 +66,7 @@ def add_comment(*, acting_user: Actor, ticket: Ticket, body: str, public: bool) 
         organization=ticket.organization,
         ticket=ticket,
         author=user,
-        author_name=(user.get_full_name() or user.get_username()) if user else "",
+        author_name=(user.get_full_name() or sign_in_name(user)) if user else "",
         by_customer=acting_user.is_customer_user,
         visibility=CommentVisibility.PUBLIC if public else CommentVisibility.INTERNAL,
         body=_clean_body(body),

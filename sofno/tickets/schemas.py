@@ -11,6 +11,7 @@ from pydantic import Field
 
 from sofno.core.models import Membership
 from sofno.core.schemas import PatchSchema
+from sofno.core.usernames import sign_in_name
 from sofno.tickets.models import Priority
 
 
@@ -85,7 +86,7 @@ class ChangeOut(Schema):
 
     @staticmethod
     def resolve_actor(obj) -> str | None:
-        return obj.actor.get_username() if obj.actor else None
+        return sign_in_name(obj.actor) if obj.actor else None
 
 
 class TicketOut(Schema):

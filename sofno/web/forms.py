@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from sofno.core.access import Actor
 from sofno.core.access import PermissionDenied as ActionDenied
 from sofno.core.models import Membership, Role
+from sofno.core.usernames import sign_in_name, sign_in_name_expression
 from sofno.core.validators import normalize_phone
 from sofno.directory.models import Contact, ContactType, Customer, StaffProfile
 
@@ -260,10 +261,10 @@ class CustomerForm(BootstrapMixin, forms.ModelForm):
             Membership.objects.filter(organization=actor.organization)
             .exclude(role__in=[Role.CUSTOMER, Role.VIEWER])
             .select_related("user")
-            .order_by("user__username")
+            .order_by(sign_in_name_expression("user__username"))
         )
         self.fields["assigned_agents"].label_from_instance = lambda m: (
-            m.user.get_full_name() or m.user.get_username()
+            m.user.get_full_name() or sign_in_name(m.user)
         )
         if not self.instance.pk:
             # A new customer is most likely where the support company works.

@@ -45,7 +45,7 @@ def test_it_shows_help_for_the_cli_as_a_real_command(tmp_path):
         ("worker", "--threads"),
         ("org", "{create,list}"),
         ("apikey", "{create}"),
-        ("member", "{add,list,remove}"),
+        ("member", "{add,list,remove,password}"),
         ("oncall", "{schedule,queue,extensions,export,import}"),
     ],
 )

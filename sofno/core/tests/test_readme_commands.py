@@ -115,6 +115,8 @@ def test_it_runs_each_command_the_readme_shows(tmp_path):
     # No phone system here: a clear message, not a traceback.
     queue = sofno("oncall", "queue", "show", "--org", "acme", ok=False)
     assert "no phone system configured" in queue.stderr
+    changed = sofno("member", "password", "vera", "--org", "acme").stdout
+    assert re.search(r"one-time password: \S{12,}", changed)
     sofno("member", "remove", "vera", "--org", "acme")
     assert "vera" not in sofno("member", "list", "--org", "acme").stdout
     sofno("check")

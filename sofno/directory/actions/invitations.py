@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from sofno.core.access import Actor, PermissionDenied, actor_for_user
 from sofno.core.models import Membership, Role, hash_secret
+from sofno.core.usernames import sign_in_name
 from sofno.directory.actions.contacts import resolve_customer
 from sofno.directory.actions.members import _check_link, add_member
 from sofno.directory.models import Invitation
@@ -129,7 +130,7 @@ def accept(*, token: str, fields: dict[str, Any]) -> Membership:
     membership = add_member(acting_user=actor, fields=member_fields)
     invitation.accepted_by = membership.user
     invitation.save(update_fields=["accepted_by"])
-    actor.audit("invitation.accepted", invitation, username=membership.user.get_username())
+    actor.audit("invitation.accepted", invitation, username=sign_in_name(membership.user))
     return membership
 
 

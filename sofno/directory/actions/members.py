@@ -33,18 +33,6 @@ def _check_link(role: str, customer: UUID | None) -> None:
         raise _customer_error(_("only customer users are linked to a customer"), "not_allowed")
 
 
-def _check_username_free(username: str) -> None:
-    """Refuse a username that is taken, with one answer whether it is taken in this
-    organization or another: usernames are shared by the whole server (they sign in),
-    so the answer must not tell which organizations have whom. (That a name is taken
-    at all cannot be hidden while sign-in names are server-wide.)"""
-    from django.contrib.auth import get_user_model
-
-    if username and get_user_model().objects.filter(username=username).exists():
-        message = _("this username is not available; choose another")
-        raise ValidationError({"username": ValidationError(message, code="unique")})
-
-
 def _link(actor: Actor, membership: Membership, customer: Customer) -> None:
     link = CustomerUser.objects.filter(
         organization=actor.organization, user=membership.user
@@ -70,8 +58,6 @@ def add_member(*, acting_user: Actor, fields: dict[str, Any]) -> Membership:
     role = fields.get("role", Role.AGENT)
     _check_link(role, customer_id)
     customer = resolve_customer(acting_user, customer_id) if customer_id else None
-    acting_user.require_admin()  # before the username check: no probing from lower roles
-    _check_username_free(fields.get("username", ""))
     membership = core_actions.create_member(acting_user=acting_user, fields=fields)
     if customer is not None:
         _link(acting_user, membership, customer)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from sofno.core.access import Actor
 from sofno.core.models import Membership, Organization, Role, hash_secret
+from sofno.core.usernames import named_q
 from sofno.directory.models import Customer
 from sofno.events.emit import emit
 from sofno.monitoring.actions.payloads import device_data, subject_of
@@ -126,7 +127,7 @@ def installer_named(actor: Actor, value: str | None):
     try:
         found = members.filter(public_id=uuid.UUID(str(value))).first()
     except ValueError:
-        found = members.filter(user__username=value).first()
+        found = members.filter(named_q(value, "user__username")).first()
     if found is None:
         raise field_error("installed_by", "not a staff member of the organization", "unknown")
     return found.user

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from sofno.core.access import Actor
+from sofno.core.usernames import sign_in_name
 from sofno.monitoring.models import Device, Incident, IncidentEntry, SiteMember
 
 SYSTEM = "SOFNO"
@@ -85,7 +86,7 @@ def incident_subject(incident: Incident) -> str:
 
 def actor_label(actor: Actor) -> str:
     if actor.user is not None:
-        return actor.user.get_username()
+        return sign_in_name(actor.user)
     if actor.api_key is not None:
         return f"API key {actor.api_key.name}"
     return SYSTEM

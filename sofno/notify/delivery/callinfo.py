@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db.models import Q
 
 from sofno.core.access import Actor
+from sofno.core.usernames import sign_in_name
 from sofno.notify.models import Channel, Delivery
 
 RECENT_LIMIT = 10
@@ -36,7 +37,7 @@ def recent_notifications(actor: Actor, customers: list) -> list[dict]:
             "at": delivery.created_at.isoformat(),
             "event": delivery.event.type,
             "channel": delivery.channel,
-            "to": delivery.recipient_user.get_username()
+            "to": sign_in_name(delivery.recipient_user)
             if delivery.recipient_user
             else delivery.address,
             "status": delivery.status,

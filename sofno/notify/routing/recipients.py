@@ -26,6 +26,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from sofno.core.models import ADMIN_ROLES, Membership, Role
+from sofno.core.usernames import named_q, names_q, sign_in_name, sign_in_name_expression
 from sofno.core.windows import WeeklyWindows
 from sofno.directory.models import Contact, ContactType, Customer, StaffProfile
 from sofno.monitoring.models import Device
@@ -72,7 +73,7 @@ def _staff(user) -> Recipient:
         profile = None
     return Recipient(
         key=f"user:{user.pk}",
-        name=user.get_full_name() or user.get_username(),
+        name=user.get_full_name() or sign_in_name(user),
         email=user.email,
         phone=profile.phone if profile else "",
         language=profile.language if profile else "en",
@@ -153,7 +154,7 @@ def resolve(
             membership = (
                 _members(organization).filter(public_id=value).first()
                 if _is_uuid(value)
-                else _members(organization).filter(user__username=value).first()
+                else _members(organization).filter(named_q(str(value), "user__username")).first()
             )
             if membership is None:
                 out.notes.append(why.reason(why.MEMBER_NOT_FOUND, member=str(value)))
@@ -176,7 +177,7 @@ def resolve(
             )
             names = [t.get("username") for t in listed if isinstance(t, dict)]
             users = get_user_model().objects.filter(
-                username__in=names,
+                names_q(names),
                 memberships__organization=organization,
                 memberships__role__in=[Role.OWNER, Role.ADMIN, Role.AGENT],
             )
@@ -184,7 +185,7 @@ def resolve(
             for user in found:
                 out.add(_staff(user))
             # A technician without a staff account here cannot get email or push: say so.
-            for name in sorted(set(names) - {u.get_username() for u in found}):
+            for name in sorted(set(names) - {sign_in_name(u) for u in found}):
                 out.notes.append(why.reason(why.NO_ACCOUNT, person=name))
         elif kind == "primary_contact":
             if customer is None:
@@ -231,10 +232,8 @@ def _add_turn_people(out: Resolved, organization, payload: dict, channel) -> Non
     # The channel each person chose is in the event (as it was when the turn began).
     team = [t for t in payload.get("team") or [] if isinstance(t, dict)]
     names = [t.get("username") for t in team if not channel or t.get("reminder") == channel]
-    users = get_user_model().objects.filter(
-        username__in=names, memberships__organization=organization
-    )
-    for user in users.select_related("staff_profile").order_by("username"):
+    users = get_user_model().objects.filter(names_q(names), memberships__organization=organization)
+    for user in users.select_related("staff_profile").order_by(sign_in_name_expression()):
         out.add(_staff(user))
 
 

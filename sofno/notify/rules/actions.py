@@ -15,6 +15,7 @@ from django.db import transaction
 from sofno.core import guard
 from sofno.core.access import Actor
 from sofno.core.models import Membership
+from sofno.core.usernames import named_q
 from sofno.directory.models import Customer
 from sofno.events import catalog
 from sofno.monitoring.models import Device
@@ -57,7 +58,7 @@ def _check_recipients(actor: Actor, recipients: list[dict], field: str = "recipi
             found = (
                 members.filter(public_id=value).exists()
                 if _is_uuid(value)
-                else members.filter(user__username=value).exists()
+                else members.filter(named_q(str(value), "user__username")).exists()
             )
             if not found:
                 raise _invalid(f"{field}.{index}.value", "unknown", f"no member {value!r}")

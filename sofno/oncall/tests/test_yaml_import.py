@@ -102,10 +102,21 @@ def test_it_refuses_to_create_a_member_without_an_extension(cast, people):
     refused(cast, doc, "a new on-call person needs an extension", create_members=True)
 
 
-def test_it_refuses_to_take_over_another_teams_account(cast, people):
-    # oscar is globex's owner: an import into acme must not attach him.
+def test_it_creates_its_own_member_when_another_team_has_the_name(cast, people):
+    # oscar is globex's owner: acme gets an oscar of its own, globex's is not touched.
     doc = {"people": [{"username": "oscar", "extension": "299"}]}
-    refused(cast, doc, "'oscar' is taken by an account of another team", create_members=True)
+    assert load(cast, doc, create_members=True)["members"] == 1
+    ours = Person.objects.get(organization=cast.org, extension="299").user
+    assert ours != cast.outsider
+    assert list(cast.outsider.memberships.values_list("organization", flat=True)) == [
+        cast.other_org.pk
+    ]
+    exported = yamlio.export_data(cast.org)
+    assert "oscar" in [p["username"] for p in exported["people"]]
+    assert "~" not in yaml.safe_dump(exported)
+    # The same name now finds acme's oscar: a second import updates him.
+    load(cast, {"people": [{"username": "oscar", "desk": "sales"}]})
+    assert Person.objects.get(organization=cast.org, user=ours).desk == "sales"
 
 
 def test_it_refuses_a_bad_email_for_a_new_member(cast, people):

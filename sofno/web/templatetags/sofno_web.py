@@ -8,12 +8,28 @@ from django import template
 from django.http import HttpRequest
 from django.utils import timezone
 
+from sofno.core import usernames
 from sofno.core.models import Membership
 from sofno.tickets.comments import comments_for
 from sofno.web.forms import DAY_LABELS
 from sofno.web.subjects import describe_subjects
 
 register = template.Library()
+
+
+@register.filter
+def sign_in_name(user) -> str:
+    """``{{ user|sign_in_name }}``: the name a person signs in with, never the
+    server-wide handle behind it (see :mod:`sofno.core.usernames`)."""
+    return usernames.sign_in_name(user) if user else ""
+
+
+@register.filter
+def person_name(user) -> str:
+    """``{{ user|person_name }}``: the full name, else the sign-in name."""
+    if not user:
+        return ""
+    return user.get_full_name() or usernames.sign_in_name(user)
 
 
 @register.simple_tag(takes_context=True)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from sofno.core.access import get_scoped_or_404
 from sofno.core.scoping import customer_access
+from sofno.core.usernames import sign_in_name_expression
 from sofno.directory import actions
 from sofno.directory.models import Contact, Customer
 from sofno.directory.selectors import contacts_for, customers_for
@@ -77,7 +78,7 @@ def customer_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         "tickets": tickets[:DETAIL_ROWS],
         "ticket_count": tickets.count(),
         "contacts": customer.contacts.select_related("contact_type"),
-        "agents": customer.assigned_agents.order_by("username"),
+        "agents": customer.assigned_agents.order_by(sign_in_name_expression()),
         "hours": customer.hours(),
     }
     return render(request, "web/customers/detail.html", context)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sofno.core.access import get_scoped_or_404
 from sofno.core.models import Membership
+from sofno.core.usernames import sign_in_name
 from sofno.directory.models import ContactType, Customer
 from sofno.events import catalog
 from sofno.monitoring.models import Device
@@ -211,7 +212,7 @@ class RuleForm(forms.Form):
             for d in Device.objects.filter(organization=organization).select_related("customer")
         ]
         members = [
-            (str(m.public_id), m.user.get_full_name() or m.user.get_username())
+            (str(m.public_id), m.user.get_full_name() or sign_in_name(m.user))
             for m in Membership.objects.filter(organization=organization)
             .exclude(role="customer")
             .select_related("user")

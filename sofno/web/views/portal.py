@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from sofno.core.scoping import customer_access
+from sofno.core.usernames import sign_in_name_expression
 from sofno.directory.models import StaffProfile
 from sofno.directory.selectors import customers_for
 from sofno.monitoring import availability
@@ -58,7 +59,11 @@ def portal(request: HttpRequest) -> HttpResponse:
     tickets = list(
         tickets_for(actor).select_related("status").order_by("-updated_at")[:RECENT_TICKETS]
     )
-    agents = list(customer.assigned_agents.order_by("first_name", "username")) if customer else []
+    agents = (
+        list(customer.assigned_agents.order_by("first_name", sign_in_name_expression()))
+        if customer
+        else []
+    )
     phones = dict(StaffProfile.objects.filter(user__in=agents).values_list("user_id", "phone"))
     context = {
         "customer": customer,

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sofno.core.access import Actor, get_scoped_or_404
 from sofno.core.models import Membership, Role
 from sofno.core.scoping import customer_access
+from sofno.core.usernames import NAME_MAX_LENGTH, sign_in_name, sign_in_name_expression
 from sofno.directory.actions import invitations, members
 from sofno.directory.models import CustomerUser, Invitation
 from sofno.directory.selectors import customers_for
@@ -81,7 +82,7 @@ class InviteForm(RoleForm):
 class AcceptForm(forms.Form):
     """The invitee's new account."""
 
-    username = forms.CharField(label=gettext_lazy("Username"), max_length=150)
+    username = forms.CharField(label=gettext_lazy("Username"), max_length=NAME_MAX_LENGTH)
     first_name = forms.CharField(label=gettext_lazy("First name"), max_length=150, required=False)
     last_name = forms.CharField(label=gettext_lazy("Last name"), max_length=150, required=False)
     password = forms.CharField(label=gettext_lazy("Password"), widget=forms.PasswordInput)
@@ -112,7 +113,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
     memberships = (
         Membership.objects.filter(organization=organization)
         .select_related("user")
-        .order_by("user__username")
+        .order_by(sign_in_name_expression("user__username"))
     )
     links = dict(
         CustomerUser.objects.filter(organization=organization).values_list(
@@ -169,7 +170,7 @@ def member_remove(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(
-            request, _("%(name)s was removed.") % {"name": membership.user.get_username()}
+            request, _("%(name)s was removed.") % {"name": sign_in_name(membership.user)}
         )
     return redirect("web:settings-members")
 
@@ -255,7 +256,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except ValidationError as exc:
             add_action_errors(form, exc)
         else:
-            login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, membership.user, backend="sofno.core.backends.SignInNameBackend")
             messages.success(
                 request,
                 _("Welcome to %(organization)s.") % {"organization": invitation.organization},

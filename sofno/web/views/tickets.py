@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from sofno.core.access import get_scoped_or_404
 from sofno.core.models import WRITE_ROLES
 from sofno.core.scoping import customer_access
+from sofno.core.usernames import sign_in_name, sign_in_name_expression
 from sofno.directory.models import ContactType
 from sofno.directory.selectors import customers_for
 from sofno.notify import reasons
@@ -55,6 +56,8 @@ class TicketForm(forms.Form):
             organization=actor.organization
         )
         self.fields["technicians"].queryset = technician_choices(actor)
+        # str(user) is the server-wide handle; people see the sign-in name.
+        self.fields["technicians"].label_from_instance = sign_in_name
         searchable(self.fields["technicians"])
         if actor.is_customer_user:
             del self.fields["status"], self.fields["technicians"]
@@ -66,8 +69,12 @@ def technician_choices(actor):
     """Users of the organization whose role may work tickets."""
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.filter(
-        memberships__organization=actor.organization, memberships__role__in=WRITE_ROLES
+    return (
+        get_user_model()
+        .objects.filter(
+            memberships__organization=actor.organization, memberships__role__in=WRITE_ROLES
+        )
+        .order_by(sign_in_name_expression())
     )
 
 

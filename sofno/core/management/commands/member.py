@@ -3,9 +3,11 @@
 sofno member add USERNAME --email E [--role agent] [--name "Full Name"] [--password P]
 sofno member list
 sofno member remove USERNAME
+sofno member password USERNAME [--password P]
 
 Without ``--password`` a one-time password is generated and printed once; the person
-changes it after signing in.
+changes it after signing in. USERNAME is the sign-in name, unique in the organization
+(``--org``) only: two organizations may each have a "giulia".
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from sofno.core.management.options import add_org_option, find_organization
+from sofno.core.usernames import members_named, sign_in_name, sign_in_name_expression
 
 if TYPE_CHECKING:  # the models load in handle: --help answers without them
     from sofno.core.access import Actor
@@ -24,7 +27,7 @@ ROLES = ["owner", "admin", "agent", "viewer"]  # sofno.core.models.Role, minus c
 
 
 class Command(BaseCommand):
-    help = "Manage an organization's members: member add|list|remove."
+    help = "Manage an organization's members: member add|list|remove|password."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -39,7 +42,12 @@ class Command(BaseCommand):
         listing = sub.add_parser("list", help="list members: username, role, email, name")
         remove = sub.add_parser("remove", help="end a person's membership")
         remove.add_argument("username")
-        add_org_option(parser, add, listing, remove)
+        password = sub.add_parser(
+            "password", help="set a person's password (prints a one-time password)"
+        )
+        password.add_argument("username")
+        password.add_argument("--password", help="the new password (default: a one-time one)")
+        add_org_option(parser, add, listing, remove, password)
 
     def handle(self, *args: Any, action: str, org: str | None, **options: Any) -> None:
         from django.core.exceptions import ValidationError
@@ -86,7 +94,7 @@ class Command(BaseCommand):
             },
         )
         user = membership.user
-        self.stdout.write(f"added {user.get_username()} ({role}) to {actor.organization.slug}")
+        self.stdout.write(f"added {sign_in_name(user)} ({role}) to {actor.organization.slug}")
         if generated:
             # Printed once, never stored in clear: hand it over, then it is changed.
             self.stdout.write(f"one-time password: {password}")
@@ -95,22 +103,30 @@ class Command(BaseCommand):
         from sofno.core.models import Membership
 
         members = Membership.objects.filter(organization=actor.organization).select_related("user")
-        for membership in members.order_by("user__username"):
+        for membership in members.order_by(sign_in_name_expression("user__username")):
             user = membership.user
             self.stdout.write(
-                f"{user.get_username()}\t{membership.role}\t{user.email}\t{user.get_full_name()}"
+                f"{sign_in_name(user)}\t{membership.role}\t{user.email}\t{user.get_full_name()}"
             )
 
     def _remove(self, actor: Actor, *, username: str, **_: Any) -> None:
         from sofno.core.actions import remove_member
-        from sofno.core.models import Membership
 
-        membership = (
-            Membership.objects.filter(organization=actor.organization, user__username=username)
-            .select_related("user")
-            .first()
-        )
+        membership = members_named(actor.organization, username).select_related("user").first()
         if membership is None:
             raise CommandError(f"{username!r} is not a member of {actor.organization.slug}")
         remove_member(acting_user=actor, membership=membership)
         self.stdout.write(f"removed {username} from {actor.organization.slug}")
+
+    def _password(self, actor: Actor, *, username: str, password: str | None, **_: Any) -> None:
+        from sofno.core.actions import set_member_password
+
+        membership = members_named(actor.organization, username).select_related("user").first()
+        if membership is None:
+            raise CommandError(f"{username!r} is not a member of {actor.organization.slug}")
+        generated = password is None
+        new = secrets.token_urlsafe(12) if password is None else password
+        set_member_password(acting_user=actor, membership=membership, password=new)
+        self.stdout.write(f"password set for {username} in {actor.organization.slug}")
+        if generated:
+            self.stdout.write(f"one-time password: {new}")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from django.core.management.base import BaseCommand, CommandError
 
 from sofno.core.management.options import add_org_option, find_organization
+from sofno.core.usernames import sign_in_name
 
 if TYPE_CHECKING:
     from sofno.core.access import Actor
@@ -196,7 +197,7 @@ class Command(BaseCommand):
             people = Person.objects.filter(organization=actor.organization).select_related("user")
             for person in people.order_by("extension"):
                 self.stdout.write(
-                    f"{person.extension:<8} {person.user.get_username():<20} {person.name}"
+                    f"{person.extension:<8} {sign_in_name(person.user):<20} {person.name}"
                 )
             return
         if not file:
