@@ -19,6 +19,7 @@ from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
 from sofno.core.http import UrlRefused, check_url
+from sofno.core.modeling import CreatedAt, OrganizationOwned
 from sofno.core.models import Organization
 from sofno.core.validators import validate_phone
 from sofno.oncall.solver import Weights
@@ -226,13 +227,9 @@ class OncallSettings(models.Model):
         return found
 
 
-class Person(models.Model):
+class Person(OrganizationOwned):
     """A staff member who takes phone turns."""
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="oncall_people"
-    )
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oncall_people"
     )
@@ -388,13 +385,9 @@ class TimetableStatus(models.TextChoices):
     SUPERSEDED = "superseded", _("Superseded")
 
 
-class Timetable(models.Model):
+class Timetable(OrganizationOwned, CreatedAt):
     """One week of phone turns: a draft, the published (current) one, or a past one."""
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="timetables"
-    )
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     week_start = models.DateField(_("week of (Monday)"))
     status = models.CharField(
         max_length=16, choices=TimetableStatus.choices, default=TimetableStatus.DRAFT
@@ -404,7 +397,6 @@ class Timetable(models.Model):
     lines = models.JSONField(default=list, help_text="lines[day][turn]")
     lunch_pairs = models.JSONField(default=list, blank=True)
     report = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -519,11 +511,9 @@ class QueueProgram(models.Model):
         return f"{self.slot}: {self.status}"
 
 
-class Call(models.Model):
+class Call(OrganizationOwned):
     """A call the phone system reported ringing at an agent's extension."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     phone = models.CharField(_("caller"), max_length=20, validators=[validate_phone])
     extension = models.CharField(_("extension"), max_length=20)
     taken_by = models.ForeignKey(
