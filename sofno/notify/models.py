@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
+from sofno.core.channels import Channel
 from sofno.core.modeling import CreatedAt, OrganizationOwned, Timestamped
 from sofno.core.models import Organization
 from sofno.events.catalog import matches
@@ -121,17 +122,6 @@ class WebhookEndpoint(OrganizationOwned, Timestamped):
 
 
 TEST_EVENT_TYPE = "webhook.test"
-
-
-class Channel(models.TextChoices):
-    WEBHOOK = "webhook", _("Webhook")
-    EMAIL = "email", _("Email")
-    SMS = "sms", _("SMS")
-    VOICE = "voice", _("Voice call")
-    CALL_PATCH = "call_patch", _("Call patch")
-    INAPP = "inapp", _("In-app")
-    WEBPUSH = "webpush", _("Web push")
-    APPRISE = "apprise", _("Apprise")
 
 
 class DeliveryStatus(models.TextChoices):

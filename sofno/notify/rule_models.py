@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from sofno.core.channels import RULE_CHANNELS, Channel, channel_choices
 from sofno.core.modeling import CreatedAt, OrganizationOwned, Timestamped
 from sofno.core.models import Organization
 from sofno.events.models import Event
@@ -19,13 +20,13 @@ from sofno.notify.routing.quiet import QuietAction
 
 # ``sofno.notify.models`` star-imports this module: export the models only.
 __all__ = [
+    "RULE_CHANNEL_CHOICES",
     "EscalationPolicy",
     "EscalationRun",
     "HeldNotification",
     "HoldReason",
     "HoldStatus",
     "NotificationRule",
-    "NotifyChannel",
     "RecipientKind",
     "RuleEvaluation",
     "RunStatus",
@@ -52,14 +53,14 @@ class RecipientKind(models.TextChoices):
     INSTALLER = "installer", _("The person who installed the computer")
 
 
-class NotifyChannel(models.TextChoices):
-    EMAIL = "email", _("Email")
-    SMS = "sms", _("SMS")
-    VOICE = "voice", _("Voice call")
-    CALL_PATCH = "call_patch", _("Call patch (agent, then customer)")
-    INAPP = "inapp", _("In-app")
-    WEBPUSH = "webpush", _("Web push")
-    APPRISE = "apprise", _("Apprise URL")
+# What a rule's form offers, worded for choosing there.
+RULE_CHANNEL_CHOICES = channel_choices(
+    RULE_CHANNELS,
+    {
+        Channel.CALL_PATCH: _("Call patch (agent, then customer)"),
+        Channel.APPRISE: _("Apprise URL"),
+    },
+)
 
 
 class NotificationRule(OrganizationOwned, Timestamped):
@@ -72,7 +73,7 @@ class NotificationRule(OrganizationOwned, Timestamped):
     - scope: organization, one customer, or one device; for an event about a device,
       a matching device rule overrides its customer's matching rules;
     - ``recipients``: ``[{"kind": RecipientKind, "value": ...}]``;
-    - ``channels``: :class:`NotifyChannel` values (staff always get in-app too).
+    - ``channels``: values of ``core.channels.RULE_CHANNELS`` (staff always get in-app too).
     """
 
     name = models.CharField(_("name"), max_length=120)

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
+from sofno.core.channels import REMINDER_CHANNELS, Channel, channel_choices
 from sofno.core.http import UrlRefused, check_url
 from sofno.core.modeling import CreatedAt, OrganizationOwned
 from sofno.core.models import Organization
@@ -95,14 +96,12 @@ def validate_apprise_url(value: str) -> None:
         raise ValidationError(_("not an Apprise URL this server understands"), code="apprise")
 
 
-class ReminderChannel(models.TextChoices):
-    """How a person hears that their turn starts (a notify channel, or nothing)."""
-
-    INAPP = "inapp", _("In-app bell")
-    EMAIL = "email", _("Email")
-    SMS = "sms", _("SMS")
-    WEBPUSH = "webpush", _("Web push")
-    NONE = "none", _("No reminder")
+NO_REMINDER = "none"
+# How a person hears that their turn starts: a reminder channel, or nothing.
+REMINDER_CHOICES = [
+    *channel_choices(REMINDER_CHANNELS, {Channel.INAPP: _("In-app bell")}),
+    (NO_REMINDER, _("No reminder")),
+]
 
 
 class OncallSettings(models.Model):
@@ -250,8 +249,8 @@ class Person(OrganizationOwned):
     reminder_channel = models.CharField(
         _("turn reminder"),
         max_length=16,
-        choices=ReminderChannel.choices,
-        default=ReminderChannel.INAPP,
+        choices=REMINDER_CHOICES,
+        default=Channel.INAPP,
         help_text=_("How this person is told that their turn starts."),
     )
     feed_token = models.CharField(max_length=64, default=new_feed_token, unique=True)
@@ -279,7 +278,7 @@ class Person(OrganizationOwned):
     @property
     def reminder_channel_choices(self) -> list[tuple[str, str]]:
         """The reminder channels as (value, label), for the person's page."""
-        return list(ReminderChannel.choices)
+        return list(REMINDER_CHOICES)
 
     @property
     def name(self) -> str:

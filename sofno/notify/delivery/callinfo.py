@@ -9,7 +9,8 @@ from __future__ import annotations
 from django.db.models import Q
 
 from sofno.core.access import Actor
-from sofno.notify.models import Channel, Delivery
+from sofno.core.channels import Channel
+from sofno.notify.models import Delivery
 
 RECENT_LIMIT = 10
 

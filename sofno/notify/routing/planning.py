@@ -23,6 +23,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from sofno.core.channels import PERSON_CHANNELS, PHONE_CHANNELS
 from sofno.events import catalog
 from sofno.events.models import Event
 from sofno.notify import conf
@@ -32,8 +33,6 @@ from sofno.notify.routing import policy, quiet, recipients
 from sofno.notify.routing.default_templates import default_parts
 from sofno.notify.routing.templating import Parts, TemplateRefused, event_context, render
 
-PERSON_CHANNELS = ("email", "sms", "voice", "call_patch", "inapp", "webpush")
-PHONE_CHANNELS = ("sms", "voice", "call_patch")
 # The content key noting that the rule's template was refused at send time.
 TEMPLATE_REFUSED = "template_refused"
 

@@ -26,9 +26,9 @@ from sofno.events import catalog
 from sofno.events.models import Event
 from sofno.notify.channels.webpush import vapid
 from sofno.notify.models import (
+    RULE_CHANNEL_CHOICES,
     Delivery,
     InboxItem,
-    NotifyChannel,
     PushSubscription,
     RuleEvaluation,
     SmtpProfile,
@@ -246,7 +246,7 @@ class TemplateForm(forms.Form):
 
     name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
     event_type = forms.ChoiceField(label=gettext_lazy("Event type"))
-    channel = forms.ChoiceField(label=gettext_lazy("Channel"), choices=NotifyChannel.choices)
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), choices=RULE_CHANNEL_CHOICES)
     language = forms.ChoiceField(
         label=gettext_lazy("Language"),
         choices=(("en", "English"), ("es", "Español"), ("it", "Italiano")),
@@ -322,7 +322,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
     if actor.is_customer_user:
         raise PermissionDenied(_("Customer users may not see this."))
     templates = list(Template.objects.filter(organization=actor.organization))
-    labels = dict(NotifyChannel.choices)
+    labels = dict(RULE_CHANNEL_CHOICES)
     for template in templates:
         template.channel_label = labels.get(template.channel, template.channel)
     context = {
