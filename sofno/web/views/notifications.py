@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sofno.core import guard
 from sofno.core.access import get_scoped_or_404
+from sofno.core.channels import Channel
 from sofno.core.scoping import customer_access
 from sofno.events import catalog
 from sofno.events.models import Event
@@ -210,7 +211,7 @@ def event_routing(request: HttpRequest, event_id) -> HttpResponse:
     evaluations = RuleEvaluation.objects.filter(event=event).order_by("-matched", "id")
     deliveries = (
         Delivery.objects.filter(event=event)
-        .exclude(channel="webhook")
+        .exclude(channel=Channel.WEBHOOK)
         .select_related("message__escalation", "recipient_user")
         .order_by("next_attempt_at", "id")
     )
