@@ -129,6 +129,7 @@ async def write_rounds(writer, conn, devices, moments: list[dt.datetime]) -> flo
 
 def seed_outages(org, devices, per_device_week: float, end: dt.datetime) -> None:
     """A week of outage leftovers ending at ``end``, and as much again 100 days older."""
+    from sofno.core.channels import Channel
     from sofno.events.models import Event
     from sofno.monitoring.models import (
         Incident,
@@ -137,7 +138,7 @@ def seed_outages(org, devices, per_device_week: float, end: dt.datetime) -> None
         OfflinePeriod,
         TimelineKind,
     )
-    from sofno.notify.models import Attempt, Channel, Delivery, DeliveryStatus
+    from sofno.notify.models import Attempt, Delivery, DeliveryStatus
 
     outages = int(len(devices) * per_device_week)
     sequence = 0

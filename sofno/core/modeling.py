@@ -1,4 +1,11 @@
-"""Saving a model so that every rule it breaks becomes a field error.
+"""Shared model foundations: the fields most models repeat, and validated saving.
+
+``OrganizationOwned``, ``CreatedAt`` and ``Timestamped`` are abstract bases for the
+fields dozens of models carry identically (a random public id, the tenant, the
+creation and change times), so a rule about them (no reverse accessor on
+``Organization``, time set once) is written once.
+
+Saving a model so that every rule it breaks becomes a field error:
 
 Database constraints spanning several columns (``UniqueConstraint`` on
 ``customer`` + ``contact_type``) report to no field in Django; a model lists in
@@ -10,11 +17,50 @@ same way instead of as a 500.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, router, transaction
+from django.utils import timezone as django_tz
+
+
+class OrganizationOwned(models.Model):
+    """A row of one organization, named outside by a random public id.
+
+    - ``public_id`` goes in URLs and the API; the primary key never leaves the server;
+    - ``organization`` has no reverse accessor (``related_name="+"``): code asks the
+      model itself, scoped (``Device.objects.filter(organization=org)``), so the
+      tenant filter is written where it is read;
+    - deleting the organization deletes the row.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organization = models.ForeignKey(
+        "core.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+
+class CreatedAt(models.Model):
+    """When the row was written, set once."""
+
+    created_at = models.DateTimeField(default=django_tz.now, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Timestamped(CreatedAt):
+    """When the row was written, and when it was last saved."""
+
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
 
 
 class FieldConstraintsMixin(models.Model):

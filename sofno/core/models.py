@@ -11,12 +11,13 @@ from django.db import models
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
+from sofno.core.modeling import CreatedAt, OrganizationOwned
 from sofno.core.validators import validate_timezone_field
 
 API_KEY_PREFIX = "sk_"
 
 
-class Organization(models.Model):
+class Organization(CreatedAt):
     """An IT-support company: the tenant every other row belongs to."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -25,7 +26,6 @@ class Organization(models.Model):
     timezone = models.CharField(
         _("timezone"), max_length=64, default="UTC", validators=[validate_timezone_field]
     )
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
 
     class Meta:
         verbose_name = _("organization")
@@ -48,19 +48,14 @@ WRITE_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.AGENT})
 ADMIN_ROLES = frozenset({Role.OWNER, Role.ADMIN})
 
 
-class Membership(models.Model):
+class Membership(OrganizationOwned, CreatedAt):
     """A user's place in one organization. A customer user sees one customer only
     (the link lives in ``directory.CustomerUser``)."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="memberships"
-    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.AGENT)
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
 
     class Meta:
         verbose_name = _("membership")
@@ -79,13 +74,9 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class ApiKey(models.Model):
+class ApiKey(OrganizationOwned, CreatedAt):
     """An organization's API key. Only the hash is kept; the key is shown once."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="api_keys"
-    )
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(max_length=16, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
@@ -93,7 +84,6 @@ class ApiKey(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 

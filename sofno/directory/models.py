@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -11,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
-from sofno.core.modeling import FieldConstraintsMixin
+from sofno.core.modeling import CreatedAt, FieldConstraintsMixin, OrganizationOwned, Timestamped
 from sofno.core.models import Organization, Role
 from sofno.core.usernames import sign_in_name
 from sofno.core.validators import (
@@ -23,15 +21,11 @@ from sofno.core.validators import (
 from sofno.core.windows import WeeklyWindows
 
 
-class ContactType(FieldConstraintsMixin):
+class ContactType(OrganizationOwned, FieldConstraintsMixin):
     """A kind of contact an organization tracks: billing, service, manager, ..."""
 
     CONSTRAINT_FIELDS = {"contacttype_unique_slug": ("slug", "unique")}
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="contact_types"
-    )
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     slug = models.SlugField(_("slug"), max_length=40)
     name = models.CharField(_("name"), max_length=80)
 
@@ -53,13 +47,9 @@ DEFAULT_CONTACT_TYPES = (
 )
 
 
-class Customer(models.Model):
+class Customer(OrganizationOwned, Timestamped):
     """A client site (a restaurant, a shop, an office) with computers and contacts."""
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="customers"
-    )
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200)
     address = models.CharField(_("address"), max_length=300, blank=True)
     city = models.CharField(_("city"), max_length=120, blank=True)
@@ -99,8 +89,6 @@ class Customer(models.Model):
         related_name="assigned_customers",
         verbose_name=_("assigned agents"),
     )
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
 
     # How a customer user's reads are narrowed (sofno.core.scoping.visible_to).
     customer_scope = "pk"
@@ -129,7 +117,7 @@ class Customer(models.Model):
         return hours is None or hours.contains(at)
 
 
-class Contact(FieldConstraintsMixin):
+class Contact(OrganizationOwned, CreatedAt, FieldConstraintsMixin):
     """A person at a customer: whom to call, mail or bill.
 
     - At most one primary contact per type per customer (``is_primary`` error,
@@ -139,9 +127,7 @@ class Contact(FieldConstraintsMixin):
 
     CONSTRAINT_FIELDS = {"contact_one_primary_per_type": ("is_primary", "one_primary_per_type")}
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
@@ -156,7 +142,6 @@ class Contact(FieldConstraintsMixin):
     reachable_hours = models.JSONField(
         _("reachable hours"), default=dict, blank=True, validators=[validate_weekly_windows]
     )
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
 
     # How a customer user's reads are narrowed (sofno.core.scoping.visible_to).
     customer_scope = "customer"
@@ -281,17 +266,13 @@ class StatusPage(models.Model):
         return f"{self.customer} status page"
 
 
-class Invitation(models.Model):
+class Invitation(OrganizationOwned, CreatedAt):
     """An invitation by email to join the organization with a role.
 
     Only the token's hash is kept: the link is mailed once. It works once (``accepted_at``)
     and only until ``expires_at``; a customer-user invitation names its customer.
     """
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="invitations"
-    )
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField(_("email"))
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.AGENT)
     customer = models.ForeignKey(
@@ -301,7 +282,6 @@ class Invitation(models.Model):
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
+from sofno.core.modeling import CreatedAt, OrganizationOwned
 from sofno.core.models import Organization
 
 
@@ -82,19 +83,14 @@ class Event(models.Model):
         return f"#{self.sequence} {self.type} {self.subject}"
 
 
-class CustomEventType(models.Model):
+class CustomEventType(OrganizationOwned, CreatedAt):
     """An event type an organization defines for its own systems (billing, CRM, ...)."""
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="custom_event_types"
-    )
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=100)
     description = models.CharField(_("description"), max_length=500, blank=True)
     category = models.CharField(_("category"), max_length=60, blank=True)
     # [{"name", "type", "description", "example"}], validated by schemas.TokenIn.
     tokens = models.JSONField(_("tokens"), default=list, blank=True)
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
 
     class Meta:
         verbose_name = _("custom event type")
@@ -113,7 +109,7 @@ class TimezoneSource(models.TextChoices):
     FIXED = "fixed", _("A fixed timezone")
 
 
-class TimeTrigger(models.Model):
+class TimeTrigger(OrganizationOwned, CreatedAt):
     """When an event of ``source_type`` arrives, emit ``emit_type`` later.
 
     The due time is the payload's ``timestamp_token`` (or the event's occurred-at)
@@ -121,10 +117,6 @@ class TimeTrigger(models.Model):
     timezone: "3 days after invoice.delivered, at 09:00 customer time".
     """
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="time_triggers"
-    )
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=120)
     source_type = models.CharField(_("when this event arrives"), max_length=100)
     timestamp_token = models.CharField(
@@ -141,7 +133,6 @@ class TimeTrigger(models.Model):
     timezone = models.CharField(_("timezone"), max_length=64, blank=True)
     emit_type = models.CharField(_("emit this event"), max_length=100)
     enabled = models.BooleanField(_("enabled"), default=True)
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
 
     class Meta:
         verbose_name = _("time trigger")
@@ -193,17 +184,14 @@ class TriggerDue(models.Model):
         return f"{self.trigger_id} at {self.due_at:%Y-%m-%d %H:%M}"
 
 
-class Consumer(models.Model):
+class Consumer(OrganizationOwned, CreatedAt):
     """A pull subscriber: reads the log in order and commits how far it got."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=120)
     event_types = models.JSONField(
         _("event types"), default=list, blank=True, help_text=_("Empty means every type.")
     )
     cursor = models.BigIntegerField(_("cursor"), default=0)
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
     cursor_committed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -4,7 +4,6 @@ windows and remote commands."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 from django.conf import settings
 from django.db import models
@@ -12,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
+from sofno.core.modeling import CreatedAt, OrganizationOwned, Timestamped
 from sofno.core.models import Organization
 from sofno.directory.models import Customer
 from sofno.monitoring import words
@@ -122,7 +122,7 @@ class PosSoftware(models.Model):
         return self.name
 
 
-class Device(models.Model):
+class Device(OrganizationOwned, Timestamped):
     """A client computer that checks in.
 
     Every index here is paid for on each status flip (10,000 at once in a mass
@@ -130,11 +130,11 @@ class Device(models.Model):
     and those that are mostly empty are indexed only where set.
     """
 
+    # OrganizationOwned's, without its own index: the composite indexes lead with it.
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="devices", db_index=False
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="devices")
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200)
     # Who installed or enrolled the computer: a rule may notify them when it fails.
     installed_by = models.ForeignKey(
@@ -188,8 +188,6 @@ class Device(models.Model):
     pending_commands = models.PositiveIntegerField(default=0, editable=False)
     # Check-ins ever stored; numbers the slots of its history ring (checkin_rules).
     checkins_seen = models.PositiveBigIntegerField(default=0, editable=False)
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
 
     # How a customer user's reads are narrowed (sofno.core.scoping.visible_to).
     customer_scope = "customer"
@@ -321,7 +319,7 @@ class IncidentKind(models.TextChoices):
     SITE = "site", _("A whole site (several computers)")
 
 
-class Incident(models.Model):
+class Incident(OrganizationOwned):
     """A device being offline, or several computers of one customer (a site), as
     something people act on.
 
@@ -334,12 +332,12 @@ class Incident(models.Model):
       ``merged_into`` set.
     """
 
-    # Served by incident_org_status; the mostly empty people and merge links are
-    # indexed only where set (a mass outage inserts thousands of incidents at once).
+    # OrganizationOwned's, without its own index: served by incident_org_status. The
+    # mostly empty people and merge links are indexed only where set (a mass outage
+    # inserts thousands of incidents at once).
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="incidents", db_index=False
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     device = models.ForeignKey(
         Device, null=True, blank=True, on_delete=models.CASCADE, related_name="incidents"
     )
@@ -556,11 +554,9 @@ class IncidentEntry(models.Model):
         return words.sentence(self.params) or self.message
 
 
-class MaintenanceWindow(models.Model):
+class MaintenanceWindow(OrganizationOwned, CreatedAt):
     """A time when a device's (or all of a customer's devices') alerts are held back."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     device = models.ForeignKey(
         Device, null=True, blank=True, on_delete=models.CASCADE, related_name="maintenance"
     )
@@ -573,7 +569,6 @@ class MaintenanceWindow(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
 
     class Meta:
         verbose_name = _("maintenance window")
@@ -610,13 +605,9 @@ class CommandKind(models.TextChoices):
     RUN_SCRIPT = "run_script", _("Run an approved script")
 
 
-class CommandTemplate(models.Model):
+class CommandTemplate(OrganizationOwned, CreatedAt):
     """An entry of an organization's allowlisted command catalog."""
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="command_templates"
-    )
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=CommandKind.choices)
     argument = models.CharField(
@@ -632,7 +623,6 @@ class CommandTemplate(models.Model):
         blank=True,
         help_text=_("Owners and admins always may."),
     )
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
 
     class Meta:
         verbose_name = _("command template")
@@ -664,11 +654,9 @@ FINISHED_COMMAND_STATUSES = (
 )
 
 
-class Command(models.Model):
+class Command(OrganizationOwned):
     """A signed remote command for one device, with its result."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="commands")
     template = models.ForeignKey(
         CommandTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -705,7 +693,7 @@ class Command(models.Model):
         return f"{self.kind} {self.argument}".strip()
 
 
-class EnrollmentLink(models.Model):
+class EnrollmentLink(CreatedAt):
     """One staff member's enrollment token for one customer: the computers enrolled
     with it record that person as their installer."""
 
@@ -718,7 +706,6 @@ class EnrollmentLink(models.Model):
     )
     token_hash = models.CharField(max_length=64, unique=True)
     token_prefix = models.CharField(max_length=16)
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
 
     class Meta:
         verbose_name = _("enrollment link")

@@ -7,14 +7,13 @@ from there too.
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
+from sofno.core.modeling import CreatedAt, OrganizationOwned, Timestamped
 from sofno.core.models import Organization
 from sofno.notify import reasons, secrets
 from sofno.notify.channels.email.smtp import SmtpSettings, TlsMode
@@ -37,13 +36,9 @@ class TlsChoice(models.TextChoices):
     TLS = TlsMode.TLS, _("TLS (SMTPS)")
 
 
-class SmtpProfile(models.Model):
+class SmtpProfile(OrganizationOwned, CreatedAt):
     """An outgoing mail server of an organization; exactly one may be the default."""
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="smtp_profiles"
-    )
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=120)
     host = models.CharField(_("server"), max_length=255)
     port = models.PositiveIntegerField(_("port"), default=25)
@@ -56,7 +51,6 @@ class SmtpProfile(models.Model):
     from_name = models.CharField(_("from name"), max_length=120, blank=True)
     from_address = models.EmailField(_("from address"))
     is_default = models.BooleanField(_("default"), default=False)
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
 
     class Meta:
         verbose_name = _("SMTP profile")
@@ -86,13 +80,9 @@ class SmtpProfile(models.Model):
         )
 
 
-class Template(models.Model):
+class Template(OrganizationOwned, Timestamped):
     """A canned message for one event type on one channel, in one language."""
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="notification_templates"
-    )
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=120)
     event_type = models.CharField(_("event type"), max_length=100)
     channel = models.CharField(_("channel"), max_length=16)
@@ -107,8 +97,6 @@ class Template(models.Model):
     smtp_profile = models.ForeignKey(
         SmtpProfile, null=True, blank=True, on_delete=models.SET_NULL, related_name="templates"
     )
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("notification template")
@@ -124,11 +112,9 @@ class Template(models.Model):
         return self.name
 
 
-class InboxItem(models.Model):
+class InboxItem(OrganizationOwned):
     """One in-app notification for one person."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="inbox_items"
     )
@@ -162,7 +148,7 @@ class InboxItem(models.Model):
         return self.title
 
 
-class PushSubscription(models.Model):
+class PushSubscription(CreatedAt):
     """A browser's web push subscription for one person."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
@@ -173,7 +159,6 @@ class PushSubscription(models.Model):
     p256dh = models.CharField(max_length=200)
     auth = models.CharField(max_length=100)
     user_agent = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
 
     class Meta:
         verbose_name = _("push subscription")

@@ -10,7 +10,6 @@ import base64
 import datetime as dt
 import random
 import secrets
-import uuid
 
 from django.conf import settings
 from django.db import models
@@ -18,6 +17,8 @@ from django.db.models import Q
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
+from sofno.core.channels import Channel
+from sofno.core.modeling import CreatedAt, OrganizationOwned, Timestamped
 from sofno.core.models import Organization
 from sofno.events.catalog import matches
 from sofno.events.models import Event
@@ -42,13 +43,9 @@ class OrderingMode(models.TextChoices):
     UNORDERED = "unordered", _("Unordered (parallel)")
 
 
-class WebhookEndpoint(models.Model):
+class WebhookEndpoint(OrganizationOwned, Timestamped):
     """An organization's HTTPS receiver for events."""
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="webhook_endpoints"
-    )
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     url = models.CharField(_("URL"), max_length=2048)
     description = models.CharField(_("description"), max_length=300, blank=True)
     event_types = models.JSONField(
@@ -67,8 +64,6 @@ class WebhookEndpoint(models.Model):
     # [{"secret": "whsec_...", "expires_at": iso or null}], newest first. Kept readable
     # because signing needs the secret itself (as every Standard Webhooks sender does).
     secrets = models.JSONField(default=list, editable=False)
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
     # Why it was turned off: a ``notify.reasons`` code and its parameters; the text
     # column holds the words of endpoints turned off before codes existed.
     disabled_code = models.CharField(max_length=40, blank=True)
@@ -129,17 +124,6 @@ class WebhookEndpoint(models.Model):
 TEST_EVENT_TYPE = "webhook.test"
 
 
-class Channel(models.TextChoices):
-    WEBHOOK = "webhook", _("Webhook")
-    EMAIL = "email", _("Email")
-    SMS = "sms", _("SMS")
-    VOICE = "voice", _("Voice call")
-    CALL_PATCH = "call_patch", _("Call patch")
-    INAPP = "inapp", _("In-app")
-    WEBPUSH = "webpush", _("Web push")
-    APPRISE = "apprise", _("Apprise")
-
-
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     SENDING = "sending", _("Sending")
@@ -151,11 +135,9 @@ class DeliveryStatus(models.TextChoices):
 OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
 
-class Delivery(models.Model):
+class Delivery(OrganizationOwned, CreatedAt):
     """One message of one event to one target, tried until it succeeds or gives up."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEBHOOK)
     endpoint = models.ForeignKey(
@@ -178,7 +160,6 @@ class Delivery(models.Model):
     manual = models.BooleanField(default=False, help_text="The next try was asked for by hand.")
     last_status_code = models.IntegerField(null=True, blank=True)
     last_detail = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -6,14 +6,13 @@ from there too.
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
+from sofno.core.channels import RULE_CHANNELS, Channel, channel_choices
+from sofno.core.modeling import CreatedAt, OrganizationOwned, Timestamped
 from sofno.core.models import Organization
 from sofno.events.models import Event
 from sofno.notify import reasons
@@ -21,13 +20,13 @@ from sofno.notify.routing.quiet import QuietAction
 
 # ``sofno.notify.models`` star-imports this module: export the models only.
 __all__ = [
+    "RULE_CHANNEL_CHOICES",
     "EscalationPolicy",
     "EscalationRun",
     "HeldNotification",
     "HoldReason",
     "HoldStatus",
     "NotificationRule",
-    "NotifyChannel",
     "RecipientKind",
     "RuleEvaluation",
     "RunStatus",
@@ -54,17 +53,17 @@ class RecipientKind(models.TextChoices):
     INSTALLER = "installer", _("The person who installed the computer")
 
 
-class NotifyChannel(models.TextChoices):
-    EMAIL = "email", _("Email")
-    SMS = "sms", _("SMS")
-    VOICE = "voice", _("Voice call")
-    CALL_PATCH = "call_patch", _("Call patch (agent, then customer)")
-    INAPP = "inapp", _("In-app")
-    WEBPUSH = "webpush", _("Web push")
-    APPRISE = "apprise", _("Apprise URL")
+# What a rule's form offers, worded for choosing there.
+RULE_CHANNEL_CHOICES = channel_choices(
+    RULE_CHANNELS,
+    {
+        Channel.CALL_PATCH: _("Call patch (agent, then customer)"),
+        Channel.APPRISE: _("Apprise URL"),
+    },
+)
 
 
-class NotificationRule(models.Model):
+class NotificationRule(OrganizationOwned, Timestamped):
     """When an event matches, who hears about it, on which channels, at what hours.
 
     - ``event_types``: patterns as webhook filters (``ticket.*``); empty means none;
@@ -74,13 +73,9 @@ class NotificationRule(models.Model):
     - scope: organization, one customer, or one device; for an event about a device,
       a matching device rule overrides its customer's matching rules;
     - ``recipients``: ``[{"kind": RecipientKind, "value": ...}]``;
-    - ``channels``: :class:`NotifyChannel` values (staff always get in-app too).
+    - ``channels``: values of ``core.channels.RULE_CHANNELS`` (staff always get in-app too).
     """
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="notification_rules"
-    )
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=120)
     enabled = models.BooleanField(_("enabled"), default=True)
     event_types = models.JSONField(_("event types"), default=list)
@@ -131,8 +126,6 @@ class NotificationRule(models.Model):
     # ``managed_key`` the setting, so regenerating finds the same row again.
     managed_by = models.CharField(_("managed by"), max_length=20, blank=True)
     managed_key = models.CharField(max_length=120, blank=True)
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("notification rule")
@@ -154,21 +147,16 @@ class NotificationRule(models.Model):
         return self.name
 
 
-class EscalationPolicy(models.Model):
+class EscalationPolicy(OrganizationOwned, CreatedAt):
     """Ordered steps (notify these recipients on these channels, then wait N minutes),
     the whole chain repeated up to ``repeat`` more times.
 
     ``steps``: ``[{"recipients": [...], "channels": [...], "wait_minutes": N}]``.
     """
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="escalation_policies"
-    )
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=120)
     steps = models.JSONField(_("steps"), default=list)
     repeat = models.PositiveSmallIntegerField(_("repeat the chain"), default=0)
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
 
     class Meta:
         verbose_name = _("escalation policy")
@@ -194,11 +182,9 @@ class RunStatus(models.TextChoices):
     EXHAUSTED = "exhausted", _("Every step done")
 
 
-class EscalationRun(models.Model):
+class EscalationRun(OrganizationOwned, CreatedAt):
     """One incident's escalation, following the policy as frozen when it started."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     incident = models.ForeignKey(
         "monitoring.Incident", on_delete=models.CASCADE, related_name="escalations"
     )
@@ -220,7 +206,6 @@ class EscalationRun(models.Model):
     stopped_params = models.JSONField(default=dict, blank=True)
     stopped_reason = models.CharField(max_length=200, blank=True)
     log = models.JSONField(default=list, help_text="One entry per step taken.")
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -252,7 +237,7 @@ class EscalationRun(models.Model):
 ADMINS_RULE_NAME = "Admins (built in)"
 
 
-class RuleEvaluation(models.Model):
+class RuleEvaluation(CreatedAt):
     """Why a rule did or did not fire for an event (shown on the event's page).
 
     ``reasons`` holds ``notify.reasons`` entries (a code and its parameters; plain
@@ -268,7 +253,6 @@ class RuleEvaluation(models.Model):
     matched = models.BooleanField()
     reasons = models.JSONField(default=list)
     deliveries = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
 
     class Meta:
         ordering = ["id"]
@@ -302,7 +286,7 @@ class HoldStatus(models.TextChoices):
     DROPPED = "dropped", _("Dropped: no longer true when the hold ended")
 
 
-class HeldNotification(models.Model):
+class HeldNotification(CreatedAt):
     """A rule's notification the alert policy held back (``notify.routing.policy``).
 
     Released when the hold ends (``release_at``, or when a switch or outage ends) if
@@ -331,7 +315,6 @@ class HeldNotification(models.Model):
     # words of holds decided before codes existed.
     outcome_code = models.CharField(max_length=40, blank=True)
     outcome = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -18,7 +18,9 @@ from django.db.models import Q
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
+from sofno.core.channels import REMINDER_CHANNELS, Channel, channel_choices
 from sofno.core.http import UrlRefused, check_url
+from sofno.core.modeling import CreatedAt, OrganizationOwned
 from sofno.core.models import Organization
 from sofno.core.usernames import sign_in_name, sign_in_name_expression
 from sofno.core.validators import validate_phone
@@ -95,14 +97,12 @@ def validate_apprise_url(value: str) -> None:
         raise ValidationError(_("not an Apprise URL this server understands"), code="apprise")
 
 
-class ReminderChannel(models.TextChoices):
-    """How a person hears that their turn starts (a notify channel, or nothing)."""
-
-    INAPP = "inapp", _("In-app bell")
-    EMAIL = "email", _("Email")
-    SMS = "sms", _("SMS")
-    WEBPUSH = "webpush", _("Web push")
-    NONE = "none", _("No reminder")
+NO_REMINDER = "none"
+# How a person hears that their turn starts: a reminder channel, or nothing.
+REMINDER_CHOICES = [
+    *channel_choices(REMINDER_CHANNELS, {Channel.INAPP: _("In-app bell")}),
+    (NO_REMINDER, _("No reminder")),
+]
 
 
 class OncallSettings(models.Model):
@@ -227,13 +227,9 @@ class OncallSettings(models.Model):
         return found
 
 
-class Person(models.Model):
+class Person(OrganizationOwned):
     """A staff member who takes phone turns."""
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="oncall_people"
-    )
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="oncall_people"
     )
@@ -254,8 +250,8 @@ class Person(models.Model):
     reminder_channel = models.CharField(
         _("turn reminder"),
         max_length=16,
-        choices=ReminderChannel.choices,
-        default=ReminderChannel.INAPP,
+        choices=REMINDER_CHOICES,
+        default=Channel.INAPP,
         help_text=_("How this person is told that their turn starts."),
     )
     feed_token = models.CharField(max_length=64, default=new_feed_token, unique=True)
@@ -284,7 +280,7 @@ class Person(models.Model):
     @property
     def reminder_channel_choices(self) -> list[tuple[str, str]]:
         """The reminder channels as (value, label), for the person's page."""
-        return list(ReminderChannel.choices)
+        return list(REMINDER_CHOICES)
 
     @property
     def name(self) -> str:
@@ -390,13 +386,9 @@ class TimetableStatus(models.TextChoices):
     SUPERSEDED = "superseded", _("Superseded")
 
 
-class Timetable(models.Model):
+class Timetable(OrganizationOwned, CreatedAt):
     """One week of phone turns: a draft, the published (current) one, or a past one."""
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="timetables"
-    )
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     week_start = models.DateField(_("week of (Monday)"))
     status = models.CharField(
         max_length=16, choices=TimetableStatus.choices, default=TimetableStatus.DRAFT
@@ -406,7 +398,6 @@ class Timetable(models.Model):
     lines = models.JSONField(default=list, help_text="lines[day][turn]")
     lunch_pairs = models.JSONField(default=list, blank=True)
     report = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=django_tz.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -521,11 +512,9 @@ class QueueProgram(models.Model):
         return f"{self.slot}: {self.status}"
 
 
-class Call(models.Model):
+class Call(OrganizationOwned):
     """A call the phone system reported ringing at an agent's extension."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     phone = models.CharField(_("caller"), max_length=20, validators=[validate_phone])
     extension = models.CharField(_("extension"), max_length=20)
     taken_by = models.ForeignKey(

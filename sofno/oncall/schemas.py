@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, get_args
 from uuid import UUID
 
 from ninja import Schema
 from pydantic import Field, field_serializer, field_validator, model_validator
 
+from sofno.core.channels import Channel
 from sofno.core.schemas import PatchSchema, check_phone
 from sofno.core.usernames import sign_in_name
 from sofno.oncall.explain import describe_break
+from sofno.oncall.models import REMINDER_CHOICES
 from sofno.oncall.turns import parse_day
+
+# Spelled out for the OpenAPI schema and mypy; checked against the one list.
+ReminderName = Literal["inapp", "email", "sms", "webpush", "none"]
+assert set(get_args(ReminderName)) == {value for value, _ in REMINDER_CHOICES}, (
+    "ReminderName drifted"
+)
 
 
 class PersonIn(Schema):
@@ -22,7 +30,7 @@ class PersonIn(Schema):
     max_per_day: int = Field(2, ge=0, le=24)
     desk: str = Field("", max_length=60)
     active: bool = True
-    reminder_channel: Literal["inapp", "email", "sms", "webpush", "none"] = "inapp"
+    reminder_channel: ReminderName = Channel.INAPP.value
 
 
 class PersonPatch(PatchSchema):
@@ -31,7 +39,7 @@ class PersonPatch(PatchSchema):
     max_per_day: int | None = Field(None, ge=0, le=24)
     desk: str | None = Field(None, max_length=60)
     active: bool | None = None
-    reminder_channel: Literal["inapp", "email", "sms", "webpush", "none"] | None = None
+    reminder_channel: ReminderName | None = None
 
 
 class BusyIn(Schema):

@@ -34,10 +34,11 @@ from prometheus_client.metrics_core import (
 )
 from prometheus_client.registry import Collector
 
+from sofno.core.channels import Channel
 from sofno.core.queue import oldest_task_age
 from sofno.events.models import Event, EventCounter
 from sofno.monitoring.models import CheckIn, Device, DeviceStatus
-from sofno.notify.models import Attempt, Channel, Delivery, DeliveryStatus
+from sofno.notify.models import Attempt, Delivery, DeliveryStatus
 
 RECENT_SECONDS = 300
 LATENCY_SAMPLE = 1000

@@ -21,7 +21,7 @@ from django.utils import timezone
 from sofno.core.access import Actor, PermissionDenied
 from sofno.core.models import WRITE_ROLES, Membership
 from sofno.core.usernames import sign_in_name
-from sofno.directory.models import Customer
+from sofno.directory.models import ContactType, Customer
 from sofno.events.emit import NewEvent, emit, emit_many
 from sofno.tickets.models import (
     DEFAULT_STATUSES,
@@ -41,7 +41,7 @@ def ensure_ticket_defaults(organization) -> None:
             slug=slug,
             defaults={"name": str(name), "is_open": is_open, "position": position},
         )
-    service = organization.contact_types.filter(slug="service").first()
+    service = ContactType.objects.filter(organization=organization, slug="service").first()
     TicketSettings.objects.get_or_create(
         organization=organization, defaults={"customer_contact_type": service}
     )

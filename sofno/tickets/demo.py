@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sofno.core.access import Actor
 from sofno.core.models import Role
+from sofno.directory.models import Customer
 from sofno.tickets import actions
 from sofno.tickets.models import TicketStatus
 
@@ -11,7 +12,7 @@ from sofno.tickets.models import TicketStatus
 def seed(organization, owner) -> None:
     """Two tickets at the first sample customers, one in progress and assigned."""
     actor = Actor(organization=organization, role=Role.OWNER, user=owner)
-    customers = list(organization.customers.order_by("name")[:2])
+    customers = list(Customer.objects.filter(organization=organization).order_by("name")[:2])
     if not customers:
         return
     progress = TicketStatus.objects.get(organization=organization, slug="in-progress")

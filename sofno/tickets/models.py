@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
+from sofno.core.modeling import OrganizationOwned
 from sofno.core.models import Organization
 from sofno.directory.models import ContactType, Customer
 
@@ -20,13 +19,9 @@ DEFAULT_STATUSES = (
 )
 
 
-class TicketStatus(models.Model):
+class TicketStatus(OrganizationOwned):
     """A status an organization uses for tickets, marked open or closed."""
 
-    organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="ticket_statuses"
-    )
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     slug = models.SlugField(_("slug"), max_length=40)
     name = models.CharField(_("name"), max_length=80)
     is_open = models.BooleanField(_("counts as open"), default=True)
@@ -79,11 +74,9 @@ class TicketSettings(models.Model):
         return f"ticket settings of {self.organization}"
 
 
-class Ticket(models.Model):
+class Ticket(OrganizationOwned):
     """A service intervention at a customer."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="tickets")
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.PositiveIntegerField(_("number"))
     customer = models.ForeignKey(
         Customer, on_delete=models.CASCADE, related_name="tickets", verbose_name=_("customer")
@@ -184,7 +177,7 @@ class CommentVisibility(models.TextChoices):
     PUBLIC = "public", _("Public answer")
 
 
-class TicketComment(models.Model):
+class TicketComment(OrganizationOwned):
     """One message of a ticket's conversation.
 
     An internal note is for the support company's people only; a public answer (and
@@ -193,9 +186,7 @@ class TicketComment(models.Model):
 
     customer_scope = "ticket__customer"
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -3,33 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from sofno.core.models import Organization
+from sofno.core.modeling import CreatedAt, OrganizationOwned
 
 # A preview not confirmed within this time is forgotten.
 PENDING_LIFETIME = dt.timedelta(hours=1)
 
 
-class PendingImport(models.Model):
+class PendingImport(OrganizationOwned, CreatedAt):
     """An uploaded file checked by a dry run, kept until it is confirmed.
 
     It is kept in the database (not on one server's disk) so the confirmation may reach
     any ``sofno serve`` process.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(_("kind"), max_length=20)
     filename = models.CharField(_("file name"), max_length=200)
     data = models.BinaryField()
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("pending import")

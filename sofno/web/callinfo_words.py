@@ -12,10 +12,11 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sofno.core.channels import Channel
 from sofno.core.models import Organization
 from sofno.directory.models import ContactType
 from sofno.monitoring.models import DeviceStatus, IncidentStatus
-from sofno.notify.models import Channel, DeliveryStatus
+from sofno.notify.models import DeliveryStatus
 
 # What happened, for the notifications the caller's customer was sent lately.
 EVENT_WORDS = {

@@ -17,7 +17,7 @@ from sofno.core.models import Membership
 from sofno.directory.models import Customer
 from sofno.events.models import Event
 from sofno.monitoring.models import Device
-from sofno.notify.models import HoldReason, NotificationRule, NotifyChannel
+from sofno.notify.models import RULE_CHANNEL_CHOICES, HoldReason, NotificationRule
 from sofno.notify.routing import planning, policy, recipients
 from sofno.notify.rules import matching
 
@@ -130,7 +130,7 @@ def preview_rule(organization, data: dict) -> Preview:
     # The router's reasons are its log's English; the page shows its own words.
     reasons: list[str] = []
     planned = planning.plan_deliveries(event, rule, people, rule.channels, reasons, at=at)
-    channel_names = dict(NotifyChannel.choices)
+    channel_names = dict(RULE_CHANNEL_CHOICES)
     by_person: dict[str, Reach] = {}
     for delivery, message in planned:
         reach = by_person.setdefault(message.recipient_name, Reach(message.recipient_name))

@@ -1,7 +1,7 @@
 """The channel table: kind -> dotted path of its adapter class.
 
 Add a channel by adding its package under ``notify/channels/<kind>/`` and one line
-here (and a ``Channel`` choice in ``notify.models``).
+here (and a ``Channel`` member in ``core.channels``).
 """
 
 from __future__ import annotations
@@ -10,18 +10,20 @@ from functools import cache
 
 from django.utils.module_loading import import_string
 
+from sofno.core.channels import Channel
 from sofno.notify.channels.base import BaseChannel, Result
 
 CHANNELS = {
-    "webhook": "sofno.notify.channels.webhook.adapter.WebhookChannel",
-    "email": "sofno.notify.channels.email.adapter.EmailChannel",
-    "sms": "sofno.notify.channels.twilio.adapter.SmsChannel",
-    "voice": "sofno.notify.channels.twilio.adapter.VoiceChannel",
-    "call_patch": "sofno.notify.channels.twilio.adapter.CallPatchChannel",
-    "inapp": "sofno.notify.channels.inapp.adapter.InAppChannel",
-    "webpush": "sofno.notify.channels.webpush.adapter.WebPushChannel",
-    "apprise": "sofno.notify.channels.apprise.adapter.AppriseChannel",
+    Channel.WEBHOOK: "sofno.notify.channels.webhook.adapter.WebhookChannel",
+    Channel.EMAIL: "sofno.notify.channels.email.adapter.EmailChannel",
+    Channel.SMS: "sofno.notify.channels.twilio.adapter.SmsChannel",
+    Channel.VOICE: "sofno.notify.channels.twilio.adapter.VoiceChannel",
+    Channel.CALL_PATCH: "sofno.notify.channels.twilio.adapter.CallPatchChannel",
+    Channel.INAPP: "sofno.notify.channels.inapp.adapter.InAppChannel",
+    Channel.WEBPUSH: "sofno.notify.channels.webpush.adapter.WebPushChannel",
+    Channel.APPRISE: "sofno.notify.channels.apprise.adapter.AppriseChannel",
 }
+assert set(CHANNELS) == set(Channel), "every channel needs an adapter"
 
 
 @cache

@@ -9,8 +9,9 @@ from __future__ import annotations
 from django.db.models import Q
 
 from sofno.core.access import Actor
+from sofno.core.channels import Channel
 from sofno.core.usernames import sign_in_name
-from sofno.notify.models import Channel, Delivery
+from sofno.notify.models import Delivery
 
 RECENT_LIMIT = 10
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from sofno.core.channels import Channel
 from sofno.notify.escalation import phone
 from sofno.notify.models import Delivery
 
@@ -13,7 +14,9 @@ def language_for(from_phone: str) -> str:
     """The language of the person whose latest alert SMS went to ``from_phone``;
     English for a number we never wrote to."""
     user_id = (
-        Delivery.objects.filter(channel="sms", address=from_phone, recipient_user__isnull=False)
+        Delivery.objects.filter(
+            channel=Channel.SMS, address=from_phone, recipient_user__isnull=False
+        )
         .order_by("-created_at", "-id")
         .values_list("recipient_user_id", flat=True)
         .first()
@@ -30,7 +33,9 @@ def handle_reply(from_phone: str, action: str, reference: str | None) -> str:
     - the answer is in the language of the person the alert went to (else the active one).
     """
     deliveries = (
-        Delivery.objects.filter(channel="sms", address=from_phone, recipient_user__isnull=False)
+        Delivery.objects.filter(
+            channel=Channel.SMS, address=from_phone, recipient_user__isnull=False
+        )
         .select_related("event")
         .order_by("-created_at", "-id")
     )

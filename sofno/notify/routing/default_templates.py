@@ -17,6 +17,7 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext, gettext_noop
 
+from sofno.core.channels import Channel
 from sofno.events.catalog import EventType, Token
 from sofno.notify.routing.templating import Parts
 
@@ -76,7 +77,7 @@ INCIDENT_HEADLINES = {
     "incident.resolved": (gettext_noop("Resolved: %(what)s"), NAMED),
 }
 # Voice reads the headline and the keypad choices (the call adds the <Gather>).
-SHORT_CHANNELS = ("sms", "voice", "webpush", "inapp")
+SHORT_CHANNELS = frozenset({Channel.SMS, Channel.VOICE, Channel.WEBPUSH, Channel.INAPP})
 
 
 def _scalar_tokens(event_type: EventType) -> list[Token]:

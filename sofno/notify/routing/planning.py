@@ -23,6 +23,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from sofno.core.channels import ACCOUNT_CHANNELS, PERSON_CHANNELS, PHONE_CHANNELS, Channel
 from sofno.events import catalog
 from sofno.events.models import Event
 from sofno.notify import conf
@@ -32,8 +33,6 @@ from sofno.notify.routing import policy, quiet, recipients
 from sofno.notify.routing.default_templates import default_parts
 from sofno.notify.routing.templating import Parts, TemplateRefused, event_context, render
 
-PERSON_CHANNELS = ("email", "sms", "voice", "call_patch", "inapp", "webpush")
-PHONE_CHANNELS = ("sms", "voice", "call_patch")
 # The content key noting that the rule's template was refused at send time.
 TEMPLATE_REFUSED = "template_refused"
 
@@ -155,9 +154,9 @@ def compose(event: Event, channel: str, recipient: recipients.Recipient, reasons
     }
     if refusal:
         content[TEMPLATE_REFUSED] = refusal[:400]
-    if channel == "sms":
+    if channel == Channel.SMS:
         content["text"] = _sms_text(rendered.text or rendered.subject, event, recipient.language)
-    if channel == "email":
+    if channel == Channel.EMAIL:
         content["to"] = [recipient.email]
         content["cc"], content["bcc"] = [], []
         if template is not None:
@@ -183,7 +182,7 @@ def _sms_text(text: str, event: Event, language: str) -> str:
 
 
 def _address(channel: str, recipient: recipients.Recipient) -> str:
-    if channel == "email":
+    if channel == Channel.EMAIL:
         return recipient.email
     if channel in PHONE_CHANNELS:
         return recipient.phone
@@ -220,19 +219,19 @@ def plan_deliveries(
         wanted = [c for c in channels if c in PERSON_CHANNELS]
         # Staff always get the bell too, except from a managed rule (the ticket
         # settings' "email" toggles), whose settings say exactly what is sent.
-        if person.is_staff and "inapp" not in wanted and not getattr(rule, "managed_by", ""):
-            wanted.append("inapp")
+        if person.is_staff and Channel.INAPP not in wanted and not getattr(rule, "managed_by", ""):
+            wanted.append(Channel.INAPP)
         for channel in wanted:
-            if channel in ("inapp", "webpush") and not person.is_staff:
+            if channel in ACCOUNT_CHANNELS and not person.is_staff:
                 continue
-            if channel == "call_patch" and (not person.is_staff or customer is None):
+            if channel == Channel.CALL_PATCH and (not person.is_staff or customer is None):
                 continue
             address = _address(channel, person)
-            if channel not in ("inapp", "webpush") and not address:
-                code = why.NO_EMAIL if channel == "email" else why.NO_PHONE
+            if channel not in ACCOUNT_CHANNELS and not address:
+                code = why.NO_EMAIL if channel == Channel.EMAIL else why.NO_PHONE
                 reasons.append(why.reason(code, person=person.name))
                 continue
-            if channel == "inapp":
+            if channel == Channel.INAPP:
                 decision = quiet.Decision(at)
             else:
                 decision = policy.for_person(
@@ -244,7 +243,7 @@ def plan_deliveries(
                     else quiet.QuietAction.DEFER,
                 )
             content = compose(event, channel, person, reasons)
-            if channel == "call_patch":
+            if channel == Channel.CALL_PATCH:
                 contact = recipients.reachable_contact(customer, decision.send_at)
                 if contact is None:
                     reasons.append(why.reason(why.CALL_PATCH_NO_CONTACT, customer=customer.name))
@@ -253,11 +252,15 @@ def plan_deliveries(
             planned.append(
                 _pair(event, channel, person, address, decision, content, rule, escalation)
             )
-    for url in (rule.apprise_urls or []) if rule is not None and "apprise" in channels else []:
+    for url in (
+        (rule.apprise_urls or []) if rule is not None and Channel.APPRISE in channels else []
+    ):
         person = recipients.Recipient(key=f"apprise:{url}", name="Apprise")
-        content = compose(event, "apprise", person, reasons)
+        content = compose(event, Channel.APPRISE, person, reasons)
         planned.append(
-            _pair(event, "apprise", person, url, quiet.Decision(at), content, rule, escalation)
+            _pair(
+                event, Channel.APPRISE, person, url, quiet.Decision(at), content, rule, escalation
+            )
         )
     return planned
 

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from sofno.core.channels import Channel
 from sofno.events.models import Event
 from sofno.notify import reasons as why
 from sofno.notify.escalation import chain as escalation
@@ -68,7 +69,9 @@ def _tell_admins(event: Event, at: dt.datetime) -> RuleEvaluation:
     )
     reasons.extend(people.notes)
     count = planning.save_planned(
-        planning.plan_deliveries(event, None, people, ["email", "inapp"], reasons, at=at)
+        planning.plan_deliveries(
+            event, None, people, [Channel.EMAIL, Channel.INAPP], reasons, at=at
+        )
     )
     reasons.append(why.reason(why.DELIVERIES_PLANNED, count=count, people=len(people.people)))
     return RuleEvaluation(

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from sofno.core import guard
 from sofno.core.access import Actor
+from sofno.core.channels import Channel
 from sofno.core.models import Membership
 from sofno.core.usernames import named_q
 from sofno.directory.models import Customer
@@ -111,7 +112,7 @@ def _apply_rule_fields(actor: Actor, rule: NotificationRule, data: dict[str, Any
         rule.customer = None if rule.scope == "organization" else rule.customer
     if rule.scope == "organization":
         rule.device = None
-    if "apprise" in (rule.channels or []) and not rule.apprise_urls:
+    if Channel.APPRISE in (rule.channels or []) and not rule.apprise_urls:
         raise _invalid("apprise_urls", "required", "the Apprise channel needs a URL")
 
 

@@ -8,6 +8,7 @@ from ninja import Router, Status
 
 from sofno.core.access import get_scoped_or_404
 from sofno.core.api import ERRORS, actor
+from sofno.core.channels import Channel
 from sofno.events import catalog
 from sofno.events.models import Event
 from sofno.notify.models import (
@@ -102,7 +103,7 @@ def event_routing(request: HttpRequest, event_id: UUID):
     event = _get(Event, request, event_id)
     deliveries = (
         Delivery.objects.filter(event=event)
-        .exclude(channel="webhook")
+        .exclude(channel=Channel.WEBHOOK)
         .select_related("message__escalation")
         .order_by("next_attempt_at", "id")
     )

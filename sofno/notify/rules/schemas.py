@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from uuid import UUID
 
 from ninja import Schema
 from pydantic import AfterValidator, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from sofno.core.channels import RULE_CHANNELS, Channel
 from sofno.core.schemas import InSchema, PatchSchema, check_email
 from sofno.notify import reasons
 from sofno.notify.routing.quiet import QuietAction
-from sofno.notify.rule_models import NotifyChannel, RecipientKind, Scope
+from sofno.notify.rule_models import RecipientKind, Scope
 
+# Spelled out for the OpenAPI schema and mypy; checked against the one list.
 ChannelName = Literal["email", "sms", "voice", "call_patch", "inapp", "webpush", "apprise"]
+assert set(get_args(ChannelName)) == set(RULE_CHANNELS), "ChannelName drifted from RULE_CHANNELS"
 EmailStr = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(check_email)]
 OpName = Literal["eq", "ne", "in", "contains", "exists", "gte", "lte"]
 
@@ -42,7 +45,7 @@ class RuleIn(InSchema):
     customer: UUID | None = None
     device: UUID | None = None
     recipients: list[RecipientIn] = Field(default=[], max_length=20)
-    channels: list[ChannelName] = Field(default=[], max_length=7)
+    channels: list[ChannelName] = Field(default=[], max_length=len(RULE_CHANNELS))
     apprise_urls: list[str] = Field(default=[], max_length=10)
     quiet_action: QuietAction = QuietAction.DEFER
     business_hours_only: bool = False
@@ -59,7 +62,7 @@ class RulePatch(PatchSchema):
     ticket_status_from: str = Field(default="", max_length=60)
     ticket_status_to: str = Field(default="", max_length=60)
     recipients: list[RecipientIn] = Field(default=[], max_length=20)
-    channels: list[ChannelName] = Field(default=[], max_length=7)
+    channels: list[ChannelName] = Field(default=[], max_length=len(RULE_CHANNELS))
     apprise_urls: list[str] = Field(default=[], max_length=10)
     quiet_action: QuietAction = QuietAction.DEFER
     business_hours_only: bool = False
@@ -153,7 +156,7 @@ TemplateIn, TemplateOut = NotificationTemplateIn, NotificationTemplateOut
 
 class PreviewIn(InSchema):
     event_type: str = Field(min_length=1, max_length=100)
-    channel: ChannelName = NotifyChannel.EMAIL.value
+    channel: ChannelName = Channel.EMAIL.value
     subject: str = Field(default="", max_length=500)
     html_body: str = Field(default="", max_length=100_000)
     text_body: str = Field(default="", max_length=100_000)
@@ -222,7 +225,7 @@ class SmtpProfileOut(Schema):
 
 class StepIn(InSchema):
     recipients: list[RecipientIn] = Field(min_length=1, max_length=20)
-    channels: list[ChannelName] = Field(default=[], max_length=7)
+    channels: list[ChannelName] = Field(default=[], max_length=len(RULE_CHANNELS))
     wait_minutes: int = Field(default=5, ge=0, le=24 * 60)
 
 

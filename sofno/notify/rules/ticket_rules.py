@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sofno.core.access import Actor
+from sofno.core.channels import Channel
 from sofno.core.models import Role
 from sofno.events.models import Event
 from sofno.monitoring.models import Incident, IncidentStatus
@@ -32,14 +33,14 @@ from sofno.tickets.models import TicketStatus
 MANAGED_BY = "tickets"
 ASSIGNED_KEY = "tickets:assigned"
 ANSWERED_KEY = "tickets:answered"
-PUSH = ["inapp", "webpush"]
+PUSH = [Channel.INAPP, Channel.WEBPUSH]
 
 # toggle -> (rule name suffix, recipients, channels). "Admins" is the engine's
 # ``role: admin``, which counts owners as admins too.
 TOGGLES: dict[str, tuple[str, list[dict], list[str]]] = {
-    "email_admins": ("email admins", [{"kind": "role", "value": "admin"}], ["email"]),
-    "email_customer": ("email the customer", [{"kind": "primary_contact"}], ["email"]),
-    "email_technicians": ("email technicians", [{"kind": "technicians"}], ["email"]),
+    "email_admins": ("email admins", [{"kind": "role", "value": "admin"}], [Channel.EMAIL]),
+    "email_customer": ("email the customer", [{"kind": "primary_contact"}], [Channel.EMAIL]),
+    "email_technicians": ("email technicians", [{"kind": "technicians"}], [Channel.EMAIL]),
     "push_admins": ("push admins", [{"kind": "role", "value": "admin"}], PUSH),
     "push_technicians": ("push technicians", [{"kind": "technicians"}], PUSH),
 }
@@ -137,7 +138,7 @@ def sync_ticket_rules(organization) -> list[NotificationRule]:
                 {"token": "comment.by_customer", "op": "eq", "value": False},
             ],
             recipients=[{"kind": "primary_contact"}],
-            channels=["email"],
+            channels=[Channel.EMAIL],
         )
     rules.append(answered)
     for status in TicketStatus.objects.filter(organization=organization):

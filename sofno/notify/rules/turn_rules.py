@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from sofno.core.channels import REMINDER_CHANNELS, Channel
 from sofno.events.models import Event
 from sofno.notify.routing.quiet import QuietAction
 from sofno.notify.rule_models import NotificationRule
@@ -31,12 +32,13 @@ MANAGED_BY = "oncall"
 EVENT = "oncall.turn_started"
 TEAM_KEY = "oncall:turn_started:team"
 # reminder channel (Person.reminder_channel) -> rule name
-PERSON_CHANNELS = {
-    "inapp": "Turn reminders: the bell",
-    "email": "Turn reminders: email",
-    "sms": "Turn reminders: SMS",
-    "webpush": "Turn reminders: web push",
+REMINDER_RULE_NAMES = {
+    Channel.INAPP: "Turn reminders: the bell",
+    Channel.EMAIL: "Turn reminders: email",
+    Channel.SMS: "Turn reminders: SMS",
+    Channel.WEBPUSH: "Turn reminders: web push",
 }
+assert set(REMINDER_RULE_NAMES) == REMINDER_CHANNELS, "a reminder channel has no rule"
 
 
 def person_key(channel: str) -> str:
@@ -54,7 +56,7 @@ def sync_turn_rules(organization) -> list[NotificationRule]:
     rules = []
     managed = NotificationRule.objects.filter(organization=organization, managed_by=MANAGED_BY)
     existing = {rule.managed_key: rule for rule in managed}
-    for channel, name in PERSON_CHANNELS.items():
+    for channel, name in REMINDER_RULE_NAMES.items():
         key = person_key(channel)
         rule = existing.get(key) or NotificationRule.objects.create(
             organization=organization,
@@ -81,7 +83,7 @@ def sync_turn_rules(organization) -> list[NotificationRule]:
             name="Turn reminders: team message",
             event_types=[EVENT],
             recipients=[],
-            channels=["apprise"],
+            channels=[Channel.APPRISE],
             apprise_urls=[url],
             quiet_action=QuietAction.THROUGH,
         )
@@ -99,7 +101,7 @@ def sync_turn_rules(organization) -> list[NotificationRule]:
 def ensure_turn_rules(organization) -> None:
     """The people's reminder rules exist (written once, then left to the admin)."""
     if not NotificationRule.objects.filter(
-        organization=organization, managed_key=person_key("inapp")
+        organization=organization, managed_key=person_key(Channel.INAPP)
     ).exists():
         sync_turn_rules(organization)
 

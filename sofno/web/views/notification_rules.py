@@ -27,7 +27,7 @@ from sofno.core.usernames import sign_in_name
 from sofno.directory.models import ContactType, Customer
 from sofno.events import catalog
 from sofno.monitoring.models import Device
-from sofno.notify.models import EscalationPolicy, NotificationRule, NotifyChannel, Scope
+from sofno.notify.models import RULE_CHANNEL_CHOICES, EscalationPolicy, NotificationRule, Scope
 from sofno.notify.routing.quiet import QuietAction
 from sofno.notify.rules import actions as rule_actions
 from sofno.tickets.models import TicketStatus
@@ -144,7 +144,7 @@ class RuleForm(forms.Form):
     )
     channels = forms.MultipleChoiceField(
         label=gettext_lazy("Channels"),
-        choices=NotifyChannel.choices,
+        choices=RULE_CHANNEL_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=gettext_lazy("Staff always also get the in-app notification."),
@@ -450,7 +450,7 @@ def rule_list(request: HttpRequest) -> HttpResponse:
             "customer", "device", "escalation_policy"
         )
     )
-    names = dict(NotifyChannel.choices)
+    names = dict(RULE_CHANNEL_CHOICES)
     for rule in rules:  # the channels in words, not their stored keys
         rule.channel_names = [str(names.get(c, c)) for c in rule.channels or []]
     context = {

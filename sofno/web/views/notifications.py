@@ -21,14 +21,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sofno.core import guard
 from sofno.core.access import get_scoped_or_404
+from sofno.core.channels import Channel
 from sofno.core.scoping import customer_access
 from sofno.events import catalog
 from sofno.events.models import Event
 from sofno.notify.channels.webpush import vapid
 from sofno.notify.models import (
+    RULE_CHANNEL_CHOICES,
     Delivery,
     InboxItem,
-    NotifyChannel,
     PushSubscription,
     RuleEvaluation,
     SmtpProfile,
@@ -210,7 +211,7 @@ def event_routing(request: HttpRequest, event_id) -> HttpResponse:
     evaluations = RuleEvaluation.objects.filter(event=event).order_by("-matched", "id")
     deliveries = (
         Delivery.objects.filter(event=event)
-        .exclude(channel="webhook")
+        .exclude(channel=Channel.WEBHOOK)
         .select_related("message__escalation", "recipient_user")
         .order_by("next_attempt_at", "id")
     )
@@ -246,7 +247,7 @@ class TemplateForm(forms.Form):
 
     name = forms.CharField(label=gettext_lazy("Name"), max_length=120)
     event_type = forms.ChoiceField(label=gettext_lazy("Event type"))
-    channel = forms.ChoiceField(label=gettext_lazy("Channel"), choices=NotifyChannel.choices)
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"), choices=RULE_CHANNEL_CHOICES)
     language = forms.ChoiceField(
         label=gettext_lazy("Language"),
         choices=(("en", "English"), ("es", "Español"), ("it", "Italiano")),
@@ -322,7 +323,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
     if actor.is_customer_user:
         raise PermissionDenied(_("Customer users may not see this."))
     templates = list(Template.objects.filter(organization=actor.organization))
-    labels = dict(NotifyChannel.choices)
+    labels = dict(RULE_CHANNEL_CHOICES)
     for template in templates:
         template.channel_label = labels.get(template.channel, template.channel)
     context = {

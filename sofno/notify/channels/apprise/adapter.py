@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from sofno.core.channels import Channel
 from sofno.notify.channels.apprise.sending import send_apprise
 from sofno.notify.channels.base import BaseChannel, Result
 
 
 class AppriseChannel(BaseChannel):
-    kind = "apprise"
+    kind = Channel.APPRISE
 
     def send(self, delivery) -> Result:
         content = delivery.message.content

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sofno.core.channels import Channel
 from sofno.notify.channels.base import BaseChannel, Result
 from sofno.notify.channels.email.sending import send_with_fallback
 from sofno.notify.channels.email.smtp import POOL, Email
@@ -10,7 +11,7 @@ from sofno.notify.secrets import UnreadableSecret
 
 
 class EmailChannel(BaseChannel):
-    kind = "email"
+    kind = Channel.EMAIL
 
     def send(self, delivery) -> Result:
         return self.send_many([delivery])[0]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from sofno.core.channels import Channel
 from sofno.notify.channels.base import BaseChannel, Result
 from sofno.notify.models import InboxItem
 
 
 class InAppChannel(BaseChannel):
-    kind = "inapp"
+    kind = Channel.INAPP
 
     def send(self, delivery) -> Result:
         if delivery.recipient_user_id is None:

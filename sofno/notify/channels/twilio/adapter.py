@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.urls import reverse
 
+from sofno.core.channels import Channel
 from sofno.notify import conf
 from sofno.notify.channels.base import BaseChannel, Result
 from sofno.notify.channels.twilio import sending, twiml
@@ -32,7 +33,7 @@ def content_language(delivery) -> str:
 
 
 class SmsChannel(BaseChannel):
-    kind = "sms"
+    kind = Channel.SMS
 
     def send(self, delivery) -> Result:
         text = delivery.message.content.get("text", "")
@@ -40,7 +41,7 @@ class SmsChannel(BaseChannel):
 
 
 class VoiceChannel(BaseChannel):
-    kind = "voice"
+    kind = Channel.VOICE
 
     def send(self, delivery) -> Result:
         content = delivery.message.content
@@ -55,7 +56,7 @@ class VoiceChannel(BaseChannel):
 
 
 class CallPatchChannel(BaseChannel):
-    kind = "call_patch"
+    kind = Channel.CALL_PATCH
 
     def send(self, delivery) -> Result:
         content = delivery.message.content

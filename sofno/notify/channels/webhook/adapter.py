@@ -25,6 +25,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
 from sofno.core import http
+from sofno.core.channels import Channel
 from sofno.core.env import env_int
 from sofno.notify.channels.base import BaseChannel, Result
 from sofno.notify.channels.webhook import tokens
@@ -185,7 +186,7 @@ def classify(status: int, retry_after: str | None) -> Result:
 class WebhookChannel(BaseChannel):
     """Standard Webhooks over the guarded HTTP client."""
 
-    kind = "webhook"
+    kind = Channel.WEBHOOK
 
     def send(self, delivery: Delivery) -> Result:
         return self.send_many([delivery])[0]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from sofno.core.channels import Channel
 from sofno.notify.channels.base import BaseChannel, Result
 from sofno.notify.channels.webpush.sending import send_push
 from sofno.notify.models import PushSubscription
 
 
 class WebPushChannel(BaseChannel):
-    kind = "webpush"
+    kind = Channel.WEBPUSH
 
     def send(self, delivery) -> Result:
         subscriptions = list(
