@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sofno.core.access import Actor, PermissionDenied
+from sofno.core.modeling import save_audited
 from sofno.core.models import ApiKey, Membership, Role
 from sofno.core.usernames import check_name, save_with_handle, sign_in_name
 
@@ -95,9 +96,7 @@ def create_member(*, acting_user: Actor, fields: dict[str, Any]) -> Membership:
     user.set_password(password)  # None makes an unusable password
     save_with_handle(user, acting_user.organization)
     membership = Membership(organization=acting_user.organization, user=user, role=role)
-    membership.full_clean()
-    membership.save()
-    acting_user.audit("member.created", membership, username=sign_in_name(user), role=role)
+    save_audited(acting_user, membership, "member.created", username=sign_in_name(user), role=role)
     return membership
 
 
@@ -130,9 +129,14 @@ def change_member_role(*, acting_user: Actor, membership: Membership, role: str)
         _check_keeps_an_owner(membership, _("an organization keeps at least one owner"))
     previous = membership.role
     membership.role = role
-    membership.full_clean()
-    membership.save(update_fields=["role"])
-    acting_user.audit("member.role_changed", membership, role=role, previous=previous)
+    save_audited(
+        acting_user,
+        membership,
+        "member.role_changed",
+        update_fields=["role"],
+        role=role,
+        previous=previous,
+    )
     return membership
 
 

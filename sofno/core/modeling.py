@@ -13,13 +13,17 @@ Database constraints spanning several columns (``UniqueConstraint`` on
 and the forms name the field the person can change. A constraint that a concurrent
 writer breaks between the check and the write (``IntegrityError``) is reported the
 same way instead of as a 500.
+
+Actions set the given fields with :func:`apply_fields` and store the result with
+:func:`save_audited`, so every change is validated the same way and leaves its audit
+row.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, router, transaction
@@ -63,6 +67,15 @@ class Timestamped(CreatedAt):
         abstract = True
 
 
+if TYPE_CHECKING:  # access imports the models, which import this module
+    from sofno.core.access import Actor
+
+
+def field_error(field: str, message: str, rule: str) -> ValidationError:
+    """A ``ValidationError`` naming ``field`` with the ``rule`` as its code."""
+    return ValidationError({field: ValidationError(message, code=rule)})
+
+
 class FieldConstraintsMixin(models.Model):
     """``CONSTRAINT_FIELDS = {"constraint_name": ("field", "rule")}``."""
 
@@ -89,9 +102,32 @@ class FieldConstraintsMixin(models.Model):
             raise ValidationError(errors)
 
 
-def save_validated(instance: models.Model, **save_kwargs: Any) -> None:
-    """``full_clean()`` then ``save()``; a constraint lost to a race is a field error."""
-    instance.full_clean()
+def apply_fields(
+    instance: models.Model, fields: Mapping[str, Any], allowed: Collection[str] | None = None
+) -> list[str]:
+    """Set each of ``fields`` on ``instance``; returns the names set, sorted.
+
+    - with ``allowed``, a name outside it is refused (rule ``unknown``, naming the
+      first such field in sorted order) before anything is set.
+    """
+    if allowed is not None:
+        unknown = sorted(set(fields) - set(allowed))
+        if unknown:
+            raise field_error(unknown[0], "unknown field", "unknown")
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    return sorted(fields)
+
+
+def save_validated(
+    instance: models.Model, *, exclude: Collection[str] | None = None, **save_kwargs: Any
+) -> None:
+    """``full_clean()`` then ``save()``; a constraint lost to a race is a field error.
+
+    - ``exclude``: fields the server derives, left out of the check (as in
+      ``full_clean``); ``save_kwargs`` go to ``save()`` (``update_fields``).
+    """
+    instance.full_clean(exclude=exclude)
     try:
         with transaction.atomic():
             instance.save(**save_kwargs)
@@ -100,3 +136,21 @@ def save_validated(instance: models.Model, **save_kwargs: Any) -> None:
         # name the field; if nothing is found the error is not the client's.
         instance.validate_constraints()
         raise
+
+
+def save_audited(
+    actor: Actor,
+    instance: models.Model,
+    action: str,
+    *,
+    update_fields: Collection[str] | None = None,
+    exclude: Collection[str] | None = None,
+    **detail: object,
+) -> None:
+    """Validate and save ``instance`` (:func:`save_validated`), then audit ``action``.
+
+    - nothing is audited when the instance is refused;
+    - ``detail`` is the audit row's detail, as in :meth:`Actor.audit`.
+    """
+    save_validated(instance, exclude=exclude, update_fields=update_fields)
+    actor.audit(action, instance, **detail)

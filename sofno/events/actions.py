@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from sofno.core.access import Actor
+from sofno.core.modeling import apply_fields, save_audited
 from sofno.core.models import Organization
 from sofno.events import catalog
 from sofno.events.emit import emit
@@ -29,11 +30,6 @@ def _check_types(organization: Organization, field: str, patterns: list[str]) ->
         raise ValidationError(
             {field: [ValidationError(f"unknown event type {unknown[0]!r}", code="unknown")]}
         )
-
-
-def _apply(instance: object, fields: dict[str, Any]) -> None:
-    for name, value in fields.items():
-        setattr(instance, name, value)
 
 
 # --- event log -------------------------------------------------------------------
@@ -106,10 +102,8 @@ def create_custom_type(*, acting_user: Actor, fields: dict[str, Any]) -> CustomE
     if CustomEventType.objects.filter(organization=acting_user.organization, name=name).exists():
         raise ValidationError({"name": [ValidationError("already exists", code="unique")]})
     custom = CustomEventType(organization=acting_user.organization)
-    _apply(custom, fields)
-    custom.full_clean()
-    custom.save()
-    acting_user.audit("event_type.created", custom, name=name)
+    apply_fields(custom, fields)
+    save_audited(acting_user, custom, "event_type.created", name=name)
     return custom
 
 
@@ -120,10 +114,8 @@ def update_custom_type(
     """Change a custom type's description, category or tokens (the name stays)."""
     acting_user.require_admin()
     fields.pop("name", None)
-    _apply(custom, fields)
-    custom.full_clean()
-    custom.save()
-    acting_user.audit("event_type.updated", custom, fields=sorted(fields))
+    changed = apply_fields(custom, fields)
+    save_audited(acting_user, custom, "event_type.updated", fields=changed)
     return custom
 
 
@@ -199,11 +191,12 @@ def save_trigger(
     acting_user.require_admin()
     created = trigger is None
     trigger = trigger or TimeTrigger(organization=acting_user.organization)
-    _apply(trigger, fields)
+    apply_fields(trigger, fields)
+    # The catalog's rules are judged on fields already sound; save_audited checks
+    # them again (a few queries on an admin's change) to name a race's loser.
     trigger.full_clean()
     _check_trigger(trigger)
-    trigger.save()
-    acting_user.audit("trigger.created" if created else "trigger.updated", trigger)
+    save_audited(acting_user, trigger, "trigger.created" if created else "trigger.updated")
     return trigger
 
 
@@ -236,10 +229,8 @@ def save_consumer(
             fields["cursor"] = _head(acting_user.organization.pk)
     if fields.get("cursor") is None:
         fields.pop("cursor", None)
-    _apply(consumer, fields)
-    consumer.full_clean()
-    consumer.save()
-    acting_user.audit("consumer.created" if created else "consumer.updated", consumer)
+    apply_fields(consumer, fields)
+    save_audited(acting_user, consumer, "consumer.created" if created else "consumer.updated")
     return consumer
 
 

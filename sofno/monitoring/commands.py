@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from sofno.core.access import Actor, PermissionDenied
+from sofno.core.modeling import save_audited
 from sofno.core.models import ADMIN_ROLES, AuditEntry
 from sofno.core.usernames import sign_in_name
 from sofno.monitoring import signing
@@ -60,9 +61,7 @@ def create_template(*, acting_user: Actor, fields: dict[str, Any]) -> CommandTem
     """Add an entry to the organization's command catalog (admins only)."""
     acting_user.require_admin()
     template = CommandTemplate(organization=acting_user.organization, **fields)
-    template.full_clean()
-    template.save()
-    acting_user.audit("command_template.created", template, name=template.name)
+    save_audited(acting_user, template, "command_template.created", name=template.name)
     return template
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from sofno.core.modeling import field_error
 
-
-def field_error(field: str, message: str, rule: str) -> ValidationError:
-    """A ``ValidationError`` naming ``field`` with the ``rule`` as its code."""
-    return ValidationError({field: ValidationError(message, code=rule)})
+__all__ = ["field_error"]

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sofno.core.access import Actor
+from sofno.core.modeling import apply_fields, save_audited, save_validated
 from sofno.core.models import Membership
 from sofno.core.validators import normalize_phone
 from sofno.directory.models import Contact
@@ -38,11 +39,6 @@ def invalid(field: str, message: str, code: str = "invalid") -> ValidationError:
     return ValidationError({field: ValidationError(message, code=code)})
 
 
-def _apply(instance, fields: dict[str, Any]) -> None:
-    for name, value in fields.items():
-        setattr(instance, name, value)
-
-
 def resolve_member(actor: Actor, member_id) -> Any:
     """The user behind a member id of the actor's organization, or a field error."""
     membership = (
@@ -63,10 +59,8 @@ def create_person(*, acting_user: Actor, user, fields: dict[str, Any]) -> Person
     """
     acting_user.require_write()
     person = Person(organization=acting_user.organization, user=user)
-    _apply(person, fields)
-    person.full_clean()
-    person.save()
-    acting_user.audit("oncall.person.created", person, extension=person.extension)
+    apply_fields(person, fields)
+    save_audited(acting_user, person, "oncall.person.created", extension=person.extension)
     return person
 
 
@@ -74,10 +68,8 @@ def create_person(*, acting_user: Actor, user, fields: dict[str, Any]) -> Person
 def update_person(*, acting_user: Actor, person: Person, fields: dict[str, Any]) -> Person:
     """Change a person's extension, loads or desk; nothing is saved if any is invalid."""
     acting_user.require_write()
-    _apply(person, fields)
-    person.full_clean()
-    person.save()
-    acting_user.audit("oncall.person.updated", person, fields=sorted(fields))
+    changed = apply_fields(person, fields)
+    save_audited(acting_user, person, "oncall.person.updated", fields=changed)
     return person
 
 
@@ -102,13 +94,12 @@ def add_busy(*, acting_user: Actor, person: Person, fields: dict[str, Any]) -> B
     """
     acting_user.require_write()
     entry = BusyEntry(person=person)
-    _apply(entry, fields)
+    apply_fields(entry, fields)
     _not_past(entry.date, "date", _today(acting_user))
     count = len(OncallSettings.for_org(acting_user.organization).turns)
     if any(isinstance(t, int) and t >= count for t in entry.turns or []):
         raise invalid("turns", f"turns are numbers from 0 to {count - 1}", "range")
-    entry.full_clean()
-    entry.save()
+    save_validated(entry)
     acting_user.audit("oncall.busy.added", person, busy=str(entry.public_id), reason=entry.reason)
     return entry
 
@@ -125,10 +116,9 @@ def add_holiday(*, acting_user: Actor, person: Person, fields: dict[str, Any]) -
     """Add days off (inclusive); the first day may not be in the past."""
     acting_user.require_write()
     holiday = Holiday(person=person)
-    _apply(holiday, fields)
+    apply_fields(holiday, fields)
     _not_past(holiday.start, "start", _today(acting_user))
-    holiday.full_clean()
-    holiday.save()
+    save_validated(holiday)
     acting_user.audit("oncall.holiday.added", person, start=str(holiday.start))
     return holiday
 
@@ -440,15 +430,13 @@ def update_settings(*, acting_user: Actor, fields: dict[str, Any]) -> OncallSett
     conf = OncallSettings.for_org(acting_user.organization)
     if isinstance(fields.get("days"), list):
         fields["days"] = sorted(fields["days"])
-    _apply(conf, fields)
-    conf.full_clean()
-    conf.save()
-    acting_user.audit("oncall.settings.updated", conf, fields=sorted(fields))
+    changed = apply_fields(conf, fields)
+    save_audited(acting_user, conf, "oncall.settings.updated", fields=changed)
     emit(
         conf.organization,
         "oncall.settings.updated",
         subject="oncall_settings",
-        data={"changed": sorted(fields)},
+        data={"changed": changed},
     )
     return conf
 
@@ -509,7 +497,5 @@ def set_call_note(*, acting_user: Actor, call, note: str):
     """Keep the agent's note on a call."""
     acting_user.require_write()
     call.note = note
-    call.full_clean()
-    call.save(update_fields=["note"])
-    acting_user.audit("oncall.call.noted", call)
+    save_audited(acting_user, call, "oncall.call.noted", update_fields=["note"])
     return call

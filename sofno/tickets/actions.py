@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from sofno.core.access import Actor, PermissionDenied
+from sofno.core.modeling import apply_fields, save_validated
 from sofno.core.models import WRITE_ROLES, Membership
 from sofno.core.usernames import sign_in_name
 from sofno.directory.models import ContactType, Customer
@@ -155,6 +156,8 @@ def create_ticket(
         created_by=acting_user.user,
         incident=incident,
     )
+    # Not save_validated: the unique incident is open_ticket_for_incident's claim,
+    # and the race's loser must see the IntegrityError, not a field error.
     ticket.full_clean()
     ticket.save()
     assert status is not None  # full_clean refuses a ticket without a status
@@ -232,10 +235,8 @@ def update_ticket(*, acting_user: Actor, ticket: Ticket, fields: dict) -> Ticket
     if not changed:
         return ticket
     old = {k: str(getattr(ticket, k)) for k in changed}
-    for name, value in changed.items():
-        setattr(ticket, name, value)
-    ticket.full_clean()
-    ticket.save(update_fields=[*changed, "updated_at"])
+    apply_fields(ticket, changed)
+    save_validated(ticket, update_fields=[*changed, "updated_at"])
     for name in changed:
         _record(ticket, acting_user, ChangeKind.EDITED, f"{name}: {old[name]}", str(changed[name]))
     _emit(ticket, "ticket.updated", acting_user, changed=sorted(changed))

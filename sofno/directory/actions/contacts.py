@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sofno.core.access import Actor
-from sofno.core.modeling import save_validated
+from sofno.core.modeling import apply_fields, save_audited, save_validated
 from sofno.core.models import Organization
 from sofno.directory.models import DEFAULT_CONTACT_TYPES, Contact, ContactType, Customer
 from sofno.directory.selectors import customers_for
@@ -57,8 +57,7 @@ def _save_contact(actor: Actor, contact: Contact, fields: dict[str, Any]) -> Non
         fields["customer"] = resolve_customer(actor, fields["customer"])
     if "contact_type" in fields:
         fields["contact_type"] = resolve_contact_type(actor, fields["contact_type"])
-    for name, value in fields.items():
-        setattr(contact, name, value)
+    apply_fields(contact, fields)
     save_validated(contact)
 
 
@@ -98,8 +97,7 @@ def create_contact_type(*, acting_user: Actor, slug: str, name: str) -> ContactT
     """Add a contact type (owners, admins); slugs are unique per organization."""
     acting_user.require_admin()
     contact_type = ContactType(organization=acting_user.organization, slug=slug, name=name)
-    save_validated(contact_type)
-    acting_user.audit("contact_type.created", contact_type, slug=slug)
+    save_audited(acting_user, contact_type, "contact_type.created", slug=slug)
     return contact_type
 
 
@@ -109,10 +107,8 @@ def update_contact_type(
 ) -> ContactType:
     """Rename a contact type or change its slug (owners, admins)."""
     acting_user.require_admin()
-    for name, value in fields.items():
-        setattr(contact_type, name, value)
-    save_validated(contact_type)
-    acting_user.audit("contact_type.updated", contact_type, fields=sorted(fields))
+    changed = apply_fields(contact_type, fields)
+    save_audited(acting_user, contact_type, "contact_type.updated", fields=changed)
     return contact_type
 
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from sofno.core.access import Actor
-from sofno.core.modeling import save_validated
+from sofno.core.modeling import apply_fields, save_validated
 from sofno.core.models import Membership, Role
 from sofno.directory.models import Customer
 
@@ -48,8 +48,7 @@ def _agents(actor: Actor, member_ids: list[UUID]) -> list:
 def _save(actor: Actor, customer: Customer, fields: dict[str, Any]) -> None:
     agents = fields.pop("assigned_agents", None)
     users = _agents(actor, agents) if agents is not None else None
-    for name, value in fields.items():
-        setattr(customer, name, value)
+    apply_fields(customer, fields)
     save_validated(customer)
     if users is not None:
         customer.assigned_agents.set(users)

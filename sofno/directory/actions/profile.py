@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from sofno.core.access import Actor
-from sofno.core.modeling import save_validated
+from sofno.core.modeling import apply_fields, save_audited
 from sofno.directory.models import StaffProfile
 
 
@@ -26,8 +26,6 @@ def update_profile(*, acting_user: Actor, fields: dict[str, Any]) -> StaffProfil
     - Any role may change their own profile, read-only roles included.
     """
     profile = profile_of(acting_user)
-    for name, value in fields.items():
-        setattr(profile, name, value)
-    save_validated(profile)
-    acting_user.audit("profile.updated", profile, fields=sorted(fields))
+    changed = apply_fields(profile, fields)
+    save_audited(acting_user, profile, "profile.updated", fields=changed)
     return profile

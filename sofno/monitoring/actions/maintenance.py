@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from sofno.core.access import Actor
+from sofno.core.modeling import save_audited
 from sofno.directory.models import Customer
 from sofno.events.emit import emit
 from sofno.monitoring.errors import field_error
@@ -42,9 +43,7 @@ def create_maintenance(
     )
     if window.ends_at <= window.starts_at:
         raise field_error("ends_at", "must be after starts_at", "order")
-    window.full_clean()
-    window.save()
-    acting_user.audit("maintenance.created", window, reason=reason)
+    save_audited(acting_user, window, "maintenance.created", reason=reason)
     emit(acting_user.organization, "maintenance.created", _subject(window), _data(window))
     return window
 

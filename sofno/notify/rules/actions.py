@@ -15,6 +15,7 @@ from django.db import transaction
 from sofno.core import guard
 from sofno.core.access import Actor
 from sofno.core.channels import Channel
+from sofno.core.modeling import apply_fields
 from sofno.core.models import Membership
 from sofno.core.usernames import named_q
 from sofno.directory.models import Customer
@@ -259,8 +260,7 @@ def save_policy(
     policy = policy or EscalationPolicy(organization=acting_user.organization)
     for index, step in enumerate(data.get("steps", [])):
         _check_recipients(acting_user, step["recipients"], f"steps.{index}.recipients")
-    for name, value in data.items():
-        setattr(policy, name, value)
+    apply_fields(policy, data)
     created = policy.pk is None
     policy.save()
     acting_user.audit(

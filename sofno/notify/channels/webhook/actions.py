@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from sofno.core import http
 from sofno.core.access import Actor
+from sofno.core.modeling import apply_fields, save_audited
 from sofno.events import catalog
 from sofno.events.emit import emit
 from sofno.notify import reasons as why
@@ -70,22 +71,15 @@ def validate_endpoint_fields(organization, fields: dict[str, Any]) -> None:
         raise _error("parameters", "unique", "parameter names must be distinct")
 
 
-def _apply(endpoint: WebhookEndpoint, fields: dict[str, Any]) -> None:
-    for name, value in fields.items():
-        setattr(endpoint, name, value)
-
-
 @transaction.atomic
 def create_endpoint(*, acting_user: Actor, fields: dict[str, Any]) -> WebhookEndpoint:
     """Create an endpoint with a fresh ``whsec_`` secret (admins only)."""
     acting_user.require_admin()
     validate_endpoint_fields(acting_user.organization, fields)
     endpoint = WebhookEndpoint(organization=acting_user.organization)
-    _apply(endpoint, fields)
+    apply_fields(endpoint, fields)
     endpoint.secrets = [{"secret": new_secret(), "expires_at": None}]
-    endpoint.full_clean()
-    endpoint.save()
-    acting_user.audit("webhook.created", endpoint, url=endpoint.url)
+    save_audited(acting_user, endpoint, "webhook.created", url=endpoint.url)
     return endpoint
 
 
@@ -105,10 +99,8 @@ def update_endpoint(
         endpoint.disabled_at = timezone.now()
         endpoint.disabled_reason = ""
         endpoint.disabled_code, endpoint.disabled_params = why.WEBHOOK_BY_HAND, {}
-    _apply(endpoint, fields)
-    endpoint.full_clean()
-    endpoint.save()
-    acting_user.audit("webhook.updated", endpoint, fields=sorted(fields))
+    changed = apply_fields(endpoint, fields)
+    save_audited(acting_user, endpoint, "webhook.updated", fields=changed)
     return endpoint
 
 
