@@ -47,7 +47,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--database-tests-only",
         action="store_true",
         help="run only the tests that use the database under test (or are marked "
-        "per_engine): the others give the same result on every engine",
+        "per_engine), browser tests excepted: the others give the same result on every "
+        "engine",
     )
 
 
@@ -57,25 +58,29 @@ DATABASE_FIXTURES = frozenset(
 )
 
 
-def uses_the_database(item: pytest.Item) -> bool:
-    """Whether a test touches the database under test, or says its engine matters."""
+def engine_matters(item: pytest.Item) -> bool:
+    """Whether a test's outcome can depend on the database engine: it touches the
+    database under test, or says its engine matters (``per_engine``).
+
+    Browser tests are the exception: what they check is the page in Chromium (layout,
+    scripts, live updates); the server side of every page is tested through Django's
+    client on each engine (``test_customer_scope_walk`` walks them all)."""
+    if item.get_closest_marker("per_engine"):
+        return True
+    if item.get_closest_marker("browser"):
+        return False
     fixtures = set(getattr(item, "fixturenames", ()))
-    return bool(
-        fixtures & DATABASE_FIXTURES
-        or item.get_closest_marker("django_db")
-        or item.get_closest_marker("per_engine")
-    )
+    return bool(fixtures & DATABASE_FIXTURES or item.get_closest_marker("django_db"))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """With ``--database-tests-only``, leave out the tests that never reach the
-    database under test: the first pass has run them, and a second engine cannot
-    change what they check (the demo, the README's commands and the fault tests
-    bring databases of their own)."""
+    """With ``--database-tests-only``, leave out the tests a second engine cannot
+    change (:func:`engine_matters`): the first pass has run them (the demo, the
+    README's commands and the fault tests bring databases of their own)."""
     if not config.getoption("database_tests_only"):
         return
-    kept = [item for item in items if uses_the_database(item)]
-    left_out = [item for item in items if not uses_the_database(item)]
+    kept = [item for item in items if engine_matters(item)]
+    left_out = [item for item in items if not engine_matters(item)]
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept
