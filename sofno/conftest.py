@@ -12,18 +12,25 @@ Playwright against pytest-django's ``live_server``::
 test are committed and the server thread sees them, on SQLite and PostgreSQL alike.
 
 Process tests start ``sofno`` commands with :func:`sofno_env` (a clean environment:
-none of the test run's ``SOFNO_*`` settings leak into the child).
+none of the test run's ``SOFNO_*`` settings leak into the child). Their databases come
+migrated from the ``migrated`` fixture: one real ``sofno manage migrate`` per session
+and engine, then a copy per test.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from pathlib import Path
 
+import psycopg
 import pytest
 
 CHROMIUM_ARGS = [
@@ -36,6 +43,7 @@ CHROMIUM_ARGS = [
 ]
 PHONE_VIEWPORT = {"width": 390, "height": 844}
 SOFNO = str(Path(sys.executable).with_name("sofno"))
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -158,6 +166,95 @@ def run_sofno(
     return subprocess.run(
         [SOFNO, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+class MigratedDatabases:
+    """Fresh, fully migrated databases for ``sofno`` child processes, made cheaply.
+
+    - The first request per engine (and PostgreSQL server) migrates a template with
+      ``sofno manage migrate``, exactly as the tests did one by one before: a fresh
+      migrate costs seconds of CPU, a copy milliseconds.
+    - SQLite: every call copies the template file; PostgreSQL: every call creates a
+      database from the template (``CREATE DATABASE ... TEMPLATE``).
+    - Templates live for the session (one set per xdist worker, names are random, so
+      workers never share one) and are removed at its end.
+    """
+
+    def __init__(self, workdir: Path) -> None:
+        self._workdir = workdir
+        self._sqlite_template: Path | None = None
+        self._pg_templates: dict[str, str] = {}
+
+    def sqlite(self, path: Path) -> Path:
+        """Copy a migrated SQLite database to ``path`` and return ``path``."""
+        if self._sqlite_template is None:
+            self._sqlite_template = self._migrate_sqlite_template()
+        shutil.copyfile(self._sqlite_template, path)
+        return path
+
+    def postgres(self, name: str, server: str = PG_SERVER) -> str:
+        """Create the migrated database ``name`` on ``server``; return its URL.
+
+        The caller drops it (``DROP DATABASE ... WITH (FORCE)``) when done.
+        """
+        if server not in self._pg_templates:
+            self._pg_templates[server] = self._migrate_pg_template(server)
+        template = self._pg_templates[server]
+        with _pg_admin(server) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return f"{server}/{name}"
+
+    def drop_templates(self) -> None:
+        """Remove the PostgreSQL templates (the SQLite one goes with the temp dir)."""
+        for server, template in self._pg_templates.items():
+            with _pg_admin(server) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)')
+        self._pg_templates.clear()
+
+    def _migrate(self, label: str, database_url: str) -> None:
+        data_dir = self._workdir / label
+        data_dir.mkdir()
+        env = sofno_env(data_dir, SOFNO_DATABASE_URL=database_url)
+        done = run_sofno("manage", "migrate", "-v", "0", env=env, timeout=300)
+        if done.returncode != 0:
+            pytest.fail(f"migrating the {label} template failed:\n{done.stderr}")
+
+    def _migrate_sqlite_template(self) -> Path:
+        template = self._workdir / "template.sqlite3"
+        self._migrate("sqlite", f"sqlite:///{template}")
+        # The children open it in WAL mode; back in rollback mode the template is one
+        # self-contained file (no -wal or -shm beside it), safe to copy on its own.
+        with closing(sqlite3.connect(template)) as db:
+            db.execute("PRAGMA journal_mode=DELETE")
+        return template
+
+    def _migrate_pg_template(self, server: str) -> str:
+        template = f"sofno_tpl_{uuid.uuid4().hex}"
+        with _pg_admin(server) as conn:
+            conn.execute(f'CREATE DATABASE "{template}"')
+        self._migrate(template, f"{server}/{template}")
+        with _pg_admin(server) as conn:
+            # CREATE DATABASE ... TEMPLATE refuses a source anyone is connected to: let
+            # nobody in, and end a backend the migrate process may have left closing.
+            conn.execute(f'ALTER DATABASE "{template}" WITH ALLOW_CONNECTIONS false')
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                [template],
+            )
+        return template
+
+
+def _pg_admin(server: str) -> psycopg.Connection:
+    """An autocommit connection to ``server``'s maintenance database."""
+    return psycopg.connect(f"{server}/postgres", autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory) -> Iterator[MigratedDatabases]:
+    """Migrated databases to copy for process tests (see :class:`MigratedDatabases`)."""
+    databases = MigratedDatabases(tmp_path_factory.mktemp("migrated"))
+    yield databases
+    databases.drop_templates()
 
 
 def wait_for(predicate: Callable[[], object], timeout: float = 20, what: str = "condition"):

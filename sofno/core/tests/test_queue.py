@@ -1,7 +1,7 @@
 """A real task through a real ``sofno worker`` process, on each kind of queue.
 
 The worker and the process that enqueues share a real SQLite database in a temporary
-data directory (migrated with ``sofno manage migrate``), not the test database.
+data directory (a copy of the session's migrated template), not the test database.
 """
 
 from __future__ import annotations
@@ -31,12 +31,11 @@ REDIS_URL = "redis://127.0.0.1:6379/13"
 
 
 @pytest.fixture(scope="module")
-def shared_data(tmp_path_factory) -> Path:
+def shared_data(tmp_path_factory, migrated) -> Path:
     """A data directory whose SQLite database is migrated and holds one organization."""
     data = tmp_path_factory.mktemp("worker-data")
     env = sofno_env(data)
-    migrate = run_sofno("manage", "migrate", "-v0", env=env)
-    assert migrate.returncode == 0, migrate.stderr
+    migrated.sqlite(data / "sofno.sqlite3")
     org = run_sofno("org", "create", "probe-org", "--name", "Probe", env=env)
     assert org.returncode == 0, org.stderr
     return data

@@ -42,11 +42,11 @@ def wait_for(check, timeout=20.0, what=""):
 
 
 @pytest.fixture
-def stack(tmp_path: Path):
+def stack(tmp_path: Path, migrated):
     # A clean environment: none of the test run's SOFNO_* settings leak in, so the
     # processes use the embedded defaults (SQLite files in tmp_path).
     env = sofno_env(tmp_path)
-    subprocess.run([*SOFNO, "manage", "migrate", "-v", "0"], env=env, check=True, timeout=120)
+    migrated.sqlite(tmp_path / "sofno.sqlite3")
     seeded = subprocess.run(
         [*SOFNO, "manage", "shell", "-c", SEED],
         env=env,

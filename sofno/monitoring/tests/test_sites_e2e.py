@@ -43,11 +43,11 @@ for name in ("Café Central", "Bar Sport"):
 
 
 @pytest.fixture
-def stack(tmp_path: Path):
+def stack(tmp_path: Path, migrated):
     """``sofno serve`` and ``sofno worker`` on the embedded defaults in ``tmp_path``,
     seeded with two customers; ``start`` runs more processes, stopped at the end."""
     env = sofno_env(tmp_path)
-    subprocess.run([*SOFNO, "manage", "migrate", "-v", "0"], env=env, check=True, timeout=120)
+    migrated.sqlite(tmp_path / "sofno.sqlite3")
     seeded = subprocess.run(
         [*SOFNO, "manage", "shell", "-c", SEED],
         env=env,

@@ -25,27 +25,23 @@ def sofno(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProc
 
 
 @pytest.fixture
-def sqlite_env(tmp_path):
-    env = {
+def sqlite_env(tmp_path, migrated):
+    database = migrated.sqlite(tmp_path / "db.sqlite3")
+    return {
         "SOFNO_DATA_DIR": str(tmp_path),
-        "SOFNO_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "SOFNO_DATABASE_URL": f"sqlite:///{database}",
         "SOFNO_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}",
     }
-    sofno(env, "manage", "migrate", "-v", "0")
-    return env
 
 
 @pytest.fixture
-def postgres_env(tmp_path):
+def postgres_env(tmp_path, migrated):
     name = f"sofno_ops_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
     env = {
         "SOFNO_DATA_DIR": str(tmp_path),
-        "SOFNO_DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
+        "SOFNO_DATABASE_URL": migrated.postgres(name),
         "SOFNO_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}",
     }
-    sofno(env, "manage", "migrate", "-v", "0")
     yield env
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

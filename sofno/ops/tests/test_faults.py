@@ -158,14 +158,10 @@ def socket_peers(pid: int) -> set[int]:
 
 
 @pytest.fixture
-def shared_pg(tmp_path):
-    """A throw-away database on the machine's PostgreSQL (dropped afterwards)."""
+def shared_pg(tmp_path, migrated):
+    """A throw-away migrated database on the machine's PostgreSQL (dropped afterwards)."""
     name = f"sofno_j_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    env = base_env(tmp_path, f"postgres://postgres@127.0.0.1:5432/{name}")
-    sofno(env, "manage", "migrate", "-v", "0")
-    yield env
+    yield base_env(tmp_path, migrated.postgres(name))
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

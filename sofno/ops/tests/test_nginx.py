@@ -104,7 +104,7 @@ def render_site(tmp: Path, web_ports, http_port, https_port, cert, key) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory):
+def stack(tmp_path_factory, migrated):
     # One stack for the module: starting nginx and two servers takes seconds.
     # The failover test kills a server, so it is the module's last test.
     tmp_path = tmp_path_factory.mktemp("nginx")
@@ -117,9 +117,7 @@ def stack(tmp_path_factory):
         "SOFNO_ALLOWED_HOSTS": HOST,
         "SOFNO_TRUST_PROXY": "true",
     }
-    subprocess.run(
-        [sys.executable, "-m", "sofno.cli", "manage", "migrate", "-v", "0"], env=env, check=True
-    )
+    migrated.sqlite(tmp_path / "db.sqlite3")
     web_ports = [free_port(), free_port()]
     servers = [
         subprocess.Popen(

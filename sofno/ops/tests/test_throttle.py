@@ -355,7 +355,7 @@ for _ in range(50):
 
 
 @pytest.mark.slow
-def test_it_loses_no_hit_when_several_processes_share_a_sqlite_file(tmp_path):
+def test_it_loses_no_hit_when_several_processes_share_a_sqlite_file(tmp_path, migrated):
     env = {
         **os.environ,
         "SOFNO_DATA_DIR": str(tmp_path),
@@ -363,12 +363,7 @@ def test_it_loses_no_hit_when_several_processes_share_a_sqlite_file(tmp_path):
         "SOFNO_QUEUE_URL": "memory://",
         "DJANGO_SETTINGS_MODULE": "sofno.settings",
     }
-    subprocess.run(
-        [sys.executable, "-m", "sofno.cli", "manage", "migrate", "ops", "-v", "0"],
-        env=env,
-        check=True,
-        timeout=120,
-    )
+    migrated.sqlite(tmp_path / "db.sqlite3")
     workers = [
         subprocess.Popen([sys.executable, "-c", HAMMER], env=env, stderr=subprocess.PIPE)
         for _ in range(4)

@@ -53,19 +53,17 @@ print(json.dumps(dict(Delivery.objects.values_list("status").annotate(n=Count("i
 
 
 @pytest.fixture
-def isolated(tmp_path):
-    """Environment for subprocesses with a database of their own."""
+def isolated(tmp_path, migrated):
+    """Environment for subprocesses with a migrated database of their own."""
     url = settings.DATABASE_URL
     dbname = None
     if url.startswith("postgres"):
         dbname = f"sofno_d_kill_{uuid.uuid4().hex[:8]}"
         parts = urlsplit(url)
         admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{dbname}"')
-        url = urlunsplit(parts._replace(path=f"/{dbname}"))
+        url = migrated.postgres(dbname, server=urlunsplit(parts._replace(path="")))
     else:
-        url = f"sqlite:///{tmp_path / 'sofno.sqlite3'}"
+        url = f"sqlite:///{migrated.sqlite(tmp_path / 'sofno.sqlite3')}"
     env = {
         **os.environ,
         "SOFNO_DATA_DIR": str(tmp_path),
@@ -78,12 +76,6 @@ def isolated(tmp_path):
         "SOFNO_WEBHOOK_TIMEOUT_SECONDS": "2",
         "SOFNO_LOG_LEVEL": "WARNING",
     }
-    subprocess.run(
-        [sys.executable, "-m", "sofno.cli", "manage", "migrate", "-v", "0"],
-        env=env,
-        check=True,
-        timeout=180,
-    )
     yield env
     if dbname:
         with psycopg.connect(admin, autocommit=True) as conn:
