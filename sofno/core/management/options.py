@@ -1,4 +1,5 @@
-"""What the ``sofno`` management commands share: ``--org`` anywhere, the database check.
+"""What the ``sofno`` management commands share: ``--org`` anywhere, the database check,
+the base of the commands that only work on data.
 
 Imports nothing from the apps' models at module level: ``sofno COMMAND --help``
 builds the parser without loading Django's applications (``sofno.cli``).
@@ -9,12 +10,23 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 
 if TYPE_CHECKING:
     from sofno.core.models import Organization
 
 ORG_HELP = "organization slug (default: the only one)"
+
+
+class DataCommand(BaseCommand):
+    """A command that reads or changes data and starts nothing.
+
+    Django's system checks are left to ``sofno check``, ``serve`` and ``worker``:
+    they load the URL configuration, which builds the whole API, well over half the
+    run time of a short command such as ``sofno member list``.
+    """
+
+    requires_system_checks: list[str] = []
 
 
 def add_org_option(parser: argparse.ArgumentParser, *subparsers: argparse.ArgumentParser) -> None:

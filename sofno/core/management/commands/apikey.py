@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
-from sofno.core.management.options import add_org_option, find_organization
+from sofno.core.management.options import DataCommand, add_org_option, find_organization
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Manage API keys. The key is printed once; only its hash is stored."
 
     def add_arguments(self, parser: CommandParser) -> None:

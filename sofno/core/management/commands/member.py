@@ -15,9 +15,9 @@ from __future__ import annotations
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
-from sofno.core.management.options import add_org_option, find_organization
+from sofno.core.management.options import DataCommand, add_org_option, find_organization
 from sofno.core.usernames import members_named, sign_in_name, sign_in_name_expression
 
 if TYPE_CHECKING:  # the models load in handle: --help answers without them
@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # the models load in handle: --help answers without them
 ROLES = ["owner", "admin", "agent", "viewer"]  # sofno.core.models.Role, minus customer users
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Manage an organization's members: member add|list|remove|password."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+
+from sofno.core.management.options import DataCommand
 
 if TYPE_CHECKING:
     from django.core.exceptions import ValidationError
@@ -24,7 +26,7 @@ def validation_message(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Manage organizations (tenants): org create SLUG --name NAME, org list."
 
     def add_arguments(self, parser: CommandParser) -> None:

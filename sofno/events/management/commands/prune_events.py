@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
+
+from sofno.core.management.options import DataCommand
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Delete events older than the retention (SOFNO_EVENT_RETENTION_DAYS, default 90)."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -16,9 +16,9 @@ import datetime as dt
 import sys
 from typing import TYPE_CHECKING
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from sofno.core.management.options import add_org_option, find_organization
+from sofno.core.management.options import DataCommand, add_org_option, find_organization
 from sofno.core.usernames import sign_in_name
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def _date(text: str) -> dt.date:
         raise CommandError(f"{text!r} is not a date like 2026-11-23") from None
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "On-call timetable and phone queue: schedule, queue, extensions, export, import."
 
     def add_arguments(self, parser):

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from sofno.core.management.options import DataCommand
 from sofno.ops.backup import BackupError, backup
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Back up the database (SQLite or PostgreSQL) to a file, while SOFNO runs."
 
     def add_arguments(self, parser):

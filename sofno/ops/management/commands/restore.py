@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from sofno.core.management.options import DataCommand
 from sofno.ops.backup import BackupError, restore
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Restore the database from a backup file. Stop SOFNO's processes first."
 
     def add_arguments(self, parser):

@@ -5,14 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand
-
-from sofno.core.management.options import add_org_option, find_organization
+from sofno.core.management.options import DataCommand, add_org_option, find_organization
 
 KINDS = ("contacts", "customers", "devices")
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = "Export customers, contacts or devices as CSV or XLSX (the import's format)."
 
     def add_arguments(self, parser):

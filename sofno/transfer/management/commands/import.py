@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from sofno.core.management.options import add_org_option, find_organization
+from sofno.core.management.options import DataCommand, add_org_option, find_organization
 
 KINDS = ("contacts", "customers", "devices")
 
 
-class Command(BaseCommand):
+class Command(DataCommand):
     help = (
         "Import customers, contacts or devices from a CSV or XLSX file, all or nothing. "
         "Rows are matched by their id column, else by name (contacts and devices: "
