@@ -71,7 +71,7 @@ if TYPE_CHECKING:  # access imports the models, which import this module
     from sofno.core.access import Actor
 
 
-def field_error(field: str, message: str, rule: str) -> ValidationError:
+def field_error(field: str, message: str, rule: str = "invalid") -> ValidationError:
     """A ``ValidationError`` naming ``field`` with the ``rule`` as its code."""
     return ValidationError({field: ValidationError(message, code=rule)})
 

@@ -6,12 +6,11 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from sofno.core.access import Actor
-from sofno.core.modeling import apply_fields, save_audited, save_validated
+from sofno.core.modeling import apply_fields, field_error, save_audited, save_validated
 from sofno.core.models import Membership
 from sofno.core.validators import normalize_phone
 from sofno.directory.models import Contact
@@ -34,11 +33,6 @@ from sofno.oncall.solver import Solution, evaluate, solve, violations
 # ---------------------------------------------------------------- people
 
 
-def invalid(field: str, message: str, code: str = "invalid") -> ValidationError:
-    """A validation error on one field whose code names the broken rule."""
-    return ValidationError({field: ValidationError(message, code=code)})
-
-
 def resolve_member(actor: Actor, member_id) -> Any:
     """The user behind a member id of the actor's organization, or a field error."""
     membership = (
@@ -47,7 +41,7 @@ def resolve_member(actor: Actor, member_id) -> Any:
         .first()
     )
     if membership is None:
-        raise invalid("member", "unknown member id", "unknown")
+        raise field_error("member", "unknown member id", "unknown")
     return membership.user
 
 
@@ -82,7 +76,7 @@ def delete_person(*, acting_user: Actor, person: Person) -> None:
 
 def _not_past(day: dt.date | None, field: str, today: dt.date) -> None:
     if day is not None and day < today:
-        raise invalid(field, f"{day.isoformat()} is in the past", "past")
+        raise field_error(field, f"{day.isoformat()} is in the past", "past")
 
 
 @transaction.atomic
@@ -98,7 +92,7 @@ def add_busy(*, acting_user: Actor, person: Person, fields: dict[str, Any]) -> B
     _not_past(entry.date, "date", _today(acting_user))
     count = len(OncallSettings.for_org(acting_user.organization).turns)
     if any(isinstance(t, int) and t >= count for t in entry.turns or []):
-        raise invalid("turns", f"turns are numbers from 0 to {count - 1}", "range")
+        raise field_error("turns", f"turns are numbers from 0 to {count - 1}", "range")
     save_validated(entry)
     acting_user.audit("oncall.busy.added", person, busy=str(entry.public_id), reason=entry.reason)
     return entry
@@ -164,7 +158,7 @@ def generate_draft(
         progress=progress,
     )
     if solution.status == "infeasible":  # only the empty-line cap can contradict the rest
-        raise invalid(
+        raise field_error(
             "max_empty_per_turn",
             f"no timetable leaves at most {problem.max_empty} empty lines in every turn "
             "with the people available; raise the cap or clear it",
@@ -241,7 +235,7 @@ def publish(*, acting_user: Actor, timetable: Timetable) -> Timetable:
         status=TimetableStatus.PUBLISHED, published_at=now
     )
     if not claimed:
-        raise invalid("status", "only a draft can be published", "not_draft")
+        raise field_error("status", "only a draft can be published", "not_draft")
     timetable.refresh_from_db()
     TimetableEdit.objects.create(
         timetable=timetable, kind=EditKind.PUBLISH, reason="published", by=acting_user.user, at=now
@@ -259,22 +253,22 @@ def publish(*, acting_user: Actor, timetable: Timetable) -> Timetable:
 def _person(timetable: Timetable, person_id) -> Person:
     found = Person.objects.filter(organization=timetable.organization, public_id=person_id).first()
     if found is None:
-        raise invalid("person", "unknown person id", "unknown")
+        raise field_error("person", "unknown person id", "unknown")
     return found
 
 
 def _slot(timetable: Timetable, day: int, turn: int, field: str = "day") -> None:
     if not 0 <= day < len(timetable.days):
-        raise invalid(field, f"day is a number from 0 to {len(timetable.days) - 1}", "range")
+        raise field_error(field, f"day is a number from 0 to {len(timetable.days) - 1}", "range")
     if not 0 <= turn < len(timetable.turns):
-        raise invalid("turn", f"turn is a number from 0 to {len(timetable.turns) - 1}")
+        raise field_error("turn", f"turn is a number from 0 to {len(timetable.turns) - 1}")
 
 
 def _editable(timetable: Timetable, reason: str) -> None:
     if timetable.status == TimetableStatus.SUPERSEDED:
-        raise invalid("status", "a superseded timetable is kept as it was")
+        raise field_error("status", "a superseded timetable is kept as it was")
     if not (reason or "").strip():
-        raise invalid("reason", "say why (the reason is kept in the history)")
+        raise field_error("reason", "say why (the reason is kept in the history)")
 
 
 def _on(timetable: Timetable, person: Person, day: int, turn: int) -> Assignment | None:
@@ -321,13 +315,13 @@ def swap(
     a, b = _person(timetable, pid_a), _person(timetable, pid_b)
     row_a, row_b = _on(timetable, a, day_a, turn_a), _on(timetable, b, day_b, turn_b)
     if row_a is None:
-        raise invalid("first", f"{a.name} is not on that turn", "not_on_turn")
+        raise field_error("first", f"{a.name} is not on that turn", "not_on_turn")
     if row_b is None:
-        raise invalid("second", f"{b.name} is not on that turn", "not_on_turn")
+        raise field_error("second", f"{b.name} is not on that turn", "not_on_turn")
     if a == b or (day_a, turn_a) == (day_b, turn_b):
-        raise invalid("second", "pick another person's turn", "same")
+        raise field_error("second", "pick another person's turn", "same")
     if _on(timetable, a, day_b, turn_b) or _on(timetable, b, day_a, turn_a):
-        raise invalid("second", "one of them already has the other's turn", "double")
+        raise field_error("second", "one of them already has the other's turn", "double")
     before = _rules_now(timetable)
     row_a.day, row_a.turn, row_b.day, row_b.turn = day_b, turn_b, day_a, turn_a
     Assignment.objects.bulk_update([row_a, row_b], ["day", "turn"])
@@ -356,9 +350,9 @@ def replace(
     old, new = _person(timetable, old_person), _person(timetable, new_person)
     row = _on(timetable, old, day, turn)
     if row is None:
-        raise invalid("old_person", f"{old.name} is not on that turn")
+        raise field_error("old_person", f"{old.name} is not on that turn")
     if _on(timetable, new, day, turn):
-        raise invalid("new_person", f"{new.name} is already on that turn")
+        raise field_error("new_person", f"{new.name} is already on that turn")
     before = _rules_now(timetable)
     row.person = new
     row.save(update_fields=["person"])
@@ -383,7 +377,7 @@ def add_line(
     if person is not None:
         who = _person(timetable, person)
         if _on(timetable, who, day, turn):
-            raise invalid("person", f"{who.name} is already on that turn")
+            raise field_error("person", f"{who.name} is already on that turn")
         Assignment.objects.create(timetable=timetable, day=day, turn=turn, person=who)
         detail["person"] = who.name
     return _record(acting_user, timetable, EditKind.ADD_LINE, reason, detail, before)
@@ -399,7 +393,7 @@ def remove_line(
     _slot(timetable, day, turn)
     lines = [list(row) for row in timetable.lines]
     if lines[day][turn] <= 0:
-        raise invalid("turn", "that turn has no line left", "no_line")
+        raise field_error("turn", "that turn has no line left", "no_line")
     before = _rules_now(timetable)
     staffed = Assignment.objects.filter(timetable=timetable, day=day, turn=turn)
     detail: dict[str, Any] = {"day": day, "turn": turn}
@@ -407,11 +401,13 @@ def remove_line(
         who = _person(timetable, person)
         row = staffed.filter(person=who).first()
         if row is None:
-            raise invalid("person", f"{who.name} is not on that turn")
+            raise field_error("person", f"{who.name} is not on that turn")
         row.delete()
         detail["person"] = who.name
     elif staffed.count() >= lines[day][turn]:
-        raise invalid("person", "every line of that turn is staffed: say who leaves it", "required")
+        raise field_error(
+            "person", "every line of that turn is staffed: say who leaves it", "required"
+        )
     lines[day][turn] -= 1
     timetable.lines = lines
     timetable.save(update_fields=["lines"])
@@ -455,14 +451,14 @@ def ringing(*, acting_user: Actor, phone: str, extension: str):
     try:
         number = normalize_phone(phone)
     except ValueError as exc:
-        raise invalid("phone", str(exc), "phone") from None
+        raise field_error("phone", str(exc), "phone") from None
     person = (
         Person.objects.filter(organization=acting_user.organization, extension=extension)
         .select_related("user")
         .first()
     )
     if person is None:
-        raise invalid(
+        raise field_error(
             "extension", f"no one in the organization has extension {extension!r}", "unknown"
         )
     call = Call.objects.create(

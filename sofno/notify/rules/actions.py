@@ -15,7 +15,7 @@ from django.db import transaction
 from sofno.core import guard
 from sofno.core.access import Actor
 from sofno.core.channels import Channel
-from sofno.core.modeling import apply_fields
+from sofno.core.modeling import apply_fields, field_error
 from sofno.core.models import Membership
 from sofno.core.usernames import named_q
 from sofno.directory.models import Customer
@@ -31,30 +31,26 @@ from sofno.notify.models import (
 from sofno.notify.routing.templating import Parts, check
 
 
-def _invalid(field: str, rule: str, message: str) -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=rule)})
-
-
 def _one(model, actor: Actor, field: str, public_id):
     if public_id is None:
         return None
     found = model.objects.filter(organization=actor.organization, public_id=public_id).first()
     if found is None:
-        raise _invalid(field, "unknown", f"no such {model._meta.verbose_name}")
+        raise field_error(field, f"no such {model._meta.verbose_name}", "unknown")
     return found
 
 
 def _check_event_types(actor: Actor, patterns: list[str]) -> None:
     unknown = catalog.unknown_patterns(actor.organization, patterns)
     if unknown:
-        raise _invalid("event_types", "unknown", f"unknown event types: {', '.join(unknown)}")
+        raise field_error("event_types", f"unknown event types: {', '.join(unknown)}", "unknown")
 
 
 def _check_recipients(actor: Actor, recipients: list[dict], field: str = "recipients") -> None:
     for index, spec in enumerate(recipients):
         kind, value = spec["kind"], spec.get("value")
         if kind in ("role", "user", "contact_type") and not value:
-            raise _invalid(f"{field}.{index}.value", "required", f"{kind} needs a value")
+            raise field_error(f"{field}.{index}.value", f"{kind} needs a value", "required")
         if kind == "user":
             members = Membership.objects.filter(organization=actor.organization)
             found = (
@@ -63,7 +59,7 @@ def _check_recipients(actor: Actor, recipients: list[dict], field: str = "recipi
                 else members.filter(named_q(str(value), "user__username")).exists()
             )
             if not found:
-                raise _invalid(f"{field}.{index}.value", "unknown", f"no member {value!r}")
+                raise field_error(f"{field}.{index}.value", f"no member {value!r}", "unknown")
 
 
 def _is_uuid(value: Any) -> bool:
@@ -86,7 +82,7 @@ def _apply_rule_fields(actor: Actor, rule: NotificationRule, data: dict[str, Any
             validate_url(url)
         except ValueError as exc:
             rule = getattr(exc, "rule", "apprise_url")  # "address": the outbound guard
-            raise _invalid(f"apprise_urls.{index}", rule, str(exc)) from None
+            raise field_error(f"apprise_urls.{index}", str(exc), rule) from None
     for name in (
         "name", "enabled", "event_types", "conditions", "ticket_status_from",
         "ticket_status_to", "recipients", "channels", "apprise_urls", "quiet_action",
@@ -106,15 +102,15 @@ def _apply_rule_fields(actor: Actor, rule: NotificationRule, data: dict[str, Any
         membership = _one(Membership, actor, "fallback_user", data["fallback_user"])
         rule.fallback_user = membership.user if membership else None
     if rule.scope == "customer" and rule.customer is None:
-        raise _invalid("customer", "required", "a customer rule needs a customer")
+        raise field_error("customer", "a customer rule needs a customer", "required")
     if rule.scope == "device" and rule.device is None:
-        raise _invalid("device", "required", "a device rule needs a device")
+        raise field_error("device", "a device rule needs a device", "required")
     if rule.scope != "customer":
         rule.customer = None if rule.scope == "organization" else rule.customer
     if rule.scope == "organization":
         rule.device = None
     if Channel.APPRISE in (rule.channels or []) and not rule.apprise_urls:
-        raise _invalid("apprise_urls", "required", "the Apprise channel needs a URL")
+        raise field_error("apprise_urls", "the Apprise channel needs a URL", "required")
 
 
 @transaction.atomic
@@ -148,7 +144,7 @@ def delete_rule(*, acting_user: Actor, rule: NotificationRule) -> None:
 def _check_template(actor: Actor, template: Template) -> None:
     event_type = catalog.for_organization(actor.organization).get(template.event_type)
     if event_type is None:
-        raise _invalid("event_type", "unknown", f"unknown event type {template.event_type!r}")
+        raise field_error("event_type", f"unknown event type {template.event_type!r}", "unknown")
     problems = check(Parts(template.subject, template.html_body, template.text_body), event_type)
     if problems:
         raise ValidationError({p.field: ValidationError(p.message, code=p.rule) for p in problems})
@@ -176,8 +172,8 @@ def save_template(
         language=template.language,
     ).exclude(pk=template.pk)
     if duplicate.exists():
-        raise _invalid(
-            "language", "unique", "a template for this type, channel and language exists"
+        raise field_error(
+            "language", "a template for this type, channel and language exists", "unique"
         )
     created = template.pk is None
     template.save()
@@ -198,11 +194,11 @@ def _check_smtp_host(host: str, port: int) -> None:
     """The outbound guard at save time: a host name or address, public (or allowed)."""
     literal = guard.literal_address(host)
     if not host or any(c in host for c in " /@") or (":" in host and literal is None):
-        raise _invalid("host", "hostname", "a host name or address, without port or scheme")
+        raise field_error("host", "a host name or address, without port or scheme", "hostname")
     try:
         guard.check_host(host, port)
     except guard.UrlRefused as refused:
-        raise _invalid("host", refused.rule, refused.message) from None
+        raise field_error("host", refused.message, refused.rule) from None
 
 
 @transaction.atomic

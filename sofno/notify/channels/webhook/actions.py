@@ -6,13 +6,12 @@ import datetime as dt
 import re
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from sofno.core import http
 from sofno.core.access import Actor
-from sofno.core.modeling import apply_fields, save_audited
+from sofno.core.modeling import apply_fields, field_error, save_audited
 from sofno.events import catalog
 from sofno.events.emit import emit
 from sofno.notify import reasons as why
@@ -32,10 +31,6 @@ MAX_PARAMETERS = 20
 ROTATION_OVERLAP = dt.timedelta(hours=24)
 
 
-def _error(field: str, rule: str, message: str) -> ValidationError:
-    return ValidationError({field: [ValidationError(message, code=rule)]})
-
-
 def validate_endpoint_fields(organization, fields: dict[str, Any]) -> None:
     """Check what a form or the API may set on an endpoint.
 
@@ -48,27 +43,29 @@ def validate_endpoint_fields(organization, fields: dict[str, Any]) -> None:
         try:
             http.check_url(fields["url"])
         except http.UrlRefused as exc:
-            raise _error("url", exc.rule, str(exc)) from None
+            raise field_error("url", str(exc), exc.rule) from None
     if "event_types" in fields:
         unknown = catalog.unknown_patterns(organization, fields["event_types"] or [])
         if unknown:
-            raise _error("event_types", "unknown", f"unknown event type {unknown[0]!r}")
+            raise field_error("event_types", f"unknown event type {unknown[0]!r}", "unknown")
     headers = fields.get("headers") or {}
     if len(headers) > MAX_HEADERS:
-        raise _error("headers", "max_items", f"at most {MAX_HEADERS} headers")
+        raise field_error("headers", f"at most {MAX_HEADERS} headers", "max_items")
     for name, value in headers.items():
         if not HEADER_NAME.match(name):
-            raise _error("headers", "invalid", f"{name!r} is not a valid header name")
+            raise field_error("headers", f"{name!r} is not a valid header name", "invalid")
         if name.lower() in RESERVED_HEADERS:
-            raise _error("headers", "reserved", f"{name} is set by SOFNO and cannot be replaced")
+            raise field_error(
+                "headers", f"{name} is set by SOFNO and cannot be replaced", "reserved"
+            )
         if not isinstance(value, str) or "\n" in value or "\r" in value or len(value) > 1000:
-            raise _error("headers", "invalid", f"{name}: value must be one line of text")
+            raise field_error("headers", f"{name}: value must be one line of text", "invalid")
     parameters = fields.get("parameters") or []
     if len(parameters) > MAX_PARAMETERS:
-        raise _error("parameters", "max_items", f"at most {MAX_PARAMETERS} parameters")
+        raise field_error("parameters", f"at most {MAX_PARAMETERS} parameters", "max_items")
     names = [p.get("name") for p in parameters]
     if len(set(names)) != len(names):
-        raise _error("parameters", "unique", "parameter names must be distinct")
+        raise field_error("parameters", "parameter names must be distinct", "unique")
 
 
 @transaction.atomic
@@ -174,7 +171,7 @@ def replay(*, acting_user: Actor, delivery: Delivery) -> Delivery:
         )
     )
     if not changed:
-        raise _error("delivery", "in_flight", "is being sent right now; try again shortly")
+        raise field_error("delivery", "is being sent right now; try again shortly", "in_flight")
     delivery.refresh_from_db()
     acting_user.audit("delivery.replayed", delivery)
     return delivery
