@@ -316,10 +316,13 @@ def handle_hashed(
         )
 
 
-def recover_many(key_hashes: list[str], at: dt.datetime | None = None) -> dict[str, Answer]:
+def recover_many(
+    key_hashes: list[str], at: dt.datetime | None = None, *, stored: bool = False
+) -> dict[str, Answer]:
     """Bring the batch's returning devices back online in one transaction (the fast
-    path's recovery, :func:`actions.come_online_many`); returns the answers of the
-    check-ins that end here: unknown keys (401), inactive devices or customers (403).
+    path's recovery, :func:`actions.come_online_many`; ``stored``: their check-ins
+    are stored already); returns the answers of the check-ins that end here: unknown
+    keys (401), inactive devices or customers (403).
 
     Every other check-in is to be stored as an ordinary one: its device is online now
     (brought back here or by another transaction), or another transaction holds it
@@ -327,9 +330,10 @@ def recover_many(key_hashes: list[str], at: dt.datetime | None = None) -> dict[s
     """
     at = at or timezone.now()
     with transaction.atomic():
-        back = {d.key_hash for d in come_online_many(list(dict.fromkeys(key_hashes)), at)}
-    # The rest (few in a mass recovery): unknown, refused, or online already.
-    rest = [k for k in key_hashes if k not in back]
+        returning = come_online_many(list(dict.fromkeys(key_hashes)), at, stored=stored)
+        back = {d.key_hash for d in returning}
+    # The rest: unknown, refused, or online already (stored check-ins were answered).
+    rest = [] if stored else [k for k in key_hashes if k not in back]
     answers: dict[str, Answer] = {}
     if not rest:
         return answers

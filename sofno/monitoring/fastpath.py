@@ -14,14 +14,19 @@ an acknowledged check-in is a stored check-in.
 
 Every body is parsed and cleaned (:func:`checkin.parse_facts`) before it may join a
 batch: a bad one is answered 422 on its own and never reaches a neighbour's write.
-A check-in the batched statement does not store (unknown key, inactive device or
-customer, a device that is not online) goes to this process's recovery thread, which
-brings the returning devices of whatever arrived meanwhile back online in one
-transaction (:func:`checkin.recover_many`, a few statements per batch) and answers
-the unknown and refused ones; the returning ones then go through the batched
-statement again, now online. Only pending commands, and a device that keeps
-slipping between the two (taken offline again meanwhile), use the transactional
-Django path of :mod:`sofno.monitoring.checkin`, in a thread.
+The batched statement stores the check-ins of every active device, online or not. A
+device that was not online (back after an outage, or checking in for the first
+time) is answered at once, like the others, and handed to this process's recovery
+thread, which brings the returning devices of whatever arrived meanwhile back online
+in one transaction (:func:`checkin.recover_many`, a few statements per batch, its
+events and incident resolutions included): a returning device's check-in waits for
+no recovery, so a mass recovery does not slow the check-ins down. The sweeper brings
+back any device whose stored check-in a stopped process left behind.
+
+A check-in the statement does not store (unknown key, inactive device or customer)
+goes to the recovery thread too, which answers it (401, 403). Only pending commands,
+and a device that keeps slipping between the two (activated meanwhile), use the
+transactional Django path of :mod:`sofno.monitoring.checkin`, in a thread.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from sofno.core.models import hash_secret
 from sofno.core.net import client_ip
 from sofno.monitoring import checkin, checkin_rules, conf
 from sofno.monitoring.geo import locate
+from sofno.monitoring.models import DeviceStatus
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +54,7 @@ PING_PREFIX = "/ping/"
 JSON_HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
 
 # One statement per batch, so one round trip and its own transaction: move the
-# deadlines of the batch's online, active devices (customer active too), count their
+# deadlines of the batch's active devices (customer active too), count their
 # check-ins, and upsert each request into its device's history ring. Per device
 # (``$1``..``$8``, ``$12``: how many of its requests the batch holds); per request
 # (``$10``, ``$11``, ``$14``, ``$15``: how many later requests of the same device
@@ -74,10 +80,10 @@ WITH v AS (
         longitude = CASE WHEN v.ip IS NULL THEN d.longitude ELSE v.lon END,
         local_network = CASE WHEN v.ip IS NULL THEN d.local_network ELSE v.local END
     FROM v, directory_customer AS c
-    WHERE d.key_hash = v.key_hash AND d.status = 'online' AND d.active
+    WHERE d.key_hash = v.key_hash AND d.active
       AND c.id = d.customer_id AND c.active
     RETURNING d.id, d.key_hash, d.public_id, d.effective_interval, d.alert_after,
-              d.pending_commands, d.checkins_seen
+              d.pending_commands, d.checkins_seen, d.status
 ), stored AS (
     -- One upsert per slot: each probes the (device, slot) index directly, whatever
     -- the table's statistics say (an UPDATE ... FROM join may pick a plan that scans
@@ -126,6 +132,9 @@ class PostgresWriter:
         self.history_size = checkin_rules.history_size()
         self._tasks: list[asyncio.Task] = []
         self.recovery: RecoveryThread | None = None
+        # Devices handed to the recovery thread and not yet back: a device that checks
+        # in again meanwhile is not handed over twice.
+        self._returning: set[str] = set()
         # How often each waiting check-in went to the recovery thread.
         self._recoveries: weakref.WeakKeyDictionary[asyncio.Future, int] = (
             weakref.WeakKeyDictionary()
@@ -133,7 +142,7 @@ class PostgresWriter:
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run()) for _ in range(self.concurrency)]
-        self.recovery = RecoveryThread(self.batch_max)
+        self.recovery = RecoveryThread(RECOVERY_BATCH)
 
     async def aclose(self) -> None:
         for task in self._tasks:
@@ -250,7 +259,10 @@ class PostgresWriter:
             row = found.get(key_hash)
             if row is None:
                 self._recover((key_hash, ip, facts, future))
-            elif row["pending_commands"]:
+                continue
+            if row["status"] != ONLINE:
+                self._bring_back(key_hash)
+            if row["pending_commands"]:
                 _in_thread(future, key_hash, ip, facts, True)
             elif not future.done():
                 # Devices of one batch share "now", so their answers differ only in
@@ -262,6 +274,19 @@ class PostgresWriter:
                     parts = shapes[shape] = template.encoded().split(b"\\u0000")
                 device = str(row["public_id"]).encode()
                 future.set_result(checkin.Answer(200, raw=device.join(parts)))
+
+    def _bring_back(self, key_hash: str) -> None:
+        """Hand a device whose check-in is stored, and which is not online, to the
+        recovery thread (once while it is on its way back)."""
+        if self.recovery is None or key_hash in self._returning:
+            return
+        self._returning.add(key_hash)
+        self.recovery.submit(
+            key_hash,
+            asyncio.get_running_loop(),
+            lambda _answer: self._returning.discard(key_hash),
+            stored=True,
+        )
 
     def _recover(self, item: Item) -> None:
         """Send a check-in the batch did not store to the recovery thread; once its
@@ -287,12 +312,17 @@ class PostgresWriter:
         self.recovery.submit(key_hash, loop, recovered)
 
 
+ONLINE = DeviceStatus.ONLINE.value
 # How often one check-in may pass through the recovery thread before it takes the
 # transactional path.
 RECOVERY_PASSES = 3
 # Recovery threads per server process (each holds one database connection while it
 # works). One keeps up: its batches grow with the load (two measured no faster).
 RECOVERY_THREADS = 1
+# The most devices one recovery transaction brings back. Its Python work holds the
+# GIL the process's event loop needs: small batches keep each hold short (per device
+# they cost about what batches ten times larger do).
+RECOVERY_BATCH = 200
 # What the recovery thread answers when its transaction failed.
 _RECOVERY_FAILED = checkin.Answer(500)
 
@@ -318,10 +348,13 @@ class RecoveryThread:
         for thread in self.threads:
             thread.start()
 
-    def submit(self, key_hash: str, loop: asyncio.AbstractEventLoop, done) -> None:
+    def submit(
+        self, key_hash: str, loop: asyncio.AbstractEventLoop, done, *, stored: bool = False
+    ) -> None:
         """Recover ``key_hash``'s device; ``done(answer)`` runs on ``loop`` after the
-        commit (``None``: store the check-in as an ordinary one)."""
-        self.queue.put((key_hash, loop, done))
+        commit (``None``: store the check-in as an ordinary one). ``stored``: the
+        check-in is stored and answered already."""
+        self.queue.put((key_hash, stored, loop, done))
 
     async def aclose(self) -> None:
         for _thread in self.threads:
@@ -330,7 +363,7 @@ class RecoveryThread:
             await asyncio.to_thread(thread.join, 30)
 
     def _run(self) -> None:
-        from django.db import OperationalError, close_old_connections, connections
+        from django.db import close_old_connections, connections
 
         while True:
             first = self.queue.get()
@@ -347,22 +380,33 @@ class RecoveryThread:
                     self.queue.put(None)  # stop after this batch
                     break
                 batch.append(item)
-            answers: dict[str, checkin.Answer] | None = None
-            for attempt in range(3):
-                try:
-                    close_old_connections()
-                    answers = checkin.recover_many([key for key, _loop, _done in batch])
-                    break
-                except OperationalError:  # a deadlock or a lost connection: again
-                    log.warning("recovery batch failed (attempt %s)", attempt + 1, exc_info=True)
-                    connections.close_all()
-                except Exception:
-                    log.exception("recovery batch failed")
-                    break
+            answers: dict[str, checkin.Answer] = {}
+            for stored in (True, False):
+                keys = [key for key, of_stored, _loop, _done in batch if of_stored is stored]
+                if keys:
+                    answers |= self._recover_many(keys, stored)
             close_old_connections()  # back to the pool while idle
-            for key, loop, done in batch:
-                answer = _RECOVERY_FAILED if answers is None else answers.get(key)
-                loop.call_soon_threadsafe(done, answer)
+            for key, _stored, loop, done in batch:
+                loop.call_soon_threadsafe(done, answers.get(key))
+
+    @staticmethod
+    def _recover_many(keys: list[str], stored: bool) -> dict[str, checkin.Answer]:
+        """:func:`checkin.recover_many`, tried three times on a deadlock or a lost
+        connection; each key answers ``_RECOVERY_FAILED`` when it failed (a stored
+        check-in's device is then left to the sweeper)."""
+        from django.db import OperationalError, close_old_connections, connections
+
+        for attempt in range(3):
+            try:
+                close_old_connections()
+                return checkin.recover_many(keys, stored=stored)
+            except OperationalError:  # a deadlock or a lost connection: again
+                log.warning("recovery batch failed (attempt %s)", attempt + 1, exc_info=True)
+                connections.close_all()
+            except Exception:
+                log.exception("recovery batch failed")
+                break
+        return dict.fromkeys(keys, _RECOVERY_FAILED)
 
 
 SLOW_THREADS = 4

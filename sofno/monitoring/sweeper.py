@@ -21,13 +21,16 @@ MIN_GAP = 0.05
 
 
 def tick() -> int:
-    """Grant the start-up grace after downtime, flip every overdue device (in
-    batches), emit the alerts whose group wait ended, re-evaluate a suspected outage
-    of our own and expire unanswered commands (pruning is a loop of its own:
+    """Grant the start-up grace after downtime, bring back devices whose stored
+    check-in a server process left behind, flip every overdue device (in batches),
+    emit the alerts whose group wait ended, re-evaluate a suspected outage of our own
+    and expire unanswered commands (pruning is a loop of its own:
     monitoring.retention)."""
     granted = actions.startup_grace()
     if granted:
         log.warning("the sweeper was not running: %d overdue devices get a fresh interval", granted)
+    if left_behind := actions.bring_back_stored():
+        log.warning("brought back %d devices whose check-in was stored without them", left_behind)
     flipped = 0
     # Keep going while batches come back full so a mass outage is handled in one tick.
     while True:

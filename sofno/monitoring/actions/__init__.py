@@ -53,7 +53,7 @@ from sofno.monitoring.actions.payloads import (
     site_data,
     subject_of,
 )
-from sofno.monitoring.actions.recovery import come_online_many
+from sofno.monitoring.actions.recovery import bring_back_stored, come_online_many
 from sofno.monitoring.actions.startup import startup_grace
 from sofno.monitoring.actions.sweep import SWEEP_BATCH, sweep_offline
 
@@ -65,6 +65,7 @@ __all__ = [
     "acknowledge_incident",
     "actor_label",
     "add_pos_software",
+    "bring_back_stored",
     "come_online_many",
     "create_device",
     "create_maintenance",

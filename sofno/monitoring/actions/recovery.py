@@ -15,6 +15,12 @@ one, in the batch's order):
 
 Locks are taken in one order, devices, then sites, then device incidents (each in id
 order), then the event counter: the sweeper's order, so the two never deadlock.
+
+The fast path stores a returning device's check-in first and brings the device back
+right after, in a transaction of its own (``stored=True``): its check-in is answered
+without waiting for the recovery. Until that commits, the device is one whose stored
+check-in is newer than its status; :func:`bring_back_stored` (the sweeper's) brings
+back any such device a server process left behind (stopped in between).
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from sofno.core.models import Organization
 from sofno.events.emit import NewEvent, emit_many
@@ -77,14 +85,18 @@ class Returning:
         }
 
 
-def come_online_many(key_hashes: Sequence[str], at: dt.datetime) -> list[Returning]:
+def come_online_many(
+    key_hashes: Sequence[str], at: dt.datetime, *, stored: bool = False
+) -> list[Returning]:
     """Bring the active devices with these keys that are not online back online (in
     the caller's transaction); returns those it brought back, in ``key_hashes`` order.
 
     Devices that are unknown, inactive (or of an inactive customer), already online,
-    or being brought back by another transaction are left alone.
+    or being brought back by another transaction are left alone. The caller stores
+    the check-in at ``at`` after this; with ``stored=True`` the check-ins are stored
+    already, and the devices keep the check-in time and deadline they hold.
     """
-    devices = _claim(key_hashes, at)
+    devices = _claim(key_hashes, at, stored)
     if not devices:
         return []
     order = {key: n for n, key in enumerate(key_hashes)}
@@ -117,7 +129,26 @@ def come_online_many(key_hashes: Sequence[str], at: dt.datetime) -> list[Returni
     return devices
 
 
-def _claim(key_hashes: Sequence[str], at: dt.datetime) -> list[Returning]:
+def bring_back_stored(limit: int = 500) -> int:
+    """Bring back the devices whose stored check-in is newer than their status (a
+    server process stopped between storing a returning device's check-in and
+    bringing the device back); returns how many."""
+    keys = list(
+        Device.objects.filter(
+            active=True,
+            customer__active=True,
+            last_checkin_at__gt=Coalesce("status_changed_at", "created_at"),
+        )
+        .exclude(status=DeviceStatus.ONLINE)
+        .values_list("key_hash", flat=True)[:limit]
+    )
+    if not keys:
+        return 0
+    with transaction.atomic():
+        return len(come_online_many(keys, timezone.now(), stored=True))
+
+
+def _claim(key_hashes: Sequence[str], at: dt.datetime, stored: bool) -> list[Returning]:
     """Lock and flip the batch's returning devices to online.
 
     On PostgreSQL the rows are locked ``SKIP LOCKED``, flipped and their offline
@@ -127,7 +158,7 @@ def _claim(key_hashes: Sequence[str], at: dt.datetime) -> list[Returning]:
     status read.
     """
     if connection.vendor == "postgresql":
-        return _claim_postgresql(key_hashes, at)
+        return _claim_postgresql(key_hashes, at, stored)
     rows = (
         Device.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(key_hash__in=list(key_hashes), active=True, customer__active=True)
@@ -158,18 +189,26 @@ def _claim(key_hashes: Sequence[str], at: dt.datetime) -> list[Returning]:
     flips = [
         (d.id, d.previous, adapt(at + dt.timedelta(seconds=d.interval + d.grace))) for d in devices
     ]
-    flipped = _flip(flips, adapt(at))
+    flipped = _flip(flips, adapt(at), stored)
     return [d for d in devices if d.id in flipped]
 
 
-def _claim_postgresql(key_hashes: Sequence[str], at: dt.datetime) -> list[Returning]:
+def _claim_postgresql(key_hashes: Sequence[str], at: dt.datetime, stored: bool) -> list[Returning]:
     """The claim in one round trip: lock (``SKIP LOCKED``, id order), flip to online
     with the deadline the check-in sets (``Device.deadline_from``, so the sweeper
-    cannot flip the device back before its check-in is stored), close the offline
-    period, and return what the events need as the rows were before the flip."""
+    cannot flip the device back before its check-in is stored; a stored check-in
+    set it already), close the offline period, and return what the events need as
+    the rows were before the flip."""
     quote = connection.ops.quote_name
     device = quote(Device._meta.db_table)
     customer = quote(Device._meta.get_field("customer").related_model._meta.db_table)
+    checked_in = (
+        ""
+        if stored
+        else """, last_checkin_at = %(at)s,
+                alert_after = %(at)s
+                    + make_interval(secs => d.effective_interval + d.effective_grace)"""
+    )
     period = quote(OfflinePeriod._meta.db_table)
     # Identifiers come from model metadata; every value is a parameter.
     sql = f"""
@@ -181,10 +220,7 @@ def _claim_postgresql(key_hashes: Sequence[str], at: dt.datetime) -> list[Return
             ORDER BY d.id
             FOR UPDATE OF d SKIP LOCKED
         ), flipped AS (
-            UPDATE {device} d SET status = %(online)s, status_changed_at = %(at)s,
-                last_checkin_at = %(at)s,
-                alert_after = %(at)s
-                    + make_interval(secs => d.effective_interval + d.effective_grace)
+            UPDATE {device} d SET status = %(online)s, status_changed_at = %(at)s{checked_in}
             FROM claimed WHERE d.id = claimed.id
             RETURNING d.id, d.organization_id, d.customer_id, d.public_id, d.name, claimed.status,
                 claimed.last_checkin_at, host(claimed.last_ip), d.effective_interval,
@@ -201,20 +237,22 @@ def _claim_postgresql(key_hashes: Sequence[str], at: dt.datetime) -> list[Return
         return [Returning(*row) for row in cursor.fetchall()]
 
 
-def _flip(rows: list[tuple], at) -> set[int]:
+def _flip(rows: list[tuple], at, stored: bool) -> set[int]:
     """``status = online`` where the status is still the one read (SQLite); returns
     the ids flipped."""
     quote = connection.ops.quote_name
     table = quote(Device._meta.db_table)
     online = DeviceStatus.ONLINE.value
+    checked_in = "" if stored else ", last_checkin_at = %s, alert_after = %s"
+    sql = (
+        f"UPDATE {table} SET status = %s, status_changed_at = %s"  # noqa: S608
+        f"{checked_in} WHERE id = %s AND status = %s"
+    )
     flipped = set()
     with connection.cursor() as cursor:
         for device_id, status, alert_after in rows:
-            cursor.execute(
-                f"UPDATE {table} SET status = %s, status_changed_at = %s, "  # noqa: S608
-                f"last_checkin_at = %s, alert_after = %s WHERE id = %s AND status = %s",
-                [online, at, at, alert_after, device_id, status],
-            )
+            times = [] if stored else [at, alert_after]
+            cursor.execute(sql, [online, at, *times, device_id, status])
             if cursor.rowcount:
                 flipped.add(device_id)
     return flipped

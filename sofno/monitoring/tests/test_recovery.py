@@ -300,3 +300,82 @@ def test_it_brings_each_device_back_once_with_racing_processes(cast, make_device
     site = Incident.objects.get(kind="site")
     assert site.devices_down == 0 and site.timeline.filter(kind="device_up").count() == 39
     assert Device.objects.filter(status=DeviceStatus.ONLINE).count() == 60
+
+
+@pytest.mark.django_db
+def test_the_sweeper_brings_back_a_device_whose_stored_check_in_was_left_behind(outage):
+    tills, lone = outage
+    # The fast path stored the lone till's check-in, then its process stopped before
+    # bringing the device back: a stored check-in newer than the device's status.
+    Device.objects.filter(pk=lone.pk).update(
+        last_checkin_at=seconds(200), alert_after=seconds(290), checkins_seen=2
+    )
+    before = last_sequence()
+    with at(seconds(201)):
+        tick()
+    lone.refresh_from_db()
+    assert lone.status == DeviceStatus.ONLINE and lone.status_changed_at == seconds(201)
+    # It keeps the check-in and deadline it stored.
+    assert (lone.last_checkin_at, lone.alert_after) == (seconds(200), seconds(290))
+    about_lone = Event.objects.filter(sequence__gt=before, subject=f"device:{lone.public_id}")
+    assert list(about_lone.order_by("sequence").values_list("type", flat=True)) == [
+        "device.online",
+        "incident.resolved",
+    ]
+    assert Incident.objects.get(device=lone).status == IncidentStatus.RESOLVED
+    # The tills checked in before they went offline: nothing to bring back.
+    assert set(
+        Device.objects.filter(pk__in=[t.pk for t in tills]).values_list("status", flat=True)
+    ) == {DeviceStatus.OFFLINE}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_returning_devices_check_in_is_answered_without_waiting_for_its_recovery(
+    cast, make_device
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the fast path's batched statement is PostgreSQL's")
+    from django.db import connections
+
+    from sofno.events.models import EventCounter
+
+    device, key = make_device("Till", checkin_interval=60, grace=30)
+    with at(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)):
+        checkin.handle(key, None, None)
+    tick()
+    assert Incident.objects.get(device=device).is_open
+    held, release = threading.Event(), threading.Event()
+
+    def hold_the_event_log():
+        # The recovery's last write is its events: holding the organization's
+        # counter row keeps the recovery's transaction open.
+        try:
+            with transaction.atomic():
+                EventCounter.objects.select_for_update().get(organization=cast.org)
+                held.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_event_log)
+    holder.start()
+    assert held.wait(10)
+
+    async def go(client):
+        try:
+            answer = await client.post("/api/v1/checkin", headers=auth(key), content=b"{}")
+            stored = await asyncio.to_thread(
+                lambda: Device.objects.values_list("status", "checkins_seen").get(pk=device.pk)
+            )
+            return answer, stored
+        finally:
+            release.set()
+
+    answer, (status_then, seen_then) = run(go)
+    holder.join()
+    assert answer.status_code == 200
+    assert (status_then, seen_then) == (DeviceStatus.OFFLINE, 2)  # stored, not yet back
+    device.refresh_from_db()
+    assert device.status == DeviceStatus.ONLINE
+    assert answer.json()["deadline"] == device.alert_after.isoformat()
+    assert Incident.objects.get(device=device).status == IncidentStatus.RESOLVED
