@@ -15,9 +15,10 @@ Figures:
 - seconds: from the start of wrk to the last ``device.online`` event recorded (every
   device's first check-in is sent after that start, so each device is back online
   within this many seconds of its check-in; target: 10 s). With wrk's closed loop it
-  includes the time wrk takes to send the first round of N check-ins; a returning
-  device's check-in is answered only once it is back online, so wrk's slowest answer
-  (printed) bounds each device's own wait;
+  includes the time wrk takes to send the first round of N check-ins. A returning
+  device's check-in is answered once stored, and the device brought back right
+  after; each device's own wait, from its first check-in of the run (its history
+  ring) to its ``device.online``, is printed too (median, 99th percentile, most);
 - p99_ms: wrk's 99th percentile check-in latency over the whole run, returning and
   ordinary check-ins together (target: 100 ms);
 - every device online, every incident resolved, one ``device.online`` per device.
@@ -44,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,6 +174,31 @@ def state(org_id: int) -> dict:
     return {"devices": devices, "incidents": incidents}
 
 
+def device_waits(org_id: int, load_start: dt.datetime) -> list[float]:
+    """Per device, seconds from its first check-in stored since ``load_start`` (the
+    history ring's) to its ``device.online`` event, sorted."""
+    from django.db.models import Min
+
+    from sofno.events.models import Event
+    from sofno.monitoring.models import CheckIn
+
+    first = dict(
+        CheckIn.objects.filter(device__organization_id=org_id, at__gte=load_start)
+        .values_list("device__public_id")
+        .annotate(first=Min("at"))
+        .values_list("device__public_id", "first")
+        .order_by()
+    )
+    waits = []
+    for subject, recorded in Event.objects.filter(
+        organization_id=org_id, type="device.online", recorded_at__gte=load_start
+    ).values_list("subject", "recorded_at"):
+        checked_in = first.get(uuid.UUID(subject.removeprefix("device:")))
+        if checked_in is not None:
+            waits.append((recorded - checked_in).total_seconds())
+    return sorted(waits)
+
+
 def free_port() -> int:
     import socket
 
@@ -295,6 +322,7 @@ def main() -> None:
         (moment - load_start).total_seconds()
         for moment in online.values_list("recorded_at", flat=True)
     )
+    waits = device_waits(org_id, load_start)
     after = state(org_id)
     out = {
         "devices": devices.filter(status=DeviceStatus.ONLINE).count(),
@@ -318,12 +346,12 @@ def main() -> None:
             for share in (0.5, 0.9, 0.99)
         )
         print(f"devices back online (since the load started): {marks}")
-    # A returning device's check-in is answered only after its device.online committed,
-    # so the slowest answer bounds how long any device waited to be back online.
-    print(
-        f"each device back online within {figures['max_us'] / 1e6:.2f}s of its check-in "
-        f"(the slowest answer)"
-    )
+    if waits:
+        print(
+            "each device back online after its first check-in: median "
+            f"{waits[len(waits) // 2]:.2f}s, p99 {waits[int(len(waits) * 0.99)]:.2f}s, "
+            f"most {waits[-1]:.2f}s"
+        )
     print(
         f"check-ins: {figures['ok']} acknowledged ({figures['ok'] / run_seconds:.0f}/s), "
         f"p50: {figures['p50_us'] / 1000:.2f} ms, p99: {out['p99_ms']} ms (target 100 ms), "
