@@ -3,9 +3,13 @@ batch of check-ins (a check-in on its own is a batch of one).
 
 Rules (the same outcome, events and timeline rows as the devices coming back one by
 one, in the batch's order):
-- each returning device is claimed by a compare-and-set on its old status, its rows
-  locked with ``SKIP LOCKED`` on PostgreSQL: a device another server process is
-  bringing back is left to it (its check-in then waits on the batched statement);
+- each returning device is claimed by a compare-and-set on its old status; on
+  PostgreSQL it is taken first by a transaction-scoped advisory lock, so a device
+  another server process is bringing back is left to it, and its row is written
+  last, just before the commit: the batched check-in statement, which stores the
+  check-ins of these devices meanwhile, waits for that write and no longer (a
+  device that changed meanwhile makes the batch run again with its rows locked
+  first);
 - the device turns online with a fresh deadline, its offline period closes and
   ``device.online`` is emitted (``previous``: its old status);
 - a computer of an open site incident is noted back (``site.device_up``, partial
@@ -13,8 +17,10 @@ one, in the batch's order):
   (``site.up``, ``incident.resolved``);
 - its own open incident resolves automatically (``incident.resolved``).
 
-Locks are taken in one order, devices, then sites, then device incidents (each in id
-order), then the event counter: the sweeper's order, so the two never deadlock.
+Locks are taken in one order, devices (their advisory locks on PostgreSQL), then
+sites, then device incidents (each in id order), then the event counter: the
+sweeper's order, so the two never deadlock. The devices' rows come last on
+PostgreSQL; the sweeper locks only online devices' rows, and these are not online.
 
 The fast path stores a returning device's check-in first and brings the device back
 right after, in a transaction of its own (``stored=True``): its check-in is answered
@@ -31,7 +37,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -95,13 +101,34 @@ def come_online_many(
     or being brought back by another transaction are left alone. The caller stores
     the check-in at ``at`` after this; with ``stored=True`` the check-ins are stored
     already, and the devices keep the check-in time and deadline they hold.
+
+    On PostgreSQL the devices' rows are written last (:func:`_claim_late`), so the
+    check-ins the batched statement stores meanwhile wait only for that statement
+    and the commit; should a device's status have changed meanwhile, the batch is
+    done again with the rows locked first.
     """
-    devices = _claim(key_hashes, at, stored)
+    if connection.vendor == "postgresql":
+        try:
+            with transaction.atomic():
+                return _come_online(key_hashes, at, stored, late=True)
+        except _ClaimLost:
+            pass  # changed meanwhile: again, rows locked first
+    return _come_online(key_hashes, at, stored, late=False)
+
+
+class _ClaimLost(Exception):
+    """A device read for a late claim changed before its row was written."""
+
+
+def _come_online(
+    key_hashes: Sequence[str], at: dt.datetime, stored: bool, *, late: bool
+) -> list[Returning]:
+    devices = _read_returning(key_hashes) if late else _claim(key_hashes, at, stored)
     if not devices:
         return []
     order = {key: n for n, key in enumerate(key_hashes)}
     devices.sort(key=lambda d: order[d.key_hash])
-    if connection.vendor != "postgresql":  # there the claim closed them already
+    if connection.vendor != "postgresql":  # there the claim closes them
         ids = [d.id for d in devices]
         OfflinePeriod.objects.filter(device_id__in=ids, ended_at__isnull=True).update(ended_at=at)
     # Each device's events in order: online, its site, its own incident.
@@ -126,6 +153,8 @@ def come_online_many(
     organizations = Organization.objects.in_bulk(list(batches))
     for organization_id, batch in batches.items():
         emit_many(organizations[organization_id], batch)
+    if late:
+        _claim_late(devices, at, stored)
     return devices
 
 
@@ -193,6 +222,18 @@ def _claim(key_hashes: Sequence[str], at: dt.datetime, stored: bool) -> list[Ret
     return [d for d in devices if d.id in flipped]
 
 
+# The advisory lock namespace of devices being brought back (with the device id as
+# the second key): one transaction at a time brings a device back.
+RETURNING_LOCK = 0x5F_0B_AC
+_TO_INT4 = 2147483647
+# The late claim's wait for rows that check-in statements hold (each holds them for
+# one statement), and how often it tries before the batch is done again with the
+# rows locked first.
+CLAIM_LOCK_WAIT = "50ms"
+CLAIM_TRIES = 40
+LOCK_NOT_AVAILABLE = "55P03"
+
+
 def _claim_postgresql(key_hashes: Sequence[str], at: dt.datetime, stored: bool) -> list[Returning]:
     """The claim in one round trip: lock (``SKIP LOCKED``, id order), flip to online
     with the deadline the check-in sets (``Device.deadline_from``, so the sweeper
@@ -217,6 +258,7 @@ def _claim_postgresql(key_hashes: Sequence[str], at: dt.datetime, stored: bool) 
                    c.name AS customer_name
             FROM {device} d JOIN {customer} c ON c.id = d.customer_id
             WHERE d.key_hash = ANY(%(keys)s) AND d.active AND c.active AND d.status <> %(online)s
+                AND pg_try_advisory_xact_lock(%(space)s, (d.id %% {_TO_INT4})::int)
             ORDER BY d.id
             FOR UPDATE OF d SKIP LOCKED
         ), flipped AS (
@@ -231,10 +273,113 @@ def _claim_postgresql(key_hashes: Sequence[str], at: dt.datetime, stored: bool) 
         )
         SELECT * FROM flipped
     """  # noqa: S608
-    params = {"keys": list(key_hashes), "online": DeviceStatus.ONLINE.value, "at": at}
+    params = {
+        "keys": list(key_hashes),
+        "online": DeviceStatus.ONLINE.value,
+        "at": at,
+        "space": RETURNING_LOCK,
+    }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [Returning(*row) for row in cursor.fetchall()]
+
+
+def _read_returning(key_hashes: Sequence[str]) -> list[Returning]:
+    """The batch's returning devices, read without locking their rows (PostgreSQL):
+    each is taken by a transaction-scoped advisory lock instead, which another
+    transaction bringing it back holds (then it is left to that one).
+
+    The check-ins the batched statement stores meanwhile update these rows; they
+    wait only for :func:`_claim_late`, at the end of the transaction."""
+    quote = connection.ops.quote_name
+    device = quote(Device._meta.db_table)
+    customer = quote(Device._meta.get_field("customer").related_model._meta.db_table)
+    # Materialized, so the lock is tried only for the rows that qualify.
+    sql = f"""
+        WITH candidate AS MATERIALIZED (
+            SELECT d.id, d.organization_id, d.customer_id, d.public_id, d.name, d.status,
+                d.last_checkin_at, host(d.last_ip), d.effective_interval, d.effective_grace,
+                c.public_id AS customer_public_id, c.name AS customer_name, d.key_hash
+            FROM {device} d JOIN {customer} c ON c.id = d.customer_id
+            WHERE d.key_hash = ANY(%(keys)s) AND d.active AND c.active AND d.status <> %(online)s
+        )
+        SELECT * FROM candidate
+        WHERE pg_try_advisory_xact_lock(%(space)s, (id %% {_TO_INT4})::int)
+        ORDER BY id
+    """  # noqa: S608
+    params = {
+        "keys": list(key_hashes),
+        "online": DeviceStatus.ONLINE.value,
+        "space": RETURNING_LOCK,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [Returning(*row) for row in cursor.fetchall()]
+
+
+def _claim_late(devices: list[Returning], at: dt.datetime, stored: bool) -> None:
+    """Flip the devices read by :func:`_read_returning` to online, each only if its
+    status is still the one read, and close their offline periods; raises
+    :class:`_ClaimLost` when any of them changed (the caller's savepoint then undoes
+    the batch).
+
+    The rows are locked in id order, but a batched check-in statement locks them in
+    its own order: it may hold one of them while waiting for one locked here, a
+    deadlock PostgreSQL breaks only after ``deadlock_timeout`` (a second of stalled
+    check-ins). So each try waits ``CLAIM_LOCK_WAIT`` at most, then lets go of what
+    it locked (its savepoint) and tries again."""
+    quote = connection.ops.quote_name
+    device = quote(Device._meta.db_table)
+    period = quote(OfflinePeriod._meta.db_table)
+    checked_in = (
+        ""
+        if stored
+        else """, last_checkin_at = %(at)s,
+                alert_after = %(at)s
+                    + make_interval(secs => d.effective_interval + d.effective_grace)"""
+    )
+    # ``locked`` holds each row as last committed (re-read on locking); ``ok`` tells
+    # whether it is still the device read.
+    sql = f"""
+        WITH r AS (
+            SELECT * FROM unnest(%(ids)s::bigint[], %(previous)s::text[]) AS r(id, previous)
+        ), locked AS (
+            SELECT d.id, d.status = r.previous AND d.active AS ok
+            FROM {device} d JOIN r ON r.id = d.id
+            ORDER BY d.id FOR UPDATE OF d
+        ), flipped AS (
+            UPDATE {device} d SET status = %(online)s, status_changed_at = %(at)s{checked_in}
+            FROM locked WHERE d.id = locked.id AND locked.ok
+            RETURNING d.id
+        ), closed AS (
+            UPDATE {period} SET ended_at = %(at)s
+            WHERE device_id IN (SELECT id FROM flipped) AND ended_at IS NULL
+        )
+        SELECT bool_and(ok) FROM locked
+    """  # noqa: S608
+    ids = sorted(d.id for d in devices)
+    previous = {d.id: d.previous for d in devices}
+    params = {
+        "ids": ids,
+        "previous": [previous[i] for i in ids],
+        "online": DeviceStatus.ONLINE.value,
+        "at": at,
+    }
+    for _try in range(CLAIM_TRIES):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL lock_timeout = '{CLAIM_LOCK_WAIT}'")
+                cursor.execute(sql, params)
+                (unchanged,) = cursor.fetchone()
+                cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            continue
+        if not unchanged:
+            raise _ClaimLost
+        return
+    raise _ClaimLost
 
 
 def _flip(rows: list[tuple], at, stored: bool) -> set[int]:

@@ -4,6 +4,7 @@ fast path without its slow path, and once each under racing server processes."""
 import asyncio
 import datetime as dt
 import threading
+import time
 
 import pytest
 import time_machine
@@ -379,3 +380,133 @@ def test_a_returning_devices_check_in_is_answered_without_waiting_for_its_recove
     assert device.status == DeviceStatus.ONLINE
     assert answer.json()["deadline"] == device.alert_after.isoformat()
     assert Incident.objects.get(device=device).status == IncidentStatus.RESOLVED
+
+
+def _hold_the_event_log(org, held, release):
+    """Hold ``org``'s event counter row until ``release``: a recovery reaching its
+    events then keeps its transaction open."""
+    from django.db import connections
+
+    from sofno.events.models import EventCounter
+
+    try:
+        with transaction.atomic():
+            EventCounter.objects.select_for_update().get(organization=org)
+            held.set()
+            release.wait(30)
+    finally:
+        connections.close_all()
+
+
+def _recovery_waits_on_the_event_log() -> bool:
+    """Whether a transaction of this database waits for a lock: the recovery, at its
+    events (the holder's is the only lock it can meet here)."""
+    from django.db import connections
+
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            """SELECT count(*) FROM pg_stat_activity
+               WHERE datname = current_database() AND wait_event_type = 'Lock'"""
+        )
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_returning_devices_next_check_in_is_stored_while_its_recovery_is_open(cast, make_device):
+    """The recovery writes the device's row last: until then the batched statement
+    stores the device's further check-ins without waiting for it."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the fast path's batched statement is PostgreSQL's")
+    device, key = make_device("Till", checkin_interval=60, grace=30)
+    with at(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)):
+        checkin.handle(key, None, None)
+    tick()
+    before = last_sequence()
+    held, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold_the_event_log, args=(cast.org, held, release))
+    holder.start()
+    assert held.wait(10)
+
+    async def go(client):
+        try:
+            first = await client.post("/api/v1/checkin", headers=auth(key), content=b"{}")
+            for _ in range(100):  # until the recovery has read the device
+                if await asyncio.to_thread(_recovery_waits_on_the_event_log):
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the recovery never reached its events")
+            # The old claim locked the row first: this waited for the release.
+            second = await asyncio.wait_for(
+                client.post("/api/v1/checkin", headers=auth(key), content=b"{}"), 5
+            )
+            stored = await asyncio.to_thread(
+                lambda: Device.objects.values_list("status", "checkins_seen").get(pk=device.pk)
+            )
+            return first, second, stored
+        finally:
+            release.set()
+
+    first, second, stored = run(go)
+    holder.join()
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert stored == (DeviceStatus.OFFLINE, 3)  # both stored, the device not yet back
+    device.refresh_from_db()
+    assert device.status == DeviceStatus.ONLINE and device.checkins_seen == 3
+    assert Incident.objects.get(device=device).status == IncidentStatus.RESOLVED
+    assert types(before) == ["device.online", "incident.resolved"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_recovery_leaves_alone_a_device_paused_while_it_was_open(cast, make_device):
+    """A device whose status changes between the recovery's read and its write (paused
+    meanwhile) is not brought back: the batch runs again, and the other devices of
+    the batch come back as usual."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the late write of the device's row is PostgreSQL's")
+    from django.db import connections
+
+    # At two customers: each its own device incident.
+    customers = [Customer.objects.create(organization=cast.org, name=n) for n in ("Bar", "Café")]
+    paused, paused_key = make_device("Till", customer=customers[0], checkin_interval=60, grace=30)
+    other, other_key = make_device("Till", customer=customers[1], checkin_interval=60, grace=30)
+    with at(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)):
+        checkin.handle(paused_key, None, None)
+        checkin.handle(other_key, None, None)
+    tick()
+    before = last_sequence()
+    held, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold_the_event_log, args=(cast.org, held, release))
+    holder.start()
+    assert held.wait(10)
+    answers = {}
+
+    def recover():
+        try:
+            answers.update(checkin.recover_many([hash_secret(paused_key), hash_secret(other_key)]))
+        finally:
+            connections.close_all()
+
+    recovery = threading.Thread(target=recover)
+    recovery.start()
+    try:
+        for _ in range(100):
+            if _recovery_waits_on_the_event_log():
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the recovery never reached its events")
+        # Paused (as deactivating does) by another transaction, committed meanwhile.
+        Device.objects.filter(pk=paused.pk).update(active=False, status=DeviceStatus.PAUSED)
+    finally:
+        release.set()
+    recovery.join(30)
+    holder.join()
+    assert answers[hash_secret(paused_key)].status == 403  # refused: inactive now
+    paused.refresh_from_db()
+    other.refresh_from_db()
+    assert (paused.status, other.status) == (DeviceStatus.PAUSED, DeviceStatus.ONLINE)
+    back = Event.objects.filter(sequence__gt=before, type="device.online")
+    assert list(back.values_list("subject", flat=True)) == [f"device:{other.public_id}"]
+    assert Incident.objects.get(device=other).status == IncidentStatus.RESOLVED
+    assert Incident.objects.get(device=paused).is_open
