@@ -132,8 +132,11 @@ def test_it_keeps_the_sample_devices_online_but_the_flaky_one(tmp_path):
     """The demo's simulated agents keep every sample device online for many check-in
     intervals, while the flaky one drops out and comes back (incident flow to watch).
 
-    Time is compressed through the real API: a 10 s interval with 5 s grace, so a
-    minute here is six intervals (half an hour at the default 300 s)."""
+    Time is compressed through the real API: a 10 s interval with 5 s grace, and the
+    flaky one silent from 20 s to 38 s in. It is last heard of between 10 s and 20 s,
+    so it is offline by 35 s, and back when it checks in again at 38 s: the watch
+    ends then, some forty seconds, four intervals (twenty minutes at the default
+    300 s), or at 75 s if that never happens."""
     data = tmp_path / "demo-data"
     first = Demo(data, "--no-agents")
     try:
@@ -146,19 +149,24 @@ def test_it_keeps_the_sample_devices_online_but_the_flaky_one(tmp_path):
     finally:
         assert first.interrupt() in (0, 130)
 
-    demo = Demo(data, "--dropout-every", "30", "--dropout-for", "18")
+    demo = Demo(data, "--dropout-every", "20", "--dropout-for", "18")
     try:
         assert "Simulated agents check in" in "".join(demo.out)
         started = time.monotonic()
         seen: dict[str, set[str]] = {}
         flaky = None
-        while time.monotonic() - started < 58:
+        flaky_went: list[str] = []  # the flaky one's statuses, each change once
+        while time.monotonic() - started < 75:
             statuses = _statuses(demo)
             flaky = flaky or min(statuses)  # the first device by name drops out
             if time.monotonic() - started > 3:
                 for name, status in statuses.items():
                     seen.setdefault(name, set()).add(status)
-            time.sleep(2)
+                if flaky_went[-1:] != [statuses[flaky]]:
+                    flaky_went.append(statuses[flaky])
+            if flaky_went[-2:] == ["offline", "online"]:
+                break
+            time.sleep(1)
         steady = {name: s for name, s in seen.items() if name != flaky}
         assert steady and all(s == {"online"} for s in steady.values()), steady
         assert seen[flaky] == {"online", "offline"}, seen[flaky]
