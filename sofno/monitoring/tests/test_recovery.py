@@ -2,6 +2,7 @@
 fast path without its slow path, and once each under racing server processes."""
 
 import asyncio
+import contextlib
 import datetime as dt
 import threading
 import time
@@ -330,85 +331,87 @@ def test_the_sweeper_brings_back_a_device_whose_stored_check_in_was_left_behind(
     ) == {DeviceStatus.OFFLINE}
 
 
+def went_silent(*keys):
+    """Devices that checked in ten minutes ago, then went offline (each its own
+    incident when alone at its customer)."""
+    with at(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)):
+        for key in keys:
+            checkin.handle(key, None, None)
+    tick()
+
+
+@contextlib.contextmanager
+def event_log_held(org):
+    """Hold ``org``'s event counter row in another connection until the block ends
+    (or the yielded event is set): a recovery reaching its events then keeps its
+    transaction open."""
+    from django.db import connections
+
+    from sofno.events.models import EventCounter
+
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                EventCounter.objects.select_for_update().get(organization=org)
+                held.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10)
+    try:
+        yield release
+    finally:
+        release.set()
+        holder.join()
+
+
+def wait_until_a_recovery_waits():
+    """Until a transaction of this database waits for a lock: the recovery, at its
+    events (the held counter is the only lock it can meet here)."""
+    from django.db import connections
+
+    for _ in range(100):
+        with connections["default"].cursor() as cursor:
+            cursor.execute(
+                """SELECT count(*) FROM pg_stat_activity
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'"""
+            )
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.05)
+    raise AssertionError("the recovery never reached its events")
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_returning_devices_check_in_is_answered_without_waiting_for_its_recovery(
     cast, make_device
 ):
     if connection.vendor != "postgresql":
         pytest.skip("the fast path's batched statement is PostgreSQL's")
-    from django.db import connections
-
-    from sofno.events.models import EventCounter
-
     device, key = make_device("Till", checkin_interval=60, grace=30)
-    with at(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)):
-        checkin.handle(key, None, None)
-    tick()
+    went_silent(key)
     assert Incident.objects.get(device=device).is_open
-    held, release = threading.Event(), threading.Event()
-
-    def hold_the_event_log():
-        # The recovery's last write is its events: holding the organization's
-        # counter row keeps the recovery's transaction open.
-        try:
-            with transaction.atomic():
-                EventCounter.objects.select_for_update().get(organization=cast.org)
-                held.set()
-                release.wait(30)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold_the_event_log)
-    holder.start()
-    assert held.wait(10)
 
     async def go(client):
-        try:
+        with event_log_held(cast.org):
             answer = await client.post("/api/v1/checkin", headers=auth(key), content=b"{}")
             stored = await asyncio.to_thread(
                 lambda: Device.objects.values_list("status", "checkins_seen").get(pk=device.pk)
             )
-            return answer, stored
-        finally:
-            release.set()
+        return answer, stored
 
     answer, (status_then, seen_then) = run(go)
-    holder.join()
     assert answer.status_code == 200
     assert (status_then, seen_then) == (DeviceStatus.OFFLINE, 2)  # stored, not yet back
     device.refresh_from_db()
     assert device.status == DeviceStatus.ONLINE
     assert answer.json()["deadline"] == device.alert_after.isoformat()
     assert Incident.objects.get(device=device).status == IncidentStatus.RESOLVED
-
-
-def _hold_the_event_log(org, held, release):
-    """Hold ``org``'s event counter row until ``release``: a recovery reaching its
-    events then keeps its transaction open."""
-    from django.db import connections
-
-    from sofno.events.models import EventCounter
-
-    try:
-        with transaction.atomic():
-            EventCounter.objects.select_for_update().get(organization=org)
-            held.set()
-            release.wait(30)
-    finally:
-        connections.close_all()
-
-
-def _recovery_waits_on_the_event_log() -> bool:
-    """Whether a transaction of this database waits for a lock: the recovery, at its
-    events (the holder's is the only lock it can meet here)."""
-    from django.db import connections
-
-    with connections["default"].cursor() as cursor:
-        cursor.execute(
-            """SELECT count(*) FROM pg_stat_activity
-               WHERE datname = current_database() AND wait_event_type = 'Lock'"""
-        )
-        return cursor.fetchone()[0] > 0
 
 
 @pytest.mark.django_db(transaction=True)
@@ -418,24 +421,13 @@ def test_a_returning_devices_next_check_in_is_stored_while_its_recovery_is_open(
     if connection.vendor != "postgresql":
         pytest.skip("the fast path's batched statement is PostgreSQL's")
     device, key = make_device("Till", checkin_interval=60, grace=30)
-    with at(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)):
-        checkin.handle(key, None, None)
-    tick()
+    went_silent(key)
     before = last_sequence()
-    held, release = threading.Event(), threading.Event()
-    holder = threading.Thread(target=_hold_the_event_log, args=(cast.org, held, release))
-    holder.start()
-    assert held.wait(10)
 
     async def go(client):
-        try:
+        with event_log_held(cast.org):
             first = await client.post("/api/v1/checkin", headers=auth(key), content=b"{}")
-            for _ in range(100):  # until the recovery has read the device
-                if await asyncio.to_thread(_recovery_waits_on_the_event_log):
-                    break
-                await asyncio.sleep(0.05)
-            else:
-                raise AssertionError("the recovery never reached its events")
+            await asyncio.to_thread(wait_until_a_recovery_waits)
             # The old claim locked the row first: this waited for the release.
             second = await asyncio.wait_for(
                 client.post("/api/v1/checkin", headers=auth(key), content=b"{}"), 5
@@ -443,12 +435,9 @@ def test_a_returning_devices_next_check_in_is_stored_while_its_recovery_is_open(
             stored = await asyncio.to_thread(
                 lambda: Device.objects.values_list("status", "checkins_seen").get(pk=device.pk)
             )
-            return first, second, stored
-        finally:
-            release.set()
+        return first, second, stored
 
     first, second, stored = run(go)
-    holder.join()
     assert (first.status_code, second.status_code) == (200, 200)
     assert stored == (DeviceStatus.OFFLINE, 3)  # both stored, the device not yet back
     device.refresh_from_db()
@@ -470,15 +459,8 @@ def test_a_recovery_leaves_alone_a_device_paused_while_it_was_open(cast, make_de
     customers = [Customer.objects.create(organization=cast.org, name=n) for n in ("Bar", "Café")]
     paused, paused_key = make_device("Till", customer=customers[0], checkin_interval=60, grace=30)
     other, other_key = make_device("Till", customer=customers[1], checkin_interval=60, grace=30)
-    with at(dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)):
-        checkin.handle(paused_key, None, None)
-        checkin.handle(other_key, None, None)
-    tick()
+    went_silent(paused_key, other_key)
     before = last_sequence()
-    held, release = threading.Event(), threading.Event()
-    holder = threading.Thread(target=_hold_the_event_log, args=(cast.org, held, release))
-    holder.start()
-    assert held.wait(10)
     answers = {}
 
     def recover():
@@ -488,20 +470,12 @@ def test_a_recovery_leaves_alone_a_device_paused_while_it_was_open(cast, make_de
             connections.close_all()
 
     recovery = threading.Thread(target=recover)
-    recovery.start()
-    try:
-        for _ in range(100):
-            if _recovery_waits_on_the_event_log():
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("the recovery never reached its events")
+    with event_log_held(cast.org):
+        recovery.start()
+        wait_until_a_recovery_waits()
         # Paused (as deactivating does) by another transaction, committed meanwhile.
         Device.objects.filter(pk=paused.pk).update(active=False, status=DeviceStatus.PAUSED)
-    finally:
-        release.set()
     recovery.join(30)
-    holder.join()
     assert answers[hash_secret(paused_key)].status == 403  # refused: inactive now
     paused.refresh_from_db()
     other.refresh_from_db()
