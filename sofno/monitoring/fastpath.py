@@ -322,7 +322,7 @@ RECOVERY_THREADS = 1
 # The most devices one recovery transaction brings back. Check-ins wait for a
 # recovery only while it writes the devices' rows (its last statement), so large
 # batches cost them little and spread the transaction's dozen statements wider.
-RECOVERY_BATCH = 1000
+RECOVERY_BATCH = 400
 # What the recovery thread answers when its transaction failed.
 _RECOVERY_FAILED = checkin.Answer(500)
 
