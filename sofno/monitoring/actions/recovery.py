@@ -338,8 +338,8 @@ def _claim_late(devices: list[Returning], at: dt.datetime, stored: bool) -> None
                 alert_after = %(at)s
                     + make_interval(secs => d.effective_interval + d.effective_grace)"""
     )
-    # ``locked`` holds each row as last committed (re-read on locking); ``ok`` tells
-    # whether it is still the device read.
+    # ``locked`` holds each row as last committed (re-read on locking; a deleted one
+    # is missing); ``ok`` tells whether it is still the device read.
     sql = f"""
         WITH r AS (
             SELECT * FROM unnest(%(ids)s::bigint[], %(previous)s::text[]) AS r(id, previous)
@@ -355,7 +355,7 @@ def _claim_late(devices: list[Returning], at: dt.datetime, stored: bool) -> None
             UPDATE {period} SET ended_at = %(at)s
             WHERE device_id IN (SELECT id FROM flipped) AND ended_at IS NULL
         )
-        SELECT bool_and(ok) FROM locked
+        SELECT count(*) FILTER (WHERE ok) FROM locked
     """  # noqa: S608
     ids = sorted(d.id for d in devices)
     previous = {d.id: d.previous for d in devices}
@@ -376,7 +376,7 @@ def _claim_late(devices: list[Returning], at: dt.datetime, stored: bool) -> None
             if getattr(exc.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
                 raise
             continue
-        if not unchanged:
+        if unchanged != len(ids):  # changed, or deleted, meanwhile
             raise _ClaimLost
         return
     raise _ClaimLost
