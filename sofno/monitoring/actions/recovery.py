@@ -243,15 +243,10 @@ def _claim_postgresql(key_hashes: Sequence[str], at: dt.datetime, stored: bool) 
     quote = connection.ops.quote_name
     device = quote(Device._meta.db_table)
     customer = quote(Device._meta.get_field("customer").related_model._meta.db_table)
-    checked_in = (
-        ""
-        if stored
-        else """, last_checkin_at = %(at)s,
-                alert_after = %(at)s
-                    + make_interval(secs => d.effective_interval + d.effective_grace)"""
-    )
-    period = quote(OfflinePeriod._meta.db_table)
     # Identifiers come from model metadata; every value is a parameter.
+    returned = """d.id, d.organization_id, d.customer_id, d.public_id, d.name, claimed.status,
+        claimed.last_checkin_at, host(claimed.last_ip), d.effective_interval, d.effective_grace,
+        claimed.customer_public_id, claimed.customer_name, d.key_hash"""
     sql = f"""
         WITH claimed AS (
             SELECT d.id, d.status, d.last_checkin_at, d.last_ip, c.public_id AS customer_public_id,
@@ -261,16 +256,7 @@ def _claim_postgresql(key_hashes: Sequence[str], at: dt.datetime, stored: bool) 
                 AND pg_try_advisory_xact_lock(%(space)s, (d.id %% {_TO_INT4})::int)
             ORDER BY d.id
             FOR UPDATE OF d SKIP LOCKED
-        ), flipped AS (
-            UPDATE {device} d SET status = %(online)s, status_changed_at = %(at)s{checked_in}
-            FROM claimed WHERE d.id = claimed.id
-            RETURNING d.id, d.organization_id, d.customer_id, d.public_id, d.name, claimed.status,
-                claimed.last_checkin_at, host(claimed.last_ip), d.effective_interval,
-                d.effective_grace, claimed.customer_public_id, claimed.customer_name, d.key_hash
-        ), closed AS (
-            UPDATE {period} SET ended_at = %(at)s
-            WHERE device_id IN (SELECT id FROM flipped) AND ended_at IS NULL
-        )
+        ), {_flip_ctes("claimed", "", returned, stored)}
         SELECT * FROM flipped
     """  # noqa: S608
     params = {
@@ -328,16 +314,7 @@ def _claim_late(devices: list[Returning], at: dt.datetime, stored: bool) -> None
     deadlock PostgreSQL breaks only after ``deadlock_timeout`` (a second of stalled
     check-ins). So each try waits ``CLAIM_LOCK_WAIT`` at most, then lets go of what
     it locked (its savepoint) and tries again."""
-    quote = connection.ops.quote_name
-    device = quote(Device._meta.db_table)
-    period = quote(OfflinePeriod._meta.db_table)
-    checked_in = (
-        ""
-        if stored
-        else """, last_checkin_at = %(at)s,
-                alert_after = %(at)s
-                    + make_interval(secs => d.effective_interval + d.effective_grace)"""
-    )
+    device = connection.ops.quote_name(Device._meta.db_table)
     # ``locked`` holds each row as last committed (re-read on locking; a deleted one
     # is missing); ``ok`` tells whether it is still the device read.
     sql = f"""
@@ -347,14 +324,7 @@ def _claim_late(devices: list[Returning], at: dt.datetime, stored: bool) -> None
             SELECT d.id, d.status = r.previous AND d.active AS ok
             FROM {device} d JOIN r ON r.id = d.id
             ORDER BY d.id FOR UPDATE OF d
-        ), flipped AS (
-            UPDATE {device} d SET status = %(online)s, status_changed_at = %(at)s{checked_in}
-            FROM locked WHERE d.id = locked.id AND locked.ok
-            RETURNING d.id
-        ), closed AS (
-            UPDATE {period} SET ended_at = %(at)s
-            WHERE device_id IN (SELECT id FROM flipped) AND ended_at IS NULL
-        )
+        ), {_flip_ctes("locked", " AND locked.ok", "d.id", stored)}
         SELECT count(*) FILTER (WHERE ok) FROM locked
     """  # noqa: S608
     ids = sorted(d.id for d in devices)
@@ -380,6 +350,32 @@ def _claim_late(devices: list[Returning], at: dt.datetime, stored: bool) -> None
             raise _ClaimLost
         return
     raise _ClaimLost
+
+
+def _flip_ctes(source: str, condition: str, returning: str, stored: bool) -> str:
+    """The two PostgreSQL claims' common end, as CTEs: ``flipped`` turns the devices
+    of CTE ``source`` (with ``condition``) online with the deadline the check-in sets
+    (``Device.deadline_from``; a stored check-in set it already) and returns
+    ``returning``; ``closed`` ends their offline periods."""
+    quote = connection.ops.quote_name
+    device = quote(Device._meta.db_table)
+    period = quote(OfflinePeriod._meta.db_table)
+    checked_in = (
+        ""
+        if stored
+        else """, last_checkin_at = %(at)s,
+                alert_after = %(at)s
+                    + make_interval(secs => d.effective_interval + d.effective_grace)"""
+    )
+    # Identifiers come from model metadata and this module; values are parameters.
+    return f"""flipped AS (
+            UPDATE {device} d SET status = %(online)s, status_changed_at = %(at)s{checked_in}
+            FROM {source} WHERE d.id = {source}.id{condition}
+            RETURNING {returning}
+        ), closed AS (
+            UPDATE {period} SET ended_at = %(at)s
+            WHERE device_id IN (SELECT id FROM flipped) AND ended_at IS NULL
+        )"""  # noqa: S608
 
 
 def _flip(rows: list[tuple], at, stored: bool) -> set[int]:
